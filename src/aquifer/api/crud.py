@@ -1,0 +1,226 @@
+"""One generic, scope-aware CRUD resource, written once and used by every registry entity.
+
+For a model it adds to a router: list (filters, paging), read, create, update (PATCH),
+delete, the record's audit history, and exports of the filtered list (xlsx, csv, geojson).
+Every query goes through :func:`aquifer.core.scoping.visible_to`; out of scope is a 404,
+visible but not allowed a 403. Validation is the model's own (``full_clean``), so the API,
+the pages, the admin and the Excel import refuse the same things with the same messages.
+
+This module must not use ``from __future__ import annotations``: django-ninja reads the
+annotations of the functions built here, and they refer to schema classes given at run time.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import FilterSchema, Query, Router, Schema
+from pydantic import create_model
+
+from aquifer.core.roles import Action
+from aquifer.core.scoping import can, require, visible_to
+
+__all__ = ["AuditOut", "Resource", "register"]
+
+
+class AuditOut(Schema):
+    id: int
+    time: str
+    username: str
+    source: str
+    action: str
+    request_id: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    reason: str
+    changes: dict[str, list[Any]]
+
+    @staticmethod
+    def of(entry: Any) -> dict[str, Any]:
+        return {
+            "id": entry.pk,
+            "time": entry.time.isoformat(),
+            "username": entry.username,
+            "source": entry.source,
+            "action": entry.action,
+            "request_id": entry.request_id,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "object_repr": entry.object_repr,
+            "reason": entry.reason,
+            "changes": {k: [old, new] for k, (old, new) in entry.changes.items()},
+        }
+
+
+class Message(Schema):
+    detail: str
+
+
+def default_apply(instance: models.Model, data: dict[str, Any], user: Any) -> None:
+    for key, value in data.items():
+        setattr(instance, key, value)
+
+
+@dataclass
+class Resource:
+    """How one model is exposed. ``path`` is the URL segment (``"wells"``)."""
+
+    model: type[models.Model]
+    path: str
+    out: type[Schema]
+    create: type[Schema]
+    update: type[Schema]
+    filters: type[FilterSchema]
+    to_out: Callable[[Any], dict[str, Any]]
+    apply: Callable[[models.Model, dict[str, Any], Any], None] = default_apply
+    select_related: tuple[str, ...] = ()
+    export_columns: list[tuple[str, str, Callable[[Any], Any]]] = field(default_factory=list)
+    geojson: Callable[[Any], dict[str, Any] | None] | None = None
+    tag: str = ""
+
+
+def _check_references(user: Any, instance: models.Model, data: dict[str, Any]) -> None:
+    """A foreign key may only point at a record the user can see (else: no such record)."""
+    errors: dict[str, str] = {}
+    for f in instance._meta.concrete_fields:
+        if f.is_relation and f.attname in data and data[f.attname] is not None:
+            target = f.related_model
+            if not visible_to(user, Action.VIEW, target).filter(pk=data[f.attname]).exists():
+                errors[f.name] = _("不存在编号为 %(id)s 的%(model)s。") % {
+                    "id": data[f.attname],
+                    "model": target._meta.verbose_name,
+                }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save(
+    res: Resource, request: HttpRequest, instance: models.Model, data: dict[str, Any], action: str
+) -> models.Model:
+    user = request.user
+    _check_references(user, instance, data)
+    res.apply(instance, data, user)
+    instance.full_clean()
+    if not can(user, action, instance):
+        raise PermissionDenied(_("该记录不在您的管辖范围内，不能保存。"))
+    with transaction.atomic():
+        instance.save()
+    return instance
+
+
+def register(router: Router, res: Resource) -> None:
+    model, path = res.model, res.path
+    name = model._meta.model_name
+    Out, Create, Update, Filters = res.out, res.create, res.update, res.filters
+    page = create_model(  # type: ignore[call-overload]
+        f"{Out.__name__}Page",
+        __base__=Schema,
+        count=(int, ...),
+        limit=(int, ...),
+        offset=(int, ...),
+        items=(list[Out], ...),
+    )
+    tags = [res.tag or str(model._meta.verbose_name_plural)]
+
+    def queryset(request: HttpRequest, filters: Any = None) -> models.QuerySet:
+        qs = visible_to(request.user, Action.VIEW, model)
+        if res.select_related:
+            qs = qs.select_related(*res.select_related)
+        if filters is not None:
+            qs = filters.filter(qs)
+        return qs
+
+    def get_visible(request: HttpRequest, pk: int) -> models.Model:
+        obj = queryset(request).filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    @router.get(
+        f"/{path}/",
+        response=page,
+        tags=tags,
+        operation_id=f"{name}_list",
+        summary=f"List {model._meta.verbose_name_plural}",
+    )
+    def list_(
+        request: HttpRequest,
+        filters: Filters = Query(...),  # type: ignore[valid-type]
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ) -> Any:
+        qs = queryset(request, filters)
+        items = [res.to_out(o) for o in qs[offset : offset + limit]]
+        return {"count": qs.count(), "limit": limit, "offset": offset, "items": items}
+
+    @router.get(
+        f"/{path}/export",
+        tags=tags,
+        operation_id=f"{name}_export",
+        summary="Export the filtered list as xlsx, csv or geojson",
+        response={200: None, 422: Message},
+    )
+    def export(
+        request: HttpRequest,
+        filters: Filters = Query(...),  # type: ignore[valid-type]
+        format: str = Query("xlsx", pattern="^(xlsx|csv|geojson)$"),
+    ) -> HttpResponse:
+        from aquifer.core.exports import export_response
+
+        return export_response(
+            queryset(request, filters),
+            res.export_columns,
+            format,
+            filename=path,
+            geojson=res.geojson,
+        )
+
+    @router.get(f"/{path}/{{int:pk}}", response=Out, tags=tags, operation_id=f"{name}_read")
+    def read(request: HttpRequest, pk: int) -> Any:
+        return res.to_out(get_visible(request, pk))
+
+    @router.get(
+        f"/{path}/{{int:pk}}/history",
+        response=list[AuditOut],
+        tags=tags,
+        operation_id=f"{name}_history",
+        summary="The record's audit trail",
+    )
+    def history(request: HttpRequest, pk: int) -> Any:
+        from aquifer.core.models import AuditEntry
+
+        obj = get_visible(request, pk)
+        entries = AuditEntry.objects.filter(
+            object_type=model._meta.label_lower, object_id=str(obj.pk)
+        )
+        return [AuditOut.of(e) for e in entries]
+
+    @router.post(f"/{path}/", response={201: Out}, tags=tags, operation_id=f"{name}_create")
+    def create(request: HttpRequest, payload: Create) -> Any:  # type: ignore[valid-type]
+        if not can(request.user, Action.ADD, model):
+            raise PermissionDenied(_("您的角色无权新增此类记录。"))
+        instance = _save(res, request, model(), payload.dict(), Action.ADD)
+        return 201, res.to_out(get_visible(request, instance.pk))
+
+    @router.patch(f"/{path}/{{int:pk}}", response=Out, tags=tags, operation_id=f"{name}_update")
+    def update(request: HttpRequest, pk: int, payload: Update) -> Any:  # type: ignore[valid-type]
+        obj = get_visible(request, pk)
+        require(request.user, Action.CHANGE, obj)
+        data = payload.dict(exclude_unset=True)
+        _save(res, request, obj, data, Action.CHANGE)
+        return res.to_out(get_visible(request, pk))
+
+    @router.delete(
+        f"/{path}/{{int:pk}}", response={204: None}, tags=tags, operation_id=f"{name}_delete"
+    )
+    def delete(request: HttpRequest, pk: int) -> Any:
+        obj = get_visible(request, pk)
+        require(request.user, Action.DELETE, obj)
+        with transaction.atomic():
+            obj.delete()
+        return 204, None

@@ -1,0 +1,152 @@
+"""Django settings for Aquifer.
+
+Everything that differs between a laptop demo and production comes from the environment:
+
+- ``DATABASE_URL``: ``sqlite:///path`` (default: ``var/aquifer.sqlite3`` in the working directory)
+  or ``postgres://user@host:5432/name``.
+- ``AQUIFER_SECRET_KEY``, ``AQUIFER_DEBUG``, ``AQUIFER_ALLOWED_HOSTS`` (comma separated).
+- ``AQUIFER_DATA_DIR``: where the SQLite file and uploaded files live (default ``./var``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("AQUIFER_DATA_DIR", Path.cwd() / "var")).resolve()
+
+SECRET_KEY = os.environ.get(
+    "AQUIFER_SECRET_KEY", "insecure-development-key-set-AQUIFER_SECRET_KEY-in-production"
+)
+DEBUG = os.environ.get("AQUIFER_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("AQUIFER_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "aquifer.core",
+    "aquifer.registry",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "aquifer.core.audit.AuditContextMiddleware",
+]
+
+ROOT_URLCONF = "aquifer.config.urls"
+WSGI_APPLICATION = "aquifer.config.wsgi.application"
+ASGI_APPLICATION = "aquifer.config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "aquifer.core.context_processors.role",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'aquifer.sqlite3'}"),
+        conn_max_age=int(os.environ.get("AQUIFER_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers go on while one writer commits; "IMMEDIATE" takes the write lock at
+    # BEGIN so that two writers never deadlock on a lock upgrade.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"].setdefault("TEST", {})
+
+AUTH_USER_MODEL = "core.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Leaflet ships inside the django-leaflet wheel. Its Django app is not installed (its admin
+# widgets import GeoDjango, which needs GDAL); only its static files are served.
+STATICFILES_DIRS = [
+    Path(importlib.util.find_spec("leaflet").origin).parent / "static",  # type: ignore[union-attr,arg-type]
+]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Uploads: an Excel import of a few thousand rows fits comfortably.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# --- Aquifer's own settings ------------------------------------------------------------------
+AQUIFER = {
+    # The county this installation serves (NBS division code) and its boundary file.
+    "COUNTY_CODE": "140522",
+    "COUNTY_NAME": "阳城县",
+    # How far (metres) a zone polygon may stand outside the county boundary before it is refused.
+    # The boundary we ship is a public web-map outline, not the surveyed one: see docs.
+    "COUNTY_BOUNDARY_TOLERANCE_M": float(os.environ.get("AQUIFER_BOUNDARY_TOLERANCE_M", "300")),
+    "TILE_URL": os.environ.get("AQUIFER_TILE_URL", ""),
+    "TILE_ATTRIBUTION": os.environ.get("AQUIFER_TILE_ATTRIBUTION", ""),
+    "PAGE_SIZE": 50,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("AQUIFER_LOG_LEVEL", "WARNING")},
+}

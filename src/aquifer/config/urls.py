@@ -1,0 +1,14 @@
+"""URL map: pages, the REST API under /api/, the admin, and language switching."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from aquifer.api.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("aquifer.core.urls")),
+    path("", include("aquifer.registry.urls")),
+]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "aquifer.core"
+    label = "core"
+    verbose_name = _("核心")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aquifer.core import audit
+
+        audit.connect_signals()

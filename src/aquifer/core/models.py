@@ -1,0 +1,140 @@
+"""Accounts, API tokens and the append-only audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aquifer.core.roles import Role
+from aquifer.core.scoping import Scope
+
+
+class User(AbstractUser):
+    """A person who logs in. Their role decides what they see (``core.scoping``)."""
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.PUBLIC)
+    township = models.ForeignKey(
+        "registry.Township",
+        verbose_name=_("所属乡镇"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="officers",
+        help_text=_("乡镇工作人员必填"),
+    )
+    water_user = models.ForeignKey(
+        "registry.WaterUser",
+        verbose_name=_("所属取用水户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        help_text=_("取用水户账号必填"),
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.role == Role.TOWNSHIP and not self.township_id:
+            errors["township"] = str(_("乡镇工作人员必须指定所属乡镇。"))
+        if self.role != Role.TOWNSHIP and self.township_id:
+            errors["township"] = str(_("只有乡镇工作人员可以指定所属乡镇。"))
+        if self.role == Role.WATER_USER and not self.water_user_id:
+            errors["water_user"] = str(_("取用水户账号必须指定所属取用水户。"))
+        if self.role != Role.WATER_USER and self.water_user_id:
+            errors["water_user"] = str(_("只有取用水户账号可以指定所属取用水户。"))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ApiToken(models.Model):
+    """A bearer token for machine clients. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """Create a token; the clear key is returned once and never stored."""
+        key = "aq_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=cls.digest(key), prefix=key[:8])
+        return token, key
+
+
+class AuditEntry(models.Model):
+    """One create, update or delete of a tracked record: who, when, and what changed.
+
+    Rows are append-only: database triggers (migration 0002) refuse UPDATE and DELETE on
+    SQLite and PostgreSQL alike, so not even a bug in Aquifer can rewrite history.
+    """
+
+    class ActionChoices(models.TextChoices):
+        CREATE = "create", _("新建")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+
+    scope = Scope(township="township_id")
+
+    time = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    # No foreign key: an entry must outlive the account and the record it names.
+    user_id = models.BigIntegerField(_("用户ID"), null=True, blank=True)
+    username = models.CharField(_("用户"), max_length=150, blank=True)
+    request_id = models.CharField(_("请求号"), max_length=36, blank=True)
+    source = models.CharField(_("来源"), max_length=16, blank=True)
+    action = models.CharField(_("操作"), max_length=8, choices=ActionChoices.choices)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象ID"), max_length=64)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    township_id = models.BigIntegerField(_("乡镇ID"), null=True, blank=True, db_index=True)
+    before = models.JSONField(_("修改前"), null=True, blank=True)
+    after = models.JSONField(_("修改后"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError(str(_("审计记录不可修改。")))
+        super().save(*args, **kwargs)
+
+    @property
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """``{field: (old, new)}`` for each field that differs between before and after."""
+        before = self.before or {}
+        after = self.after or {}
+        keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
+        return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
