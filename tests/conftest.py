@@ -1,0 +1,92 @@
+"""Shared fixtures: one account per role, and registry records in two townships.
+
+Townships come from the data migration (Yangcheng's 15 current ones). ``world`` builds, in
+凤城镇 (A) and 北留镇 (B): a water user, a well of that user, a device on the well and a
+monitoring well; plus a shallow prohibited zone around the Huangcheng Xiangfu scenic area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from aquifer.core.roles import Role
+
+HUANGCHENG = (112.5895, 35.5199)
+
+
+def square(lon: float, lat: float, half: float) -> dict[str, Any]:
+    return {
+        "type": "Polygon",
+        "coordinates": [[
+            [lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
+            [lon - half, lat + half], [lon - half, lat - half],
+        ]],
+    }
+
+
+@dataclass
+class World:
+    township_a: Any
+    township_b: Any
+    user_a: Any
+    user_b: Any
+    well_a: Any
+    well_b: Any
+    device_a: Any
+    device_b: Any
+    monitoring_a: Any
+    monitoring_b: Any
+    zone: Any
+    accounts: dict[str, Any]
+
+    def client(self, role: str) -> Client:
+        c = Client()
+        if role != "anonymous":
+            c.force_login(self.accounts[role])
+        return c
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    from aquifer.core.models import User
+    from aquifer.core.audit import audit_context
+    from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well, Zone
+
+    ta = Township.objects.get(code="140522100")  # 凤城镇
+    tb = Township.objects.get(code="140522101")  # 北留镇
+    with audit_context(source="test"):
+        zone = Zone.objects.create(
+            code="JC-HCXF", name="皇城相府景区禁采区", kind="prohibited", layer="shallow",
+            geometry=square(*HUANGCHENG, 0.01), allowable_extraction_m3=0,
+            designation_document="阳水字〔2022〕100号", supervising_township=tb,
+        )
+        ua = WaterUser.objects.create(name="凤城供水站", use_type="domestic", township=ta,
+                                      uscc="91110000600037341L")
+        ub = WaterUser.objects.create(name="北留农业合作社", use_type="agricultural", township=tb)
+        wa = Well(code="W-A-1", depth_m=120, layer="shallow", purpose="domestic", owner=ua)
+        wa.set_location(112.417, 35.486)
+        wa.save()
+        wb = Well(code="W-B-1", depth_m=80, layer="shallow", purpose="agricultural", owner=ub)
+        wb.set_location(112.573, 35.533)
+        wb.save()
+        da = Device.objects.create(kind="flow_meter", protocol="SL651",
+                                   station_address="0014052201", well=wa)
+        db_ = Device.objects.create(kind="level_logger", protocol="SZY206",
+                                    station_address="1405220002", well=wb)
+        ma = MonitoringWell.objects.create(well=wa)
+        mb = MonitoringWell.objects.create(well=wb, monitors_quality=True)
+    pw = "Aquifer-test-2026"
+    accounts = {
+        "bureau": User.objects.create_user("bureau", password=pw, role=Role.BUREAU),
+        "township": User.objects.create_user("officer_a", password=pw, role=Role.TOWNSHIP,
+                                             township=ta),
+        "water_user": User.objects.create_user("user_a", password=pw, role=Role.WATER_USER,
+                                               water_user=ua),
+        "inspector": User.objects.create_user("inspector", password=pw, role=Role.INSPECTOR),
+        "public": User.objects.create_user("citizen", password=pw, role=Role.PUBLIC),
+    }
+    return World(ta, tb, ua, ub, wa, wb, da, db_, ma, mb, zone, accounts)
