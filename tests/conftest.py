@@ -28,6 +28,12 @@ def square(lon: float, lat: float, half: float) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's deliberate slowness is for production; tests hash many passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class World:
     township_a: Any

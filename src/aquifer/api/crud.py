@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import FilterSchema, Query, Router, Schema
+from ninja import FilterSchema, Query, Router, Schema, Status
 from pydantic import create_model
 
 from aquifer.core.roles import Action
@@ -205,7 +205,7 @@ def register(router: Router, res: Resource) -> None:
         if not can(request.user, Action.ADD, model):
             raise PermissionDenied(_("您的角色无权新增此类记录。"))
         instance = _save(res, request, model(), payload.dict(), Action.ADD)
-        return 201, res.to_out(get_visible(request, instance.pk))
+        return Status(201, res.to_out(get_visible(request, instance.pk)))
 
     @router.patch(f"/{path}/{{int:pk}}", response=Out, tags=tags, operation_id=f"{name}_update")
     def update(request: HttpRequest, pk: int, payload: Update) -> Any:  # type: ignore[valid-type]
@@ -223,4 +223,4 @@ def register(router: Router, res: Resource) -> None:
         require(request.user, Action.DELETE, obj)
         with transaction.atomic():
             obj.delete()
-        return 204, None
+        return Status(204, None)

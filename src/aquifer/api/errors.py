@@ -7,6 +7,7 @@ Error bodies share one shape::
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 __all__ = ["install_handlers", "validation_errors"]
@@ -46,6 +47,23 @@ def install_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, {"detail": _("请求数据有误。"), "errors": errors}, status=422
         )
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        detail = str(exc)
+        if exc.status_code == 400 and detail.startswith("Cannot parse request body"):
+            try:
+                json.loads(request.body)
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                where = (
+                    _("第 %(line)d 行第 %(col)d 列（字节 %(pos)d）")
+                    % {"line": err.lineno, "col": err.colno, "pos": err.pos}
+                    if isinstance(err, json.JSONDecodeError)
+                    else _("字节 %d") % err.start
+                )
+                msg = err.msg if isinstance(err, json.JSONDecodeError) else err.reason
+                detail = _("请求体不是合法的 JSON：%(where)s：%(msg)s") % {"where": where, "msg": msg}
+        return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
     @api.exception_handler(ValidationError)
     def django_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:

@@ -115,6 +115,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -123,6 +124,7 @@ STORAGES = {
 # widgets import GeoDjango, which needs GDAL); only its static files are served.
 STATICFILES_DIRS = [
     Path(importlib.util.find_spec("leaflet").origin).parent / "static",  # type: ignore[union-attr,arg-type]
+    PACKAGE_DIR / "static",
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

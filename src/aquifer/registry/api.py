@@ -371,6 +371,10 @@ def apply_well(well: Any, data: dict[str, Any], user: Any) -> None:
         well.set_location(x, y, crs or 4326)
     except GeometryError as exc:
         raise ValidationError({"crs" if "EPSG" in str(exc) else "x": str(exc)}) from exc
+    try:
+        well.derive_location()
+    except GeometryError as exc:
+        raise ValidationError({"x": str(exc)}) from exc
 
 
 def well_out(w: Well) -> dict[str, Any]:
