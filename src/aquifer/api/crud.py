@@ -89,7 +89,7 @@ def _check_references(user: Any, instance: models.Model, data: dict[str, Any]) -
     errors: dict[str, str] = {}
     for f in instance._meta.concrete_fields:
         if f.is_relation and f.attname in data and data[f.attname] is not None:
-            target = f.related_model
+            target: Any = f.related_model
             if not visible_to(user, Action.VIEW, target).filter(pk=data[f.attname]).exists():
                 errors[f.name] = _("不存在编号为 %(id)s 的%(model)s。") % {
                     "id": data[f.attname],
@@ -117,7 +117,7 @@ def register(router: Router, res: Resource) -> None:
     model, path = res.model, res.path
     name = model._meta.model_name
     Out, Create, Update, Filters = res.out, res.create, res.update, res.filters
-    page = create_model(  # type: ignore[call-overload]
+    page = create_model(
         f"{Out.__name__}Page",
         __base__=Schema,
         count=(int, ...),
@@ -127,7 +127,7 @@ def register(router: Router, res: Resource) -> None:
     )
     tags = [res.tag or str(model._meta.verbose_name_plural)]
 
-    def queryset(request: HttpRequest, filters: Any = None) -> models.QuerySet:
+    def queryset(request: HttpRequest, filters: Any = None) -> models.QuerySet[Any]:
         qs = visible_to(request.user, Action.VIEW, model)
         if res.select_related:
             qs = qs.select_related(*res.select_related)
@@ -136,7 +136,7 @@ def register(router: Router, res: Resource) -> None:
         return qs
 
     def get_visible(request: HttpRequest, pk: int) -> models.Model:
-        obj = queryset(request).filter(pk=pk).first()
+        obj: models.Model | None = queryset(request).filter(pk=pk).first()
         if obj is None:
             raise Http404
         return obj
@@ -150,7 +150,7 @@ def register(router: Router, res: Resource) -> None:
     )
     def list_(
         request: HttpRequest,
-        filters: Filters = Query(...),  # type: ignore[valid-type]
+        filters: Filters = Query(...),
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0),
     ) -> Any:
@@ -167,7 +167,7 @@ def register(router: Router, res: Resource) -> None:
     )
     def export(
         request: HttpRequest,
-        filters: Filters = Query(...),  # type: ignore[valid-type]
+        filters: Filters = Query(...),
         format: str = Query("xlsx", pattern="^(xlsx|csv|geojson)$"),
     ) -> HttpResponse:
         from aquifer.core.exports import export_response
@@ -201,14 +201,14 @@ def register(router: Router, res: Resource) -> None:
         return [AuditOut.of(e) for e in entries]
 
     @router.post(f"/{path}/", response={201: Out}, tags=tags, operation_id=f"{name}_create")
-    def create(request: HttpRequest, payload: Create) -> Any:  # type: ignore[valid-type]
+    def create(request: HttpRequest, payload: Create) -> Any:
         if not can(request.user, Action.ADD, model):
             raise PermissionDenied(_("您的角色无权新增此类记录。"))
         instance = _save(res, request, model(), payload.dict(), Action.ADD)
         return Status(201, res.to_out(get_visible(request, instance.pk)))
 
     @router.patch(f"/{path}/{{int:pk}}", response=Out, tags=tags, operation_id=f"{name}_update")
-    def update(request: HttpRequest, pk: int, payload: Update) -> Any:  # type: ignore[valid-type]
+    def update(request: HttpRequest, pk: int, payload: Update) -> Any:
         obj = get_visible(request, pk)
         require(request.user, Action.CHANGE, obj)
         data = payload.dict(exclude_unset=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -134,7 +135,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # --- Aquifer's own settings ------------------------------------------------------------------
-AQUIFER = {
+AQUIFER: dict[str, Any] = {
     # The county this installation serves (NBS division code) and its boundary file.
     "COUNTY_CODE": "140522",
     "COUNTY_NAME": "阳城县",

@@ -135,7 +135,7 @@ def area_km2(geom: BaseGeometry) -> float:
 
 def metres_to_degrees(metres: float, latitude: float) -> float:
     """A conservative conversion of a ground distance to degrees (the larger of lon and lat)."""
-    return metres / (111_320.0 * max(np.cos(np.radians(latitude)), 0.1))
+    return float(metres / (111_320.0 * max(np.cos(np.radians(latitude)), 0.1)))
 
 
 @dataclass(frozen=True)

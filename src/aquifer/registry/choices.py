@@ -19,7 +19,7 @@ class ZoneKind(models.TextChoices):
 
 
 #: Where zones of one aquifer layer overlap, the stricter decides a well's zone (lower wins).
-ZONE_PRECEDENCE = {
+ZONE_PRECEDENCE: dict[str, int] = {
     ZoneKind.PROHIBITED: 0,
     ZoneKind.RESTRICTED: 1,
     ZoneKind.OVEREXPLOITED: 2,
@@ -28,7 +28,7 @@ ZONE_PRECEDENCE = {
 }
 
 #: Map colours for zone kinds (also used in the legend).
-ZONE_COLOURS = {
+ZONE_COLOURS: dict[str, str] = {
     ZoneKind.NOT_OVEREXPLOITED: "#4daf4a",
     ZoneKind.BALANCED: "#377eb8",
     ZoneKind.OVEREXPLOITED: "#ff7f00",
@@ -78,7 +78,7 @@ WELL_TRANSITIONS: dict[str, frozenset[str]] = {
     WellStatus.SEALED: frozenset(),
 }
 
-WELL_STATUS_COLOURS = {
+WELL_STATUS_COLOURS: dict[str, str] = {
     WellStatus.PLANNED: "#9e9e9e",
     WellStatus.ACTIVE: "#1a9641",
     WellStatus.STANDBY: "#fdae61",

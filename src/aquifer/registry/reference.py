@@ -15,7 +15,8 @@ __all__ = ["approximate_boundaries", "county_from_file", "load_townships", "town
 
 
 def township_data() -> dict[str, Any]:
-    return json.loads((DATA_DIR / "townships.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((DATA_DIR / "townships.json").read_text(encoding="utf-8"))
+    return data
 
 
 def approximate_boundaries(

@@ -46,7 +46,7 @@ def county_geometry() -> BaseGeometry:
 
 def _tolerance_deg() -> float:
     c = county_geometry().centroid
-    return metres_to_degrees(settings.AQUIFER["COUNTY_BOUNDARY_TOLERANCE_M"], c.y)
+    return metres_to_degrees(float(settings.AQUIFER["COUNTY_BOUNDARY_TOLERANCE_M"]), c.y)
 
 
 def _deg_to_m(deg: float) -> float:

@@ -30,6 +30,7 @@ class Well(models.Model):
     """
 
     scope = Scope(township="township_id", owner="owner_id")
+    _stored_status: str | None = None  # the status as loaded, for lifecycle checks
 
     code = models.CharField(_("编号"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100, blank=True)
@@ -97,7 +98,7 @@ class Well(models.Model):
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> Well:
         instance = super().from_db(db, field_names, values)
-        instance._stored_status = getattr(instance, "status", None)  # type: ignore[attr-defined]
+        instance._stored_status = getattr(instance, "status", None)
         return instance
 
     def set_location(self, x: float, y: float, epsg: int = 4326) -> None:
@@ -154,7 +155,7 @@ class Well(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.derive_location()
         super().save(*args, **kwargs)
-        self._stored_status = self.status  # type: ignore[attr-defined]
+        self._stored_status = self.status
 
 
 @track
