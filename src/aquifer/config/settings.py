@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "aquifer.core",
     "aquifer.registry",
+    "aquifer.telemetry",
 ]
 
 MIDDLEWARE = [
