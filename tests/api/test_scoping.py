@@ -52,15 +52,26 @@ def new_payload(world: Any, path: str, where: str, tag: str) -> dict[str, Any]:
     a = where == "A"
     if path == "wells":
         x, y = (112.418, 35.487) if a else (112.574, 35.534)
-        return {"code": f"N-{tag}-{where}", "x": x, "y": y, "depth_m": 60, "layer": "shallow",
-                "purpose": "agricultural"}
+        return {
+            "code": f"N-{tag}-{where}",
+            "x": x,
+            "y": y,
+            "depth_m": 60,
+            "layer": "shallow",
+            "purpose": "agricultural",
+        }
     if path == "water-users":
         t = world.township_a if a else world.township_b
         return {"name": f"新用户{tag}{where}", "use_type": "industrial", "township_id": t.pk}
     if path == "devices":
         w = world.well_a if a else world.well_b
-        return {"kind": "flow_meter", "protocol": "MQTT", "station_address": f"dev-{tag}-{where}",
-                "well_id": w.pk, "secret": "s3cret-key"}
+        return {
+            "kind": "flow_meter",
+            "protocol": "MQTT",
+            "station_address": f"dev-{tag}-{where}",
+            "well_id": w.pk,
+            "secret": "s3cret-key",
+        }
     if path == "monitoring-wells":
         w = Well(code=f"MW-{tag}-{where}", depth_m=40, layer="shallow", purpose="monitoring")
         w.set_location(*((112.419, 35.488) if a else (112.575, 35.535)))
@@ -68,14 +79,29 @@ def new_payload(world: Any, path: str, where: str, tag: str) -> dict[str, Any]:
         return {"well_id": w.pk, "monitors_level": True}
     if path == "zones":
         lon, lat = (112.30, 35.60) if a else (112.20, 35.45)
-        ring = [[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01],
-                [lon, lat]]
-        return {"code": f"Z-{tag}-{where}", "name": "新分区", "kind": "balanced",
-                "layer": "deep", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "allowable_extraction_m3": 1000, "designation_document": "测试文件"}
+        ring = [
+            [lon, lat],
+            [lon + 0.01, lat],
+            [lon + 0.01, lat + 0.01],
+            [lon, lat + 0.01],
+            [lon, lat],
+        ]
+        return {
+            "code": f"Z-{tag}-{where}",
+            "name": "新分区",
+            "kind": "balanced",
+            "layer": "deep",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "allowable_extraction_m3": 1000,
+            "designation_document": "测试文件",
+        }
     if path == "townships":
-        return {"code": f"1405229{9 if a else 8}{len(tag) % 10}", "name": f"测试乡{tag}{where}",
-                "kind": "township", "is_current": False}
+        return {
+            "code": f"1405229{9 if a else 8}{len(tag) % 10}",
+            "name": f"测试乡{tag}{where}",
+            "kind": "township",
+            "is_current": False,
+        }
     raise AssertionError(path)
 
 
@@ -117,8 +143,11 @@ def body(r: Any) -> Any:
 
 def state(obj: Any) -> dict[str, Any]:
     fresh = type(obj).objects.get(pk=obj.pk)
-    return {f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields
-            if f.attname != "updated_at"}
+    return {
+        f.attname: getattr(fresh, f.attname)
+        for f in fresh._meta.concrete_fields
+        if f.attname != "updated_at"
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -147,8 +176,9 @@ def test_scoped_entities(world: Any, role: str, path: str) -> None:
 
     for obj, expected in zip((a, b), CHANGE[role], strict=True):
         before = state(obj)
-        r = c.patch(f"/api/{path}/{obj.pk}", json.dumps(PATCHES[path]),
-                    content_type="application/json")
+        r = c.patch(
+            f"/api/{path}/{obj.pk}", json.dumps(PATCHES[path]), content_type="application/json"
+        )
         assert r.status_code == expected, (obj, r.content)
         if expected != 200:
             assert state(obj) == before
@@ -247,8 +277,11 @@ def test_audit_list_follows_scope(world: Any, role: str) -> None:
 def test_township_officer_cannot_move_a_well_into_another_township(world: Any) -> None:
     c = world.client("township")
     before = state(world.well_a)
-    r = c.patch(f"/api/wells/{world.well_a.pk}", json.dumps({"x": 112.573, "y": 35.533}),
-                content_type="application/json")
+    r = c.patch(
+        f"/api/wells/{world.well_a.pk}",
+        json.dumps({"x": 112.573, "y": 35.533}),
+        content_type="application/json",
+    )
     assert r.status_code == 403
     assert state(world.well_a) == before
 
@@ -256,8 +289,11 @@ def test_township_officer_cannot_move_a_well_into_another_township(world: Any) -
 def test_foreign_keys_must_point_into_scope(world: Any) -> None:
     """An officer cannot attach their well to another township's water user."""
     c = world.client("township")
-    r = c.patch(f"/api/wells/{world.well_a.pk}", json.dumps({"owner_id": world.user_b.pk}),
-                content_type="application/json")
+    r = c.patch(
+        f"/api/wells/{world.well_a.pk}",
+        json.dumps({"owner_id": world.user_b.pk}),
+        content_type="application/json",
+    )
     assert r.status_code == 422
     assert body(r)["errors"][0]["field"] == "owner"
     assert Well.objects.get(pk=world.well_a.pk).owner_id == world.user_a.pk
@@ -274,6 +310,10 @@ def test_bearer_token_acts_as_its_user(world: Any) -> None:
     assert {i["code"] for i in body(r)["items"]} == {"W-A-1"}
     r = c.get("/api/wells/", HTTP_AUTHORIZATION="Bearer aq_wrong")
     assert {i["code"] for i in body(r)["items"]} == set()  # falls back to the public
-    r = c.post("/api/wells/", json.dumps(new_payload(world, "wells", "A", "tok")),
-               content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    r = c.post(
+        "/api/wells/",
+        json.dumps(new_payload(world, "wells", "A", "tok")),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
     assert r.status_code == 201

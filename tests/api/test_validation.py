@@ -8,10 +8,16 @@ from typing import Any
 import pytest
 
 from aquifer.core.models import AuditEntry
-from aquifer.registry.models import Well, WaterUser, Zone
+from aquifer.registry.models import WaterUser, Well, Zone
 
-GOOD_WELL = {"code": "V-1", "x": 112.418, "y": 35.487, "depth_m": 60, "layer": "shallow",
-             "purpose": "agricultural"}
+GOOD_WELL = {
+    "code": "V-1",
+    "x": 112.418,
+    "y": 35.487,
+    "depth_m": 60,
+    "layer": "shallow",
+    "purpose": "agricultural",
+}
 
 
 def post(c: Any, path: str, data: Any) -> Any:
@@ -19,16 +25,19 @@ def post(c: Any, path: str, data: Any) -> Any:
     return c.post(f"/api/{path}/", raw, content_type="application/json")
 
 
-@pytest.mark.parametrize(("patch", "field"), [
-    ({"x": 116.4, "y": 39.9}, "x"),
-    ({"code": "W-A-1"}, "code"),
-    ({"depth_m": -3}, "depth_m"),
-    ({"depth_m": "deep"}, "depth_m"),
-    ({"layer": "middle"}, "layer"),
-    ({"crs": 3857}, "crs"),
-    ({"unknown_field": 1}, "unknown_field"),
-    ({"status": "destroyed"}, "status"),
-])
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"x": 116.4, "y": 39.9}, "x"),
+        ({"code": "W-A-1"}, "code"),
+        ({"depth_m": -3}, "depth_m"),
+        ({"depth_m": "deep"}, "depth_m"),
+        ({"layer": "middle"}, "layer"),
+        ({"crs": 3857}, "crs"),
+        ({"unknown_field": 1}, "unknown_field"),
+        ({"status": "destroyed"}, "status"),
+    ],
+)
 def test_bad_well_is_refused_with_the_field(world: Any, patch: dict[str, Any], field: str) -> None:
     c = world.client("bureau")
     n_wells, n_audit = Well.objects.count(), AuditEntry.objects.count()
@@ -55,21 +64,38 @@ def test_malformed_json_says_where(world: Any) -> None:
 
 
 def test_wrong_check_digit(world: Any) -> None:
-    r = post(world.client("bureau"), "water-users",
-             {"name": "某公司", "use_type": "industrial", "township_id": world.township_a.pk,
-              "uscc": "91110000600037341K"})
+    r = post(
+        world.client("bureau"),
+        "water-users",
+        {
+            "name": "某公司",
+            "use_type": "industrial",
+            "township_id": world.township_a.pk,
+            "uscc": "91110000600037341K",
+        },
+    )
     assert r.status_code == 422
     assert json.loads(r.content)["errors"] == [
-        {"field": "uscc", "message": "统一社会信用代码校验位错误 (check digit is wrong)"}]
+        {"field": "uscc", "message": "统一社会信用代码校验位错误 (check digit is wrong)"}
+    ]
     assert not WaterUser.objects.filter(name="某公司").exists()
 
 
 def test_invalid_geojson_zone(world: Any) -> None:
     ring = [[112.3, 35.5], [112.31, 35.5], [112.31, 35.51], [112.3, 35.51]]
-    r = post(world.client("bureau"), "zones",
-             {"code": "Z-9", "name": "z", "kind": "balanced", "layer": "deep",
-              "geometry": {"type": "Polygon", "coordinates": [ring]},
-              "allowable_extraction_m3": 1, "designation_document": "d"})
+    r = post(
+        world.client("bureau"),
+        "zones",
+        {
+            "code": "Z-9",
+            "name": "z",
+            "kind": "balanced",
+            "layer": "deep",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "allowable_extraction_m3": 1,
+            "designation_document": "d",
+        },
+    )
     assert r.status_code == 422
     err = json.loads(r.content)["errors"][0]
     assert err["field"] == "geometry" and "not closed" in err["message"]
@@ -77,15 +103,21 @@ def test_invalid_geojson_zone(world: Any) -> None:
 
 
 def test_bad_station_address(world: Any) -> None:
-    r = post(world.client("bureau"), "devices",
-             {"kind": "flow_meter", "protocol": "SL651", "station_address": "12345"})
+    r = post(
+        world.client("bureau"),
+        "devices",
+        {"kind": "flow_meter", "protocol": "SL651", "station_address": "12345"},
+    )
     assert r.status_code == 422
     assert json.loads(r.content)["errors"][0]["field"] == "station_address"
 
 
 def test_duplicate_station_address(world: Any) -> None:
-    r = post(world.client("bureau"), "devices",
-             {"kind": "flow_meter", "protocol": "SL651", "station_address": "0014052201"})
+    r = post(
+        world.client("bureau"),
+        "devices",
+        {"kind": "flow_meter", "protocol": "SL651", "station_address": "0014052201"},
+    )
     assert r.status_code == 422
     assert json.loads(r.content)["errors"][0]["field"] == "station_address"
 
@@ -104,9 +136,17 @@ def test_openapi_document(world: Any) -> None:
     r = world.client("anonymous").get("/api/openapi.json")
     assert r.status_code == 200
     doc = json.loads(r.content)
-    for path in ("/api/wells/", "/api/wells/{pk}", "/api/zones/", "/api/water-users/",
-                 "/api/devices/", "/api/monitoring-wells/", "/api/townships/",
-                 "/api/audit/", "/api/map/wells.geojson"):
+    for path in (
+        "/api/wells/",
+        "/api/wells/{pk}",
+        "/api/zones/",
+        "/api/water-users/",
+        "/api/devices/",
+        "/api/monitoring-wells/",
+        "/api/townships/",
+        "/api/audit/",
+        "/api/map/wells.geojson",
+    ):
         assert path in doc["paths"], path
     assert set(doc["paths"]["/api/wells/"]) == {"get", "post"}
     assert set(doc["paths"]["/api/wells/{pk}"]) == {"get", "patch", "delete"}

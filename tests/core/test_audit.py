@@ -13,14 +13,20 @@ from aquifer.registry.models import Device, Well
 
 
 def entries(obj: Any) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(object_type=obj._meta.label_lower,
-                                          object_id=str(obj.pk)).order_by("id"))
+    return list(
+        AuditEntry.objects.filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk)
+        ).order_by("id")
+    )
 
 
 def test_api_update_records_user_request_and_old_new(world: Any) -> None:
     c = world.client("township")
-    r = c.patch(f"/api/wells/{world.well_a.pk}", json.dumps({"name": "一号井", "depth_m": 130}),
-                content_type="application/json")
+    r = c.patch(
+        f"/api/wells/{world.well_a.pk}",
+        json.dumps({"name": "一号井", "depth_m": 130}),
+        content_type="application/json",
+    )
     assert r.status_code == 200
     last = entries(world.well_a)[-1]
     assert last.action == "update"
@@ -35,8 +41,11 @@ def test_api_update_records_user_request_and_old_new(world: Any) -> None:
 
 def test_history_endpoint_shows_changes(world: Any) -> None:
     c = world.client("bureau")
-    c.patch(f"/api/wells/{world.well_a.pk}", json.dumps({"status": "standby"}),
-            content_type="application/json")
+    c.patch(
+        f"/api/wells/{world.well_a.pk}",
+        json.dumps({"status": "standby"}),
+        content_type="application/json",
+    )
     history = json.loads(c.get(f"/api/wells/{world.well_a.pk}/history").content)
     assert [h["action"] for h in history] == ["update", "create"]  # newest first
     assert history[0]["changes"]["status"] == ["active", "standby"]
@@ -63,10 +72,13 @@ def test_delete_is_recorded_with_the_last_state(world: Any) -> None:
 
 def test_device_secret_is_never_stored_in_the_trail(world: Any) -> None:
     c = world.client("bureau")
-    c.patch(f"/api/devices/{world.device_a.pk}", json.dumps({"secret": "very-secret-1"}),
-            content_type="application/json")
+    c.patch(
+        f"/api/devices/{world.device_a.pk}",
+        json.dumps({"secret": "very-secret-1"}),
+        content_type="application/json",
+    )
     last = entries(world.device_a)[-1]
-    old, new = last.changes["secret_hash"]
+    _old, new = last.changes["secret_hash"]
     assert new.startswith("sha256:") and "very-secret-1" not in json.dumps(last.after)
     assert Device.objects.get(pk=world.device_a.pk).check_secret("very-secret-1")
 
@@ -76,9 +88,11 @@ def test_zone_change_rederives_wells_and_audits_it(world: Any) -> None:
     assert w.zone_id is None
     ring = [[112.56, 35.52], [112.59, 35.52], [112.59, 35.55], [112.56, 35.55], [112.56, 35.52]]
     c = world.client("bureau")
-    r = c.patch(f"/api/zones/{world.zone.pk}",
-                json.dumps({"geometry": {"type": "Polygon", "coordinates": [ring]}}),
-                content_type="application/json")
+    r = c.patch(
+        f"/api/zones/{world.zone.pk}",
+        json.dumps({"geometry": {"type": "Polygon", "coordinates": [ring]}}),
+        content_type="application/json",
+    )
     assert r.status_code == 200, r.content
     w.refresh_from_db()
     assert w.zone_id == world.zone.pk
@@ -87,15 +101,21 @@ def test_zone_change_rederives_wells_and_audits_it(world: Any) -> None:
     assert "zone JC-HCXF" in last.reason
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE core_auditentry SET username = 'mallory'",
-    "DELETE FROM core_auditentry",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE core_auditentry SET username = 'mallory'",
+        "DELETE FROM core_auditentry",
+    ],
+)
 def test_database_refuses_to_edit_or_delete_entries(world: Any, sql: str) -> None:
     n = AuditEntry.objects.count()
     assert n > 0
-    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic(), \
-            connection.cursor() as cur:
+    with (
+        pytest.raises((DatabaseError, IntegrityError)),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
         cur.execute(sql)
     assert AuditEntry.objects.count() == n
     assert not AuditEntry.objects.filter(username="mallory").exists()

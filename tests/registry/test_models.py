@@ -12,8 +12,13 @@ from tests.conftest import HUANGCHENG, square
 
 
 def make_well(code: str, lon: float, lat: float, layer: str = "shallow", **kw: Any) -> Well:
-    w = Well(code=code, depth_m=kw.pop("depth_m", 50), layer=layer,
-             purpose=kw.pop("purpose", "agricultural"), **kw)
+    w = Well(
+        code=code,
+        depth_m=kw.pop("depth_m", 50),
+        layer=layer,
+        purpose=kw.pop("purpose", "agricultural"),
+        **kw,
+    )
     w.set_location(lon, lat)
     return w
 
@@ -49,9 +54,15 @@ def test_typed_township_is_overwritten_by_the_derived_one(world: Any) -> None:
 
 
 def test_overlapping_zones_stricter_wins(world: Any) -> None:
-    Zone.objects.create(code="Z-BIG", name="大区", kind="overexploited", layer="shallow",
-                        geometry=square(*HUANGCHENG, 0.05), allowable_extraction_m3=10,
-                        designation_document="doc")
+    Zone.objects.create(
+        code="Z-BIG",
+        name="大区",
+        kind="overexploited",
+        layer="shallow",
+        geometry=square(*HUANGCHENG, 0.05),
+        allowable_extraction_m3=10,
+        designation_document="doc",
+    )
     inner = make_well("W-IN", *HUANGCHENG)
     inner.save()
     outer = make_well("W-OUT", HUANGCHENG[0] + 0.03, HUANGCHENG[1])
@@ -88,14 +99,17 @@ def test_cgcs2000_gauss_kruger_input_is_converted(db: Any) -> None:
     assert w.township.name == "润城镇"
 
 
-@pytest.mark.parametrize(("old", "new", "ok"), [
-    ("planned", "active", True),
-    ("active", "closed", True),
-    ("closed", "sealed", True),
-    ("sealed", "active", False),
-    ("active", "sealed", False),
-    ("planned", "standby", False),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "ok"),
+    [
+        ("planned", "active", True),
+        ("active", "closed", True),
+        ("closed", "sealed", True),
+        ("sealed", "active", False),
+        ("active", "sealed", False),
+        ("planned", "standby", False),
+    ],
+)
 def test_well_status_lifecycle(world: Any, old: str, new: str, ok: bool) -> None:
     w = make_well(f"W-{old}-{new}", 112.417, 35.486, status=old)
     w.save()
@@ -109,11 +123,14 @@ def test_well_status_lifecycle(world: Any, old: str, new: str, ok: bool) -> None
         assert "status" in exc.value.message_dict
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("91110000600037341K", "校验位"),
-    ("9111000060003734", "18位"),
-    ("91110000600037341!", "非法字符"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("91110000600037341K", "校验位"),
+        ("9111000060003734", "18位"),
+        ("91110000600037341!", "非法字符"),
+    ],
+)
 def test_water_user_uscc_is_checked(world: Any, code: str, message: str) -> None:
     u = WaterUser(name="某公司", use_type="industrial", township=world.township_a, uscc=code)
     with pytest.raises(ValidationError) as exc:
@@ -122,10 +139,12 @@ def test_water_user_uscc_is_checked(world: Any, code: str, message: str) -> None
 
 
 def test_duplicate_uscc_is_refused(world: Any) -> None:
-    u = WaterUser(name="另一家", use_type="industrial", township=world.township_b,
-                  uscc="91110000600037341L")
-    with pytest.raises(ValidationError):
+    u = WaterUser(
+        name="另一家", use_type="industrial", township=world.township_b, uscc="91110000600037341L"
+    )
+    with pytest.raises(ValidationError) as exc:
         u.full_clean()
+    assert exc.value.message_dict["uscc"] == ["该统一社会信用代码已登记。"]
 
 
 def test_abolished_township_cannot_take_new_users(world: Any) -> None:
@@ -136,16 +155,19 @@ def test_abolished_township_cannot_take_new_users(world: Any) -> None:
     assert "township" in exc.value.message_dict
 
 
-@pytest.mark.parametrize(("protocol", "address", "ok"), [
-    ("SL651", "0012345678", True),
-    ("SL651", "00 12 34 56 78", True),
-    ("SZY206", "530381000d", True),
-    ("SL651", "001234567", False),
-    ("SL651", "FFFFFFFFFF", False),
-    ("SZY206", "GG12345678", False),
-    ("MQTT", "yc-meter-01", True),
-    ("HTTP", "bad id with spaces", False),
-])
+@pytest.mark.parametrize(
+    ("protocol", "address", "ok"),
+    [
+        ("SL651", "0012345678", True),
+        ("SL651", "00 12 34 56 78", True),
+        ("SZY206", "530381000d", True),
+        ("SL651", "001234567", False),
+        ("SL651", "FFFFFFFFFF", False),
+        ("SZY206", "GG12345678", False),
+        ("MQTT", "yc-meter-01", True),
+        ("HTTP", "bad id with spaces", False),
+    ],
+)
 def test_station_address_by_protocol(db: Any, protocol: str, address: str, ok: bool) -> None:
     d = Device(kind="rtu", protocol=protocol, station_address=address)
     if ok:
@@ -164,20 +186,44 @@ def test_device_secret_is_hashed(db: Any) -> None:
     assert d.check_secret("1234") and not d.check_secret("4321")
 
 
-@pytest.mark.parametrize(("geometry", "message"), [
-    ({"type": "Polygon", "coordinates": [[[112.3, 35.5], [112.31, 35.5], [112.31, 35.51]]]},
-     "at least 4"),
-    ({"type": "Polygon", "coordinates": [[[112.3, 35.5], [112.31, 35.5], [112.31, 35.51],
-                                          [112.3, 35.51]]]}, "not closed"),
-    ({"type": "Polygon", "coordinates": [[[112.3, 35.5], [112.31, 35.51], [112.31, 35.5],
-                                          [112.3, 35.51], [112.3, 35.5]]]}, "Self-intersection"),
-    ({"type": "Point", "coordinates": [112.3, 35.5]}, "Polygon or MultiPolygon"),
-    (square(116.4, 39.9, 0.01), "超出县界"),
-    (square(112.03, 35.45, 0.05), "超出县界"),
-])
+@pytest.mark.parametrize(
+    ("geometry", "message"),
+    [
+        (
+            {"type": "Polygon", "coordinates": [[[112.3, 35.5], [112.31, 35.5], [112.31, 35.51]]]},
+            "at least 4",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[112.3, 35.5], [112.31, 35.5], [112.31, 35.51], [112.3, 35.51]]],
+            },
+            "not closed",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[112.3, 35.5], [112.31, 35.51], [112.31, 35.5], [112.3, 35.51], [112.3, 35.5]]
+                ],
+            },
+            "Self-intersection",
+        ),
+        ({"type": "Point", "coordinates": [112.3, 35.5]}, "Polygon or MultiPolygon"),
+        (square(116.4, 39.9, 0.01), "超出县界"),
+        (square(112.03, 35.45, 0.05), "超出县界"),
+    ],
+)
 def test_zone_polygon_is_validated(db: Any, geometry: dict[str, Any], message: str) -> None:
-    z = Zone(code="Z-BAD", name="坏", kind="balanced", layer="shallow", geometry=geometry,
-             allowable_extraction_m3=1, designation_document="doc")
+    z = Zone(
+        code="Z-BAD",
+        name="坏",
+        kind="balanced",
+        layer="shallow",
+        geometry=geometry,
+        allowable_extraction_m3=1,
+        designation_document="doc",
+    )
     with pytest.raises(ValidationError) as exc:
         z.full_clean()
     assert message in exc.value.message_dict["geometry"][0]

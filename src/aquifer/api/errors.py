@@ -62,7 +62,10 @@ def install_handlers(api: NinjaAPI) -> None:
                     else _("字节 %d") % err.start
                 )
                 msg = err.msg if isinstance(err, json.JSONDecodeError) else err.reason
-                detail = _("请求体不是合法的 JSON：%(where)s：%(msg)s") % {"where": where, "msg": msg}
+                detail = _("请求体不是合法的 JSON：%(where)s：%(msg)s") % {
+                    "where": where,
+                    "msg": msg,
+                }
         return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
     @api.exception_handler(ValidationError)

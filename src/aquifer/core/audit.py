@@ -110,7 +110,9 @@ def serialize(instance: models.Model) -> dict[str, Any]:
             value = "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:12]
         elif isinstance(f, models.DecimalField) and value is not None:
             # As the database stores it: 130 and 130.00 are the same depth.
-            value = decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-f.decimal_places))
+            value = decimal.Decimal(str(value)).quantize(
+                decimal.Decimal(1).scaleb(-f.decimal_places)
+            )
         data[f.attname] = _jsonable(value)
     return data
 

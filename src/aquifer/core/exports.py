@@ -24,12 +24,24 @@ CONTENT_TYPES = {
 }
 
 
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+
+
 def _cell(value: Any) -> Any:
+    """A value safe to put in a spreadsheet cell.
+
+    Text that a spreadsheet would run as a formula (starting with = + - @, or a tab or carriage
+    return before one) is prefixed with an apostrophe (OWASP's advice against CSV/formula
+    injection); control characters that .xlsx cannot hold are dropped.
+    """
     if value is None:
         return ""
-    if isinstance(value, bool | int | float | str):
+    if isinstance(value, bool | int | float):
         return value
-    return str(value)
+    text = str(value).translate(_CONTROL)
+    if text and text.lstrip("\t\r")[:1] in ("=", "+", "-", "@"):
+        text = "'" + text
+    return text
 
 
 def rows(objects: Iterable[Any], columns: list[Column]) -> Iterable[list[Any]]:

@@ -185,8 +185,9 @@ class PointIndex:
             keep = g[pt_idx] == self._groups[reg_idx]
             pt_idx, reg_idx = pt_idx[keep], reg_idx[keep]
         if len(pt_idx):
-            # Sort by point then rank so the first hit per point is the winner.
-            order = np.lexsort((self._ranks[reg_idx], pt_idx))
+            # Sort by point, then rank, then id: the first hit per point wins, and equal
+            # ranks (two prohibited zones overlapping) resolve the same way every time.
+            order = np.lexsort((self._ids[reg_idx], self._ranks[reg_idx], pt_idx))
             pt_sorted, reg_sorted = pt_idx[order], reg_idx[order]
             first = np.ones(len(pt_sorted), dtype=bool)
             first[1:] = pt_sorted[1:] != pt_sorted[:-1]

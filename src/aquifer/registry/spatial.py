@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,14 @@ from aquifer.core.geometry import (
 )
 from aquifer.registry.choices import ZONE_PRECEDENCE
 
-__all__ = ["county_geometry", "locate", "outside_county", "rederive_wells", "spatial_index"]
+__all__ = [
+    "county_geometry",
+    "locate",
+    "outside_county",
+    "pinned_index",
+    "rederive_wells",
+    "spatial_index",
+]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -88,6 +98,7 @@ _cached: tuple[Any, SpatialIndex] | None = None
 
 
 def _version() -> tuple[Any, ...]:
+    """What the index was built from: newest change and row count of townships and zones."""
     from aquifer.registry.models import Township, Zone
 
     t = Township.objects.aggregate(m=models.Max("updated_at"), n=models.Count("id"))
@@ -113,8 +124,27 @@ def build_index() -> SpatialIndex:
     return SpatialIndex(PointIndex(townships), PointIndex(zones))
 
 
+_pinned: ContextVar[SpatialIndex | None] = ContextVar("aquifer_pinned_index", default=None)
+
+
+@contextmanager
+def pinned_index() -> Iterator[SpatialIndex]:
+    """Use one index for a whole batch (an import of thousands of wells) instead of checking
+    for zone and township changes on every well. Zone and township saves inside the block
+    are not seen by it."""
+    index = spatial_index()
+    token = _pinned.set(index)
+    try:
+        yield index
+    finally:
+        _pinned.reset(token)
+
+
 def spatial_index() -> SpatialIndex:
     global _cached
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     version = _version()
     with _lock:
         if _cached is None or _cached[0] != version:

@@ -63,6 +63,12 @@ class WaterUser(models.Model):
                 self.uscc = normalise_uscc(self.uscc)
             except USCCError as exc:
                 errors["uscc"] = str(exc)
+            else:
+                # The conditional unique constraint is the database's backstop; this check
+                # puts the message on the field.
+                taken = WaterUser.objects.filter(uscc=self.uscc).exclude(pk=self.pk)
+                if taken.exists():
+                    errors["uscc"] = _("该统一社会信用代码已登记。")
         if self.township_id and not self.township.is_current:
             errors["township"] = _("该乡镇已撤销，请选择现行乡镇。")
         phone = self.phone.replace(" ", "").replace("-", "")

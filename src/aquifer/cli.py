@@ -1,0 +1,62 @@
+"""The ``aquifer`` command: Django's management commands, with Aquifer's settings.
+
+``aquifer`` alone (or ``-h``/``--help``) prints Aquifer's own commands; ``aquifer help`` lists
+every command, Django's included; anything else runs that management command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["COMMANDS", "main", "short_help"]
+
+#: Aquifer's own commands, as the short help lists them: (usage, what it does).
+COMMANDS: list[tuple[str, str]] = [
+    ("demo", "演示：建一个演示县的数据，启动网页、网关和调度 (demo county, all in one)"),
+    ("serve", "启动网页和 API 服务 (web server)"),
+    ("template wells|users [-o FILE]", "生成 Excel 导入模板 (write an import template)"),
+    (
+        "import FILE.xlsx [--as USERNAME] [--dry-run]",
+        "从 Excel 导入取水井或取用水户，全部无误才写入 (all-or-nothing import)",
+    ),
+    ("token create|list|revoke", "管理 API 令牌 (API tokens for machine clients)"),
+    ("check", "检查配置 (check the installation)"),
+    ("migrate", "创建或升级数据库 (create or upgrade the database)"),
+    ("createsuperuser", "创建管理员账号 (create an administrator)"),
+]
+
+
+def short_help(prog: str = "aquifer") -> str:
+    width = max(len(usage) for usage, _what in COMMANDS)
+    lines = [
+        "Aquifer — 地下水管理信息系统 (groundwater management information system)",
+        "",
+        f"用法 usage: {prog} COMMAND [options]",
+        "",
+    ]
+    lines += [f"  {usage.ljust(width)}  {what}" for usage, what in COMMANDS]
+    lines += [
+        "",
+        f"“{prog} help COMMAND” 显示命令的选项 (options of one command); "
+        f"“{prog} help” 列出全部命令 (every command, Django's included).",
+        "数据库由环境变量 DATABASE_URL 指定 (the database is chosen by DATABASE_URL).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``aquifer`` script (pyproject.toml ``[project.scripts]``)."""
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aquifer.config.settings")
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(short_help())
+        return 0
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""``aquifer demo [--no-serve] [--wells N] [--host H] [--port P]``: a demo county, then serve it.
+
+Creates or upgrades the database (``migrate``), builds the demo county
+(:func:`aquifer.registry.demo.build_demo`: zones, water users, wells, devices, one account
+per role), prints the address and the demo accounts, then runs ``aquifer serve``. Running it
+again leaves the same data. The database is the configured one (``DATABASE_URL``; by default
+``var/aquifer.sqlite3`` under the current directory).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from rich.console import Console
+from rich.table import Table
+
+from aquifer.core.management.commands.serve import url_of
+from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
+
+
+class Command(BaseCommand):
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return _("建一个演示县（分区、取用水户、取水井、设备、各角色账号），然后启动网页服务。")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help=_("只建数据，不启动服务"))
+        parser.add_argument(
+            "--wells", type=int, default=600, metavar="N", help=_("取水井数量（默认 600）")
+        )
+        parser.add_argument("--host", default="127.0.0.1", help=_("监听地址（默认 127.0.0.1）"))
+        parser.add_argument("--port", type=int, default=8000, help=_("端口（默认 8000）"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        wells = options["wells"]
+        if not 1 <= wells <= MAX_WELLS:
+            raise CommandError(_("取水井数量应在 1 至 %d 之间。") % MAX_WELLS)
+        console = Console(file=self.stdout._out, highlight=False)  # type: ignore[attr-defined]
+        database = settings.DATABASES["default"]
+        console.print(_("数据库 (database): %s") % database.get("NAME"))
+
+        with console.status(_("创建或升级数据库 (migrating)…")):
+            call_command("migrate", interactive=False, verbosity=0)
+        with console.status(_("生成演示数据 (building the demo county)…")) as status:
+            summary = build_demo(
+                wells=wells, log=lambda step: status.update(_("生成演示数据：%s…") % step)
+            )
+
+        created = sum(summary["created"].values())
+        updated = sum(summary["updated"].values())
+        console.print(
+            _(
+                "演示县已就绪（%(s).1f 秒）：%(zones)d 个分区，%(users)d 个取用水户，"
+                "%(wells)d 眼取水井（其中监测井 %(mon)d 眼），%(devices)d 台设备；"
+                "本次新建 %(created)d 条、更新 %(updated)d 条。"
+            )
+            % {
+                "s": summary["seconds"],
+                "zones": summary["zones"],
+                "users": summary["water_users"],
+                "wells": summary["wells"],
+                "mon": summary["monitoring_wells"],
+                "devices": summary["devices"],
+                "created": created,
+                "updated": updated,
+            }
+        )
+
+        table = Table(title=_("演示账号 (demo accounts)"))
+        table.add_column(_("角色 role"))
+        table.add_column(_("用户名 user"), style="bold")
+        table.add_column(_("密码 password"))
+        table.add_column(_("可见范围 sees"), overflow="fold")
+        for account in ACCOUNTS:
+            role = str(account.role.label) + ("（超级用户）" if account.superuser else "")
+            table.add_row(role, account.username, DEMO_PASSWORD, account.sees)
+        console.print(table)
+        console.print(_("wateruser 对应的取用水户：%s") % summary["water_user_account"])
+
+        url = url_of(options["host"], options["port"])
+        console.print(_("网址 (open): [bold]%s[/bold]") % url)
+        console.print(_("管理后台 (admin): %sadmin/") % url)
+        console.print(_("演示数据均为虚构，分区为示意范围 (demo data is invented)."))
+        if options["no_serve"]:
+            console.print(_("启动服务：aquifer serve --port %d") % options["port"])
+            return
+        call_command(
+            "serve",
+            host=options["host"],
+            port=options["port"],
+            stdout=self.stdout._out,  # type: ignore[attr-defined]
+            stderr=self.stderr._out,  # type: ignore[attr-defined]
+        )
