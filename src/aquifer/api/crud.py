@@ -22,7 +22,7 @@ from ninja import FilterSchema, Query, Router, Schema, Status
 from pydantic import create_model
 
 from aquifer.core.roles import Action
-from aquifer.core.scoping import can, require, visible_to
+from aquifer.core.scoping import can, can_see_history, require, visible_to
 
 __all__ = ["AuditOut", "Resource", "register"]
 
@@ -195,6 +195,8 @@ def register(router: Router, res: Resource) -> None:
         from aquifer.core.models import AuditEntry
 
         obj = get_visible(request, pk)
+        if not can_see_history(request.user, obj):
+            raise Http404
         entries = AuditEntry.objects.filter(
             object_type=model._meta.label_lower, object_id=str(obj.pk)
         )

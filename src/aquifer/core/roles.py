@@ -10,7 +10,7 @@ __all__ = ["Action", "Role", "role_of"]
 
 class Role(models.TextChoices):
     BUREAU = "bureau", _("县水务局")
-    TOWNSHIP = "township", _("乡镇")
+    TOWNSHIP = "township", _("乡镇工作人员")
     WATER_USER = "water_user", _("取用水户")
     INSPECTOR = "inspector", _("执法人员")
     PUBLIC = "public", _("公众")

@@ -42,6 +42,7 @@ __all__ = [
     "Scope",
     "allowed_actions",
     "can",
+    "can_see_history",
     "require",
     "township_id_of",
     "visible_to",
@@ -151,6 +152,12 @@ def can(user: Any, action: str, obj: models.Model | type[models.Model]) -> bool:
     if role == Role.WATER_USER:
         return scope.owner is not None and _resolve(obj, scope.owner) == user.water_user_id
     return False
+
+
+def can_see_history(user: Any, obj: models.Model) -> bool:
+    """Whether ``user`` may read a record's audit trail: anyone signed in who can see the
+    record. The public sees zones and townships, but not who in the bureau changed them."""
+    return role_of(user) != Role.PUBLIC and can(user, Action.VIEW, obj)
 
 
 def allowed_actions(user: Any, obj: models.Model | type[models.Model]) -> set[str]:

@@ -1,3 +1,5 @@
+"""Core pages: the home page (the county map), login, logout and the audit trail."""
+
 from django.urls import path
 
 from aquifer.core import views

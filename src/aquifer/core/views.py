@@ -1,16 +1,182 @@
-"""Placeholder replaced by the UI work."""
+"""Pages of the core: the home page, login and logout, and the audit trail.
 
+The audit helpers here (:func:`history_of`, :func:`describe`) are also used by every app's
+detail pages to show a record's history.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aquifer.core.models import AuditEntry
+from aquifer.core.roles import Action
+from aquifer.core.scoping import can, visible_to
+
+__all__ = [
+    "LoginView",
+    "LogoutView",
+    "audit_list",
+    "describe",
+    "field_label",
+    "history_of",
+    "home",
+]
+
+#: The most entries a detail page shows; the audit page has them all.
+HISTORY_LIMIT = 200
+_VALUE_WIDTH = 120
 
 
-def home(request):  # pragma: no cover
-    return HttpResponse("Aquifer")
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page is the county map."""
+    from aquifer.registry.views import county_map
+
+    return county_map(request)
 
 
-def audit_list(request):  # pragma: no cover
-    return HttpResponse("audit")
+class LoginView(auth_views.LoginView):
+    template_name = "core/login.html"
+    redirect_authenticated_user = True
 
 
-LoginView = auth_views.LoginView
-LogoutView = auth_views.LogoutView
+class LogoutView(auth_views.LogoutView):
+    """Log out (POST only, as Django requires)."""
+
+
+# --- Audit ----------------------------------------------------------------------------------------
+
+
+def _model_of(object_type: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _show(value: Any, f: models.Field[Any, Any] | None) -> str:
+    if value is None or value == "":
+        return "—"
+    if f is not None and f.choices:
+        value = dict(f.flatchoices).get(value, value)
+    elif isinstance(value, bool):
+        value = _("是") if value else _("否")
+    elif isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = str(value)
+    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+
+
+#: Labels of common fields that their models leave unnamed.
+FIELD_LABELS = {"created_at": gettext_lazy("创建时间"), "updated_at": gettext_lazy("更新时间")}
+
+
+def field_label(f: models.Field[Any, Any]) -> Any:
+    """A field's verbose name, or our label for a field its model left unnamed."""
+    if f.name in FIELD_LABELS and str(f.verbose_name) == f.name.replace("_", " "):
+        return FIELD_LABELS[f.name]
+    return f.verbose_name
+
+
+def describe(entry: AuditEntry, model: type[models.Model] | None = None) -> dict[str, Any]:
+    """An audit entry as a page shows it: each changed field by its name, old → new.
+
+    The primary key and automatic timestamps (``updated_at``) are left out, and so are fields
+    that a new record leaves empty.
+    """
+    model = model or _model_of(entry.object_type)
+    by_attname: dict[str, models.Field[Any, Any]] = {}
+    if model is not None:
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    changes = []
+    for key, (old, new) in entry.changes.items():
+        f = by_attname.get(key)
+        if f is not None and (
+            f.primary_key or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ):
+            continue
+        shown_old, shown_new = _show(old, f), _show(new, f)
+        if shown_old == shown_new:
+            continue
+        changes.append(
+            {
+                "field": key,
+                "label": field_label(f) if f is not None else key,
+                "old": shown_old,
+                "new": shown_new,
+            }
+        )
+    return {
+        "entry": entry,
+        "changes": changes,
+        "type_label": model._meta.verbose_name if model is not None else entry.object_type,
+        "url": _object_url(entry, model),
+    }
+
+
+def _object_url(entry: AuditEntry, model: type[models.Model] | None) -> str:
+    if model is None or entry.action == AuditEntry.ActionChoices.DELETE:
+        return ""
+    try:
+        return reverse(
+            f"{model._meta.app_label}:{model._meta.model_name}_detail", args=[entry.object_id]
+        )
+    except NoReverseMatch:
+        return ""
+
+
+def history_of(obj: models.Model) -> list[dict[str, Any]]:
+    """The audit trail of one record, newest first.
+
+    Whoever may see the record may see its history (as the API's ``/history`` endpoint).
+    """
+    entries = AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))[
+        :HISTORY_LIMIT
+    ]
+    return [describe(e, type(obj)) for e in entries]
+
+
+def audit_list(request: HttpRequest) -> HttpResponse:
+    """The audit trail in the user's scope, filtered by record type and by user, paged."""
+    user = request.user
+    if not can(user, Action.VIEW, AuditEntry):
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied(_("您的角色无权查看审计记录。"))
+    qs = visible_to(user, Action.VIEW, AuditEntry)
+    types = sorted(set(qs.order_by().values_list("object_type", flat=True).distinct()))
+    type_choices = []
+    for t in types:
+        model = _model_of(t)
+        type_choices.append((t, str(model._meta.verbose_name) if model else t))
+    object_type = request.GET.get("object_type", "").strip()
+    username = request.GET.get("username", "").strip()
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if username:
+        qs = qs.filter(username=username)
+    page = Paginator(qs, settings.AQUIFER["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "entries": [describe(e) for e in page],
+        "type_choices": type_choices,
+        "object_type": object_type,
+        "username": username,
+    }
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return render(request, "core/_audit_results.html", context)
+    return render(request, "core/audit_list.html", context)

@@ -84,9 +84,14 @@ class Township(models.Model):
 
         from aquifer.registry.spatial import rederive_wells
 
+        stored = (
+            Township.objects.filter(pk=self.pk).values_list("boundary", flat=True).first()
+            if self.pk
+            else None
+        )
         with transaction.atomic():
             super().save(*args, **kwargs)
-            if self.boundary is not None:
+            if self.boundary != stored:
                 rederive_wells(reason=f"township {self.code} boundary saved")
 
     @classmethod

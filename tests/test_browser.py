@@ -1,0 +1,163 @@
+"""In a real browser: a township officer sees only their township's wells, and opens one.
+
+A real server (`aquifer serve`) runs on its own SQLite file built by `aquifer demo`;
+Playwright drives Debian's chromium (never a browser of its own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_or_skip
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("AQUIFER_CHROMIUM", "/usr/bin/chromium")
+AQUIFER = str(Path(sys.executable).with_name("aquifer"))
+PASSWORD = "Browser-officer-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run([AQUIFER, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+SETUP = """
+import json
+from aquifer.core.models import User
+from aquifer.registry.models import Township, Well
+t = Township.objects.get(code="140522101")
+u, _ = User.objects.update_or_create(
+    username="browser_officer", defaults={"role": "township", "township": t})
+u.set_password(PASSWORD)
+u.save()
+print(json.dumps({
+    "mine": sorted(Well.objects.filter(township=t).values_list("code", flat=True)),
+    "others": sorted(Well.objects.exclude(township=t).values_list("code", flat=True)),
+}))
+""".replace("PASSWORD", repr(PASSWORD))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: Any) -> Iterator[tuple[str, dict[str, list[str]]]]:
+    require_or_skip(
+        shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"chromium at {CHROMIUM}"
+    )
+    data = tmp_path_factory.mktemp("browser")
+    env = {
+        **os.environ,
+        "AQUIFER_DATA_DIR": str(data),
+        "DATABASE_URL": f"sqlite:///{data / 'aquifer.sqlite3'}",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run(env, "demo", "--no-serve", "--wells", "150")
+    wells = json.loads(run(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+    port = free_port()
+    proc = subprocess.Popen(
+        [AQUIFER, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url, wells
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_township_officer_sees_only_own_wells(server: tuple[str, dict[str, list[str]]]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, wells = server
+    assert wells["mine"] and wells["others"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        external: list[str] = []
+        page.on(
+            "request",
+            lambda r: (
+                external.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None
+            ),
+        )
+
+        page.goto(f"{url}/login/")
+        page.fill("input[name=username]", "browser_officer")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+        # The map: only this township's wells are drawn.
+        page.goto(f"{url}/")
+        page.wait_for_function(
+            "document.querySelector('#well-count') && "
+            "document.querySelector('#well-count').textContent.trim() !== ''"
+        )
+        assert int(page.inner_text("#well-count")) == len(wells["mine"])
+        markers = page.locator("#map .leaflet-interactive").count()
+        assert markers >= len(wells["mine"])  # wells, plus zone and township outlines
+
+        # The list: the same wells, none of another township's.
+        page.goto(f"{url}/wells/?limit=500")
+        codes = set()
+        while True:
+            codes |= {
+                c.strip()
+                for c in page.locator("#well-list tbody tr td:first-child").all_inner_texts()
+            }
+            nxt = page.locator("a[rel=next]")
+            if nxt.count() == 0:
+                break
+            nxt.first.click()
+            page.wait_for_load_state("networkidle")
+        assert codes == set(wells["mine"])
+
+        # Another township's well is not found, and a well page opens.
+        other = wells["others"][0]
+        page.goto(f"{url}/wells/?q={other}")
+        assert page.locator("#well-list tbody tr td:first-child").all_inner_texts() in ([], [""])
+        page.goto(f"{url}/wells/?q={wells['mine'][0]}")
+        page.locator("#well-list tbody tr a").first.click()
+        page.wait_for_load_state("networkidle")
+        assert wells["mine"][0] in page.content()
+        assert "/wells/" in page.url
+
+        browser.close()
+    assert external == [], f"pages fetched from outside the machine: {external[:5]}"
