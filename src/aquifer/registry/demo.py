@@ -211,7 +211,8 @@ def _as_polygon(geom: BaseGeometry) -> Polygon:
 
 
 def _geojson(geom: BaseGeometry) -> dict[str, Any]:
-    return json.loads(json.dumps(mapping(geom)))
+    data: dict[str, Any] = json.loads(json.dumps(mapping(geom)))
+    return data
 
 
 @dataclass(frozen=True)
@@ -679,6 +680,7 @@ def _plan_well(
         and owner is not None
         and owner.use_type in (UseType.DOMESTIC, UseType.AGRICULTURAL, UseType.SERVICE)
     )
+    status: str
     if is_monitoring:
         status, note = WellStatus.ACTIVE, ""
     else:
@@ -881,7 +883,7 @@ def build_demo(
         say("monitoring wells and devices")
         ids = [w.pk for w in well_objs]
         existing_mon: dict[int, Any] = {}
-        existing_dev: dict[tuple[int, str], Any] = {}
+        existing_dev: dict[tuple[int | None, str], Any] = {}
         for chunk in _chunks(ids, 500):
             existing_mon.update(
                 {m.well_id: m for m in MonitoringWell.objects.filter(well_id__in=chunk)}
@@ -894,8 +896,8 @@ def build_demo(
                 tally.upsert(
                     MonitoringWell, existing_mon.get(well.pk), {"well_id": well.pk}, plan.monitoring
                 )
-            for spec in plan.devices:
-                values = {k: v for k, v in spec.items() if k != "kind"}
+            for dev_spec in plan.devices:
+                values = {k: v for k, v in dev_spec.items() if k != "kind"}
 
                 def prepare(device: Any) -> None:
                     device.full_clean()
@@ -906,8 +908,8 @@ def build_demo(
 
                 tally.upsert(
                     Device,
-                    existing_dev.get((well.pk, spec["kind"])),
-                    {"well_id": well.pk, "kind": spec["kind"]},
+                    existing_dev.get((well.pk, dev_spec["kind"])),
+                    {"well_id": well.pk, "kind": dev_spec["kind"]},
                     values,
                     before_save=prepare,
                 )

@@ -9,7 +9,7 @@ again leaves the same data. The database is the configured one (``DATABASE_URL``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.management import call_command
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         wells = options["wells"]
         if not 1 <= wells <= MAX_WELLS:
             raise CommandError(_("取水井数量应在 1 至 %d 之间。") % MAX_WELLS)
-        console = Console(file=self.stdout._out, highlight=False)  # type: ignore[attr-defined]
+        console = Console(file=cast(IO[str], self.stdout._out), highlight=False)
         database = settings.DATABASES["default"]
         console.print(_("数据库 (database): %s") % database.get("NAME"))
 
@@ -92,6 +92,6 @@ class Command(BaseCommand):
             "serve",
             host=options["host"],
             port=options["port"],
-            stdout=self.stdout._out,  # type: ignore[attr-defined]
-            stderr=self.stderr._out,  # type: ignore[attr-defined]
+            stdout=self.stdout._out,
+            stderr=self.stderr._out,
         )
