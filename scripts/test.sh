@@ -17,7 +17,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
-.venv/bin/python -c 'import aquifer, django, ninja, pytest'  # the install above must have worked
+.venv/bin/python -c 'import aquifer, django, pytest, shapely'  # the install above must have worked
 
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"
