@@ -867,3 +867,13 @@ def test_admin_well_form_derives_the_township(admin_client: Any, world: Any) -> 
     )
     assert r.status_code == 302, r.content.decode()[:2000]
     assert Well.objects.get(code="W-ADM-1").township_id == world.township_b.pk
+
+
+def test_well_page_charts_its_readings(world: Any) -> None:
+    """The well page carries the series chart, pointed at that well's series endpoint."""
+    r = world.client("township").get(f"/wells/{world.well_a.pk}/")
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert f'id="series-chart-{world.well_a.pk}"' in html
+    assert f"/api/wells/{world.well_a.pk}/series" in html
+    assert "plotly" in html and "series.js" in html

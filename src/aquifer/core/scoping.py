@@ -104,8 +104,12 @@ def _rule(user: Any, action: str, model: type[models.Model]) -> models.Q | bool:
             return True
         if role == Role.PUBLIC:
             return False
-        if scope.shared or role == Role.INSPECTOR:
+        if scope.shared:
             return True
+        if role == Role.INSPECTOR:
+            # County-wide casework: everything that belongs to a township or a water user;
+            # not what is the bureau's alone (a model with an empty Scope).
+            return scope.township is not None or scope.owner is not None
         if role == Role.TOWNSHIP:
             return _q_township(scope, user.township_id) or False
         if role == Role.WATER_USER:

@@ -1,0 +1,361 @@
+"""The readings store: idempotent bulk ingest, exact rollups, refusals, quarantine."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aquifer.telemetry.elements import ELEMENTS
+from aquifer.telemetry.models import (
+    QuarantinedFrame,
+    Reading,
+    ReadingDaily,
+    ReadingFlag,
+    ReadingHourly,
+)
+from aquifer.telemetry.store import (
+    ReadingRow,
+    bucket_end,
+    bucket_start,
+    ingest,
+    quarantine,
+    rebuild_rollups,
+)
+
+T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
+
+
+def rows(
+    device_id: int,
+    n: int,
+    step_min: int = 15,
+    element: str = "depth_to_water",
+    start: datetime = T0,
+    value0: float = 10.0,
+) -> list[ReadingRow]:
+    return [
+        ReadingRow(device_id, element, start + timedelta(minutes=step_min * i), value0 + i / 100)
+        for i in range(n)
+    ]
+
+
+def expected_rollups(tz: str) -> tuple[dict[tuple[Any, ...], dict[str, Any]], dict[Any, Any]]:
+    """Hourly and daily aggregates recomputed in Python from the raw rows in the database."""
+    zone = ZoneInfo(tz)
+    groups: dict[str, dict[tuple[Any, ...], list[tuple[datetime, float]]]] = {
+        "hourly": defaultdict(list),
+        "daily": defaultdict(list),
+    }
+    for r in Reading.objects.order_by("observed_at"):
+        if r.flags & ReadingFlag.REJECTED:
+            continue
+        local = r.observed_at.astimezone(zone)
+        hour = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+        groups["hourly"][(r.device_id, r.element, hour)].append((r.observed_at, r.value))
+        groups["daily"][(r.device_id, r.element, day)].append((r.observed_at, r.value))
+    out = []
+    for res in ("hourly", "daily"):
+        out.append(
+            {
+                key: {
+                    "n": len(vs),
+                    "min": min(v for _, v in vs),
+                    "max": max(v for _, v in vs),
+                    "sum": math.fsum(v for _, v in vs),
+                    "first": vs[0][1],
+                    "last": vs[-1][1],
+                    "first_at": vs[0][0],
+                    "last_at": vs[-1][0],
+                }
+                for key, vs in groups[res].items()
+            }
+        )
+    return out[0], out[1]
+
+
+def stored_rollups(model: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {
+        (r.device_id, r.element, r.bucket): {
+            "n": r.n,
+            "min": r.min,
+            "max": r.max,
+            "sum": r.sum,
+            "first": r.first,
+            "last": r.last,
+            "first_at": r.first_at,
+            "last_at": r.last_at,
+        }
+        for r in model.objects.all()
+    }
+
+
+def assert_rollups_exact(tz: str = "Asia/Shanghai") -> None:
+    hourly, daily = expected_rollups(tz)
+    for model, expected in ((ReadingHourly, hourly), (ReadingDaily, daily)):
+        got = stored_rollups(model)
+        assert set(got) == set(expected), model.__name__
+        for key, exp in expected.items():
+            g = got[key]
+            fields = ("n", "min", "max", "first", "last", "first_at", "last_at")
+            assert [g[f] for f in fields] == [exp[f] for f in fields], (model, key)
+            assert g["sum"] == pytest.approx(exp["sum"], rel=1e-12, abs=1e-9), (model, key)
+
+
+# --- Idempotence ------------------------------------------------------------------------------
+
+
+def test_resent_readings_are_stored_once(world: Any) -> None:
+    batch = rows(world.device_a.pk, 10)
+    assert ingest(batch) == 10
+    assert ingest(batch) == 0  # a full resend
+    assert ingest(list(reversed(batch))) == 0
+    more = rows(world.device_a.pk, 15)  # 10 old, 5 new
+    assert ingest(more) == 5
+    assert Reading.objects.count() == 15
+    assert_rollups_exact()
+
+
+def test_duplicates_within_a_batch_count_once_and_the_first_value_wins(world: Any) -> None:
+    r = ReadingRow(world.device_a.pk, "flow_rate", T0, 3.5)
+    assert ingest([r, r, ReadingRow(world.device_a.pk, "flow_rate", T0, 99.0)]) == 1
+    assert ingest([ReadingRow(world.device_a.pk, "flow_rate", T0, 42.0)]) == 0
+    assert list(Reading.objects.values_list("value", flat=True)) == [3.5]
+    assert ReadingHourly.objects.get().max == 3.5
+
+
+def test_same_time_other_element_or_device_is_a_new_reading(world: Any) -> None:
+    a, b = world.device_a.pk, world.device_b.pk
+    assert (
+        ingest(
+            [
+                ReadingRow(a, "depth_to_water", T0, 1.0),
+                ReadingRow(a, "water_level", T0, 2.0),
+                ReadingRow(b, "depth_to_water", T0, 3.0),
+            ]
+        )
+        == 3
+    )
+
+
+def test_rows_stored_through_the_orm_are_recognised_by_ingest(world: Any) -> None:
+    """Both paths must write times identically, or the unique constraint would not match."""
+    t = T0 + timedelta(seconds=1, microseconds=250)
+    Reading.objects.create(device=world.device_a, element="ph", observed_at=t, value=7.0)
+    Reading.objects.create(device=world.device_a, element="ph", observed_at=T0, value=7.1)
+    offset = t.astimezone(ZoneInfo("Asia/Shanghai"))  # the same instant, another offset
+    assert (
+        ingest(
+            [
+                ReadingRow(world.device_a.pk, "ph", offset, 8.0),
+                ReadingRow(world.device_a.pk, "ph", T0, 8.0),
+            ]
+        )
+        == 0
+    )
+    assert Reading.objects.count() == 2
+
+
+def test_fields_are_stored_as_given(world: Any) -> None:
+    row = ReadingRow(world.device_b.pk, "cumulative_volume", T0, 12345, ReadingFlag.MANUAL)
+    assert ingest([row]) == 1
+    r = Reading.objects.get()
+    assert (r.device_id, r.element, r.observed_at, r.value, r.flags) == (
+        world.device_b.pk,
+        "cumulative_volume",
+        T0,
+        12345.0,
+        8,
+    )
+    assert r.received_at is not None
+
+
+# --- Refusals ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"element": "depth"}, "row 2: unknown element 'depth'"),
+        ({"value": float("nan")}, "row 2: value nan is not finite"),
+        ({"value": float("inf")}, "row 2: value inf is not finite"),
+        ({"value": "1.5"}, "row 2: value '1.5' is not a number"),
+        ({"observed_at": datetime(2024, 5, 1)}, "row 2: observed_at"),
+        ({"flags": -1}, "row 2: flags"),
+        ({"flags": 70000}, "row 2: flags"),
+    ],
+)
+def test_bad_rows_are_refused_before_anything_is_written(
+    world: Any, bad: dict[str, Any], message: str
+) -> None:
+    batch = rows(world.device_a.pk, 4)
+    fields = {
+        "device_id": batch[2].device_id,
+        "element": batch[2].element,
+        "observed_at": batch[2].observed_at,
+        "value": batch[2].value,
+        **bad,
+    }
+    batch[2] = ReadingRow(**fields)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        ingest(batch)
+    assert Reading.objects.count() == 0
+    assert ReadingHourly.objects.count() == ReadingDaily.objects.count() == 0
+
+
+def test_every_element_key_is_accepted(world: Any) -> None:
+    batch = [ReadingRow(world.device_a.pk, key, T0, 1.0) for key in ELEMENTS]
+    assert ingest(batch) == len(ELEMENTS)
+
+
+def test_empty_batch(world: Any) -> None:
+    assert ingest([]) == 0
+
+
+def test_ingest_refuses_to_run_inside_a_callers_transaction(world: Any) -> None:
+    """It must commit before it returns: inside an atomic block it could not."""
+    with transaction.atomic(), pytest.raises(RuntimeError, match="durable"):
+        ingest(rows(world.device_a.pk, 1))
+
+
+# --- Rollups ----------------------------------------------------------------------------------
+
+
+def test_rollups_of_a_day(world: Any) -> None:
+    # 2024-05-01 00:00 UTC is 08:00 Beijing time: 64 quarter hours to the local midnight.
+    assert ingest(rows(world.device_a.pk, 96)) == 96
+    days = list(ReadingDaily.objects.order_by("bucket").values_list("bucket", "n"))
+    assert days == [
+        (datetime(2024, 4, 30, 16, tzinfo=UTC), 64),
+        (datetime(2024, 5, 1, 16, tzinfo=UTC), 32),
+    ]
+    assert ReadingHourly.objects.count() == 24
+    first_hour = ReadingHourly.objects.order_by("bucket").first()
+    assert first_hour is not None
+    assert (first_hour.n, first_hour.first, first_hour.last) == (4, 10.0, 10.03)
+    assert first_hour.mean == pytest.approx(10.015)
+    assert_rollups_exact()
+
+
+def test_rejected_readings_are_kept_but_left_out_of_rollups(world: Any) -> None:
+    a = world.device_a.pk
+    ingest(
+        [
+            ReadingRow(a, "depth_to_water", T0, 10.0),
+            ReadingRow(
+                a,
+                "depth_to_water",
+                T0 + timedelta(minutes=15),
+                900.0,
+                ReadingFlag.REJECTED | ReadingFlag.SUSPECT,
+            ),
+            ReadingRow(a, "depth_to_water", T0 + timedelta(minutes=30), 11.0),
+        ]
+    )
+    assert Reading.objects.count() == 3
+    hour = ReadingHourly.objects.get()
+    assert (hour.n, hour.max, hour.last) == (2, 11.0, 11.0)
+    assert_rollups_exact()
+
+
+def test_rebuild_after_a_reading_is_rejected_later(world: Any) -> None:
+    a = world.device_a.pk
+    ingest(rows(a, 8))
+    spike = Reading.objects.get(observed_at=T0 + timedelta(minutes=30))
+    Reading.objects.filter(pk=spike.pk).update(flags=ReadingFlag.REJECTED)
+    assert ReadingHourly.objects.order_by("bucket").first().n == 4  # type: ignore[union-attr]
+    assert rebuild_rollups(a, "depth_to_water", T0, T0 + timedelta(hours=1)) == 7  # usable
+    assert ReadingHourly.objects.order_by("bucket").first().n == 3  # type: ignore[union-attr]
+    assert_rollups_exact()
+    Reading.objects.filter(device_id=a, observed_at__lt=T0 + timedelta(hours=1)).update(
+        flags=ReadingFlag.REJECTED
+    )
+    rebuild_rollups(a, "depth_to_water")
+    assert ReadingHourly.objects.count() == 1  # the first hour has no usable reading left
+    assert_rollups_exact()
+
+
+def test_buckets_follow_local_days_across_daylight_saving(world: Any, settings: Any) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    day = datetime(2024, 3, 31, tzinfo=berlin)  # 23 hours long
+    start = bucket_start(day.astimezone(UTC) + timedelta(hours=5), "daily")
+    assert start == day.astimezone(UTC)
+    assert bucket_end(start, "daily") - start == timedelta(hours=23)
+    ingest(rows(world.device_a.pk, 26, step_min=60, start=day.astimezone(UTC)))
+    days = list(ReadingDaily.objects.order_by("bucket").values_list("n", flat=True))
+    assert days == [23, 3]
+    assert_rollups_exact("Europe/Berlin")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    readings=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(["depth_to_water", "flow_rate"]),
+            st.integers(0, 3 * 24 * 4),  # quarter hours over three days
+            st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+            st.sampled_from([0, 0, 0, int(ReadingFlag.SUSPECT), int(ReadingFlag.REJECTED)]),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    cuts=st.lists(st.integers(0, 60), max_size=6),
+    resend=st.lists(st.integers(0, 59), max_size=20),
+)
+def test_rollups_equal_a_recomputation_after_random_interleaved_batches(
+    world: Any, readings: list[tuple[Any, ...]], cuts: list[int], resend: list[int]
+) -> None:
+    Reading.objects.all().delete()
+    ReadingHourly.objects.all().delete()
+    ReadingDaily.objects.all().delete()
+    ids = {"a": world.device_a.pk, "b": world.device_b.pk}
+    all_rows = [
+        ReadingRow(ids[d], el, T0 + timedelta(minutes=15 * q), v, f) for d, el, q, v, f in readings
+    ]
+    # Split into batches at the cut points, and append resends of earlier rows to each batch.
+    bounds = sorted({0, len(all_rows), *(c for c in cuts if c < len(all_rows))})
+    batches = [all_rows[i:j] for i, j in itertools.pairwise(bounds)]
+    for k, i in enumerate(resend):
+        batches[k % len(batches)].append(all_rows[i % len(all_rows)])
+    total = sum(ingest(b) for b in batches)
+    distinct = {(r.device_id, r.element, r.observed_at) for r in all_rows}
+    assert total == len(distinct) == Reading.objects.count()
+    assert_rollups_exact()
+
+
+# --- Quarantine -------------------------------------------------------------------------------
+
+
+def test_quarantine_keeps_the_frame_as_hex(db: Any) -> None:
+    frame = quarantine(
+        "unknown_station",
+        "station 0099999999 not registered",
+        b"\x7e\x7e\x00\x99",
+        protocol="SL651",
+        remote_addr="10.0.0.7:5001",
+        station="0099999999",
+    )
+    stored = QuarantinedFrame.objects.get(pk=frame.pk)
+    assert (stored.raw_hex, stored.kind, stored.protocol, stored.station) == (
+        "7E7E0099",
+        "unknown_station",
+        "SL651",
+        "0099999999",
+    )
+    with pytest.raises(ValueError):
+        quarantine("lost", "not a kind")
