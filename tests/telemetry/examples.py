@@ -1,8 +1,8 @@
-"""Real frames published by others: ../shared/reference/protocol-examples.json.
+"""Real frames published by others: a copy of ../shared/reference/protocol-examples.json.
 
 Each example has ``hex``, ``protocol``, ``source``, ``expected`` (only what its source states)
-and ``crc_ok``. The file lives beside protocols.md in the shared reference folder, one level
-above the repository root.
+and ``crc_ok``. The copy in tests/telemetry/data/ keeps the tests independent of where the
+repository is checked out; refresh it when the shared reference changes.
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
-EXAMPLES_FILE = REFERENCE / "protocol-examples.json"
+EXAMPLES_FILE = Path(__file__).resolve().parent / "data" / "protocol-examples.json"
 
 
 def load_examples() -> list[dict[str, Any]]:
-    """The examples, or an empty list when the reference folder is not there."""
-    if not EXAMPLES_FILE.exists():
-        return []
+    """The examples."""
     with EXAMPLES_FILE.open(encoding="utf-8") as fh:
         data: list[dict[str, Any]] = json.load(fh)
     return data
