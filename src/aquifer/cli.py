@@ -13,7 +13,7 @@ __all__ = ["COMMANDS", "main", "short_help"]
 
 #: Aquifer's own commands, as the short help lists them: (usage, what it does).
 COMMANDS: list[tuple[str, str]] = [
-    ("demo", "演示：建一个演示县的数据，启动网页、网关和调度 (demo county, all in one)"),
+    ("demo", "演示：建一个演示县的数据，启动网页、网关和模拟设备 (demo county, all in one)"),
     ("serve", "启动网页和 API 服务 (web server)"),
     ("template wells|users [-o FILE]", "生成 Excel 导入模板 (write an import template)"),
     (
@@ -21,6 +21,9 @@ COMMANDS: list[tuple[str, str]] = [
         "从 Excel 导入取水井或取用水户，全部无误才写入 (all-or-nothing import)",
     ),
     ("token create|list|revoke", "管理 API 令牌 (API tokens for machine clients)"),
+    ("frames decode HEX", "解析一帧遥测报文，输出 JSON (decode a telemetry frame)"),
+    ("gateway [--mqtt]", "遥测网关：SL651、SZY206 TCP 与 MQTT 接入 (telemetry gateway)"),
+    ("simulate --devices N", "模拟设备按真实规约上报 (simulated devices)"),
     ("check", "检查配置 (check the installation)"),
     ("migrate", "创建或升级数据库 (create or upgrade the database)"),
     ("createsuperuser", "创建管理员账号 (create an administrator)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from typing import Any
@@ -265,7 +266,9 @@ def test_demo_command_builds_prints_accounts_and_serves(
 
     monkeypatch.setattr(waitress.server, "create_server", FakeServer)
     out = io.StringIO()
-    call_command("demo", wells=12, port=8123, stdout=out)
+    # The live simulation runs a gateway thread with its own database connection, which
+    # cannot see this test's transaction: it is tested in tests/telemetry.
+    call_command("demo", wells=12, port=8123, history_days=2, live_devices=0, stdout=out)
     text = out.getvalue()
     for account in ACCOUNTS:
         assert account.username in text
@@ -288,5 +291,29 @@ def test_demo_command_without_serving(
 
     monkeypatch.setattr(waitress.server, "create_server", refuse)
     out = io.StringIO()
-    call_command("demo", "--no-serve", "--wells", "12", stdout=out)
+    call_command("demo", "--no-serve", "--wells", "12", "--history-days", "0", stdout=out)
     assert "aquifer serve" in out.getvalue()
+
+
+def test_history_gives_monitoring_wells_a_past_once(db: Any, fast_hashers: None) -> None:
+    from aquifer.registry.demo import build_history
+    from aquifer.telemetry.models import Reading
+
+    build_demo(wells=60)
+    stored = build_history(days=3, live_devices=2, log=lambda _step: None)
+    assert stored > 0 and Reading.objects.count() == stored
+    assert build_history(days=3, live_devices=2, log=lambda _step: None) == 0  # idempotent
+    logger = Reading.objects.filter(
+        device__well__monitoring__isnull=False, element="depth_to_water"
+    )
+    assert logger.exists()
+    depths = list(logger.values_list("value", flat=True))
+    assert all(0 < d < 300 for d in depths)
+    volumes = list(
+        Reading.objects.filter(element="cumulative_volume")
+        .order_by("device_id", "observed_at")
+        .values_list("device_id", "value")
+    )
+    for (d1, v1), (d2, v2) in itertools.pairwise(volumes):
+        if d1 == d2:
+            assert v2 >= v1  # a meter only grows

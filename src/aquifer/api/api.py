@@ -25,3 +25,4 @@ from aquifer.registry.api import router as registry_router  # noqa: E402
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
 api.add_router("/", "aquifer.telemetry.api.router")
+api.add_router("/", "aquifer.telemetry.ingest_api.router")

@@ -87,6 +87,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _name = str(DATABASES["default"]["NAME"])
+    if _name and _name != ":memory:" and not _name.startswith("file:"):
+        Path(_name).parent.mkdir(parents=True, exist_ok=True)  # ./var on a fresh machine
     # WAL lets readers go on while one writer commits; "IMMEDIATE" takes the write lock at
     # BEGIN so that two writers never deadlock on a lock upgrade. synchronous=FULL: a commit
     # (after which the gateway acknowledges a device) survives a power cut, not only a crash.

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aquifer.core.management.commands.serve import url_of
-from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
+from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo, build_history
 
 
 class Command(BaseCommand):
@@ -34,6 +34,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--host", default="127.0.0.1", help=_("监听地址（默认 127.0.0.1）"))
         parser.add_argument("--port", type=int, default=8000, help=_("端口（默认 8000）"))
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=365,
+            metavar="D",
+            help=_("为监测井和模拟设备生成的历史数据天数（默认 365；0 不生成）"),
+        )
+        parser.add_argument(
+            "--live-devices",
+            type=int,
+            default=10,
+            metavar="N",
+            help=_("服务时经网关实时上报的模拟设备数（默认 10；0 不模拟）"),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         wells = options["wells"]
@@ -49,6 +63,15 @@ class Command(BaseCommand):
             summary = build_demo(
                 wells=wells, log=lambda step: status.update(_("生成演示数据：%s…") % step)
             )
+
+        if options["history_days"] > 0:
+            with console.status(_("生成历史监测数据 (reading history)…")) as status:
+                stored = build_history(
+                    days=options["history_days"],
+                    live_devices=options["live_devices"],
+                    log=lambda step: status.update(_("生成历史监测数据：%s…") % step),
+                )
+            console.print(_("历史监测数据：新存 %d 条。") % stored)
 
         created = sum(summary["created"].values())
         updated = sum(summary["updated"].values())
@@ -88,10 +111,26 @@ class Command(BaseCommand):
         if options["no_serve"]:
             console.print(_("启动服务：aquifer serve --port %d") % options["port"])
             return
-        call_command(
-            "serve",
-            host=options["host"],
-            port=options["port"],
-            stdout=self.stdout._out,
-            stderr=self.stderr._out,
-        )
+        simulation = None
+        if options["live_devices"] > 0:
+            from aquifer.telemetry.simulator import start_demo_simulation
+
+            simulation = start_demo_simulation(n_devices=options["live_devices"], interval=60.0)
+            console.print(
+                _("网关已启动 (gateway): %(ports)s；%(n)d 台模拟设备每分钟上报。")
+                % {
+                    "ports": ", ".join(f"{p} :{port}" for p, port in simulation.ports.items()),
+                    "n": len(simulation.devices),
+                }
+            )
+        try:
+            call_command(
+                "serve",
+                host=options["host"],
+                port=options["port"],
+                stdout=self.stdout._out,
+                stderr=self.stderr._out,
+            )
+        finally:
+            if simulation is not None:
+                simulation.stop()

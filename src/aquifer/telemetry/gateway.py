@@ -1,0 +1,672 @@
+"""The device gateway: SL 651 and SZY 206 over TCP, group-committed to the readings store.
+
+``aquifer gateway`` runs :class:`Gateway` in one asyncio event loop:
+
+- **One coroutine per connection** (devices keep their TCP connection open for hours).
+  :class:`FrameSplitter` cuts frames out of the byte stream with the codecs' ``frame_size``;
+  bytes that are no frame are kept in the quarantine, never dropped. A connection silent for
+  ``IDLE_TIMEOUT_S`` is closed; a frame longer than ``MAX_FRAME_BYTES`` is refused.
+- **Authentication** through :class:`~aquifer.telemetry.devices.DeviceCache`: the station
+  address must be a registered, active device of that protocol, and an SL651 frame's password
+  (4 hex digits) must be the device's secret. Unknown station → quarantine
+  ``unknown_station`` (a possible illegal well); wrong password, inactive device, other
+  protocol → ``auth_failed``; undecodable → ``malformed`` with the byte offset and reason.
+  None of them is acknowledged.
+- **Group commit**: decoded elements become canonical readings
+  (:func:`aquifer.telemetry.mapping.map_frame`) and go to one :class:`BatchWriter`, which
+  collects the rows of every connection for up to ``BATCH_MAX_MS`` or ``BATCH_MAX_ROWS``,
+  calls :func:`aquifer.telemetry.store.ingest` in a worker thread, and only when it has
+  returned (committed) resolves each frame's future. Only then does the connection send the
+  acknowledgement (SL651: the down confirmation of 30H–3AH reports; SZY206: the confirmation
+  of C0H/81H self-reports and 02H link checks). A resent frame is stored once (ingest is
+  idempotent) and acknowledged again. A crash before the commit loses nothing acknowledged.
+- **Drain on shutdown** (:meth:`Gateway.stop`, SIGTERM/SIGINT in the command): stop accepting,
+  let frames in flight commit and be acknowledged, close the connections, flush the writer.
+
+Every blocking call (ingest, quarantine, device lookups, hash checks) goes through
+``run_db`` (default :func:`asyncio.to_thread`); tests inject one that runs on their own
+database connection. Settings: ``settings.AQUIFER["GATEWAY"]``, see :class:`GatewayConfig`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from aquifer.telemetry.devices import AuthResult, DeviceCache
+from aquifer.telemetry.mapping import map_frame
+from aquifer.telemetry.protocols import Frame, FrameError, sl651, szy206
+
+__all__ = [
+    "BatchWriter",
+    "FrameSplitter",
+    "Gateway",
+    "GatewayConfig",
+    "RunDb",
+]
+
+log = logging.getLogger("aquifer.telemetry.gateway")
+
+#: How blocking work is run: ``await run_db(fn, *args, **kwargs)``.
+RunDb = Callable[..., Awaitable[Any]]
+
+
+# --- configuration --------------------------------------------------------------------------
+
+#: settings.AQUIFER["GATEWAY"] key → GatewayConfig attribute.
+SETTINGS_KEYS = {
+    "HOST": "host",
+    "SL651_PORT": "sl651_port",
+    "SZY206_PORT": "szy206_port",
+    "IDLE_TIMEOUT_S": "idle_timeout",
+    "MAX_FRAME_BYTES": "max_frame",
+    "BATCH_MAX_ROWS": "batch_max_rows",
+    "BATCH_MAX_MS": "batch_max_ms",
+    "DEVICE_REFRESH_S": "device_refresh",
+    "DRAIN_TIMEOUT_S": "drain_timeout",
+    "SL651_ACK_END": "sl651_ack_end",
+    "MAX_QUARANTINE_PER_CONNECTION": "max_quarantine",
+    "BACKLOG": "backlog",
+}
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Gateway settings (``settings.AQUIFER["GATEWAY"]`` keys in :data:`SETTINGS_KEYS`).
+
+    A port of ``None`` leaves that protocol's server off; ``0`` picks a free port.
+    """
+
+    host: str = "0.0.0.0"
+    sl651_port: int | None = 5651
+    szy206_port: int | None = 5206
+    idle_timeout: float = 600.0
+    max_frame: int = 8192
+    batch_max_rows: int = 5000
+    batch_max_ms: float = 10.0
+    device_refresh: float = 60.0
+    drain_timeout: float = 10.0
+    sl651_ack_end: str = "ESC"
+    max_quarantine: int = 100
+    backlog: int = 2048
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> GatewayConfig:
+        """Defaults, then ``settings.AQUIFER["GATEWAY"]``, then ``overrides`` (not ``None``)."""
+        from django.conf import settings
+
+        values: dict[str, Any] = {}
+        configured = getattr(settings, "AQUIFER", {}).get("GATEWAY", {})
+        for key, attr in SETTINGS_KEYS.items():
+            if key in configured:
+                values[attr] = configured[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        names = {f.name for f in fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown gateway settings: {', '.join(sorted(unknown))}")
+        config = cls(**values)
+        if config.sl651_ack_end not in ("ESC", "EOT"):
+            raise ValueError("SL651_ACK_END must be ESC (stay online) or EOT (may go offline)")
+        return config
+
+
+# --- framing ----------------------------------------------------------------------------------
+
+
+def _szy206_size(buf: bytes | bytearray) -> int | None:
+    """szy206.frame_size, also refusing a first byte 68 that is not followed by L and 68."""
+    size = szy206.frame_size(buf)
+    if len(buf) >= 3 and buf[2] != 0x68:
+        raise FrameError(2, f"second start byte is {buf[2]:02X}, 68 expected")
+    return size
+
+
+_PROTOCOLS: dict[str, tuple[Callable[[bytes | bytearray], int | None], tuple[bytes, ...]]] = {
+    "SL651": (sl651.frame_size, (b"\x7e\x7e", b"\x01")),
+    "SZY206": (_szy206_size, (b"\x68",)),
+}
+
+
+@dataclass(slots=True)
+class Piece:
+    """A cut of the stream: a frame to decode (``reason`` empty) or junk (with the reason)."""
+
+    data: bytes
+    reason: str = ""
+
+
+class FrameSplitter:
+    """Cuts frames of one protocol out of a TCP byte stream.
+
+    :meth:`feed` returns the complete frames received so far and, between them, runs of
+    bytes that cannot start a frame (``Piece.reason`` says why); it resynchronises on the next
+    start marker. A frame whose length field announces more than ``max_frame`` bytes is junk.
+    """
+
+    def __init__(self, protocol: str, max_frame: int = 8192) -> None:
+        self.size_of, self.starts = _PROTOCOLS[protocol]
+        self.max_frame = max_frame
+        self.buf = bytearray()
+
+    def _next_start(self, begin: int) -> int:
+        found = [i for i in (self.buf.find(s, begin) for s in self.starts) if i >= 0]
+        if found:
+            return min(found)
+        # A marker may be cut by the end of what has arrived: keep its first byte.
+        tail = len(self.buf) - 1
+        if tail >= begin and any(len(s) > 1 and self.buf[tail] == s[0] for s in self.starts):
+            return tail
+        return len(self.buf)
+
+    def feed(self, data: bytes) -> list[Piece]:
+        buf = self.buf
+        buf += data
+        out: list[Piece] = []
+        while buf:
+            try:
+                size = self.size_of(buf)
+                reason = ""
+                if size is not None and size > self.max_frame:
+                    reason = f"frame of {size} bytes exceeds the maximum of {self.max_frame}"
+            except FrameError as exc:
+                size, reason = None, f"byte {exc.offset}: {exc.reason}"
+            if reason:
+                end = self._next_start(1)
+                junk = bytes(buf[:end])
+                del buf[:end]
+                if out and out[-1].reason:
+                    out[-1].data += junk
+                else:
+                    out.append(Piece(junk, reason))
+                continue
+            if size is None or len(buf) < size:
+                break
+            out.append(Piece(bytes(buf[:size])))
+            del buf[:size]
+        return out
+
+    def pending(self) -> bytes:
+        """Bytes received that do not (yet) make a frame."""
+        return bytes(self.buf)
+
+
+# --- group commit -----------------------------------------------------------------------------
+
+
+class BatchWriter:
+    """One task that commits the readings of many frames together (group commit).
+
+    :meth:`submit` waits until the rows are committed (or raises what the commit raised).
+    Rows are collected for up to ``max_delay`` seconds after the oldest waiting submission, or
+    until ``max_rows`` rows wait, then written with one ``ingest`` call in ``run_db`` (at most
+    ``max_rows`` rows a call, whole submissions only; ``max_rows=1, max_delay=0`` is a commit
+    per frame). Submissions arriving during a commit wait for the next one. If a batch fails,
+    its submissions are retried one by one, so one bad frame cannot keep the others from being
+    stored and acknowledged.
+    """
+
+    def __init__(
+        self,
+        ingest: Callable[[Sequence[Any]], int],
+        *,
+        run_db: RunDb = asyncio.to_thread,
+        max_rows: int = 5000,
+        max_delay: float = 0.02,
+    ) -> None:
+        self._ingest = ingest
+        self._run_db = run_db
+        self.max_rows = max_rows
+        self.max_delay = max_delay
+        self._pending: deque[tuple[Sequence[Any], asyncio.Future[None], float]] = deque()
+        self._rows = 0
+        self._wakeup = asyncio.Event()
+        self._full = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self.stats: Counter[str] = Counter()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="aquifer-batch-writer")
+
+    async def submit(self, rows: Sequence[Any]) -> None:
+        """Commit ``rows`` with the next batch; return once committed."""
+        if self._closing:
+            raise RuntimeError("the writer is shutting down")
+        if self._task is None:
+            self.start()
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((rows, fut, time.monotonic()))
+        self._rows += len(rows)
+        self._wakeup.set()
+        if self._rows >= self.max_rows:
+            self._full.set()
+        await fut
+
+    async def close(self) -> None:
+        """Commit what waits, then stop."""
+        self._closing = True
+        self._wakeup.set()
+        self._full.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            if not self._pending:
+                self._wakeup.clear()
+                if self._closing:
+                    return
+                continue
+            wait = self.max_delay - (time.monotonic() - self._pending[0][2])
+            if wait > 0 and self._rows < self.max_rows and not self._closing:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._full.wait()
+            pending = self._pending
+            batch = [pending.popleft()]
+            taken = len(batch[0][0])
+            while pending and taken + len(pending[0][0]) <= self.max_rows:
+                batch.append(pending.popleft())
+                taken += len(batch[-1][0])
+            self._rows -= taken
+            if self._rows < self.max_rows:
+                self._full.clear()
+            if not pending:
+                self._wakeup.clear()
+            await self._commit([(part, fut) for part, fut, _t in batch])
+
+    async def _commit(self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]]) -> None:
+        rows = [r for part, _fut in batch for r in part]
+        started = time.perf_counter()
+        try:
+            inserted = await self._run_db(self._ingest, rows)
+        except Exception as exc:
+            self.stats["failed_batches"] += 1
+            if len(batch) == 1:
+                log.error("commit of %d rows failed: %s", len(rows), exc)
+                _settle(batch[0][1], exc)
+                return
+            log.warning("commit of %d rows failed (%s); committing frame by frame", len(rows), exc)
+            for part, fut in batch:
+                try:
+                    inserted = await self._run_db(self._ingest, part)
+                except Exception as one:
+                    log.error("commit of a frame's %d rows failed: %s", len(part), one)
+                    _settle(fut, one)
+                else:
+                    self.stats["inserted"] += int(inserted or 0)
+                    self.stats["rows"] += len(part)
+                    _settle(fut, None)
+            return
+        self.stats["batches"] += 1
+        self.stats["rows"] += len(rows)
+        self.stats["inserted"] += int(inserted or 0)
+        self.stats["commit_ms"] += int((time.perf_counter() - started) * 1000)
+        for _part, fut in batch:
+            _settle(fut, None)
+
+
+def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(exc)
+        fut.exception()  # retrieved: a cancelled waiter must not log "never retrieved"
+
+
+# --- the gateway ------------------------------------------------------------------------------
+
+#: SL651 functions whose up frames are reports the gateway stores and confirms (30H–3AH).
+SL651_REPORTS = sl651.DATA_FUNCTIONS
+#: SZY206 AFNs carrying values, and those confirmed (HM, RTUA: docs/protocols.md §2.7).
+SZY206_VALUES = frozenset({0xC0, 0x81, 0xB0, 0xB2})
+SZY206_CONFIRMED = frozenset({0xC0, 0x81, 0x02})
+
+
+@dataclass(eq=False)
+class _Connection:
+    protocol: str
+    remote: str
+    task: asyncio.Task[None] | None = None
+    busy: bool = False  # a frame is being handled: let it finish at shutdown
+    quarantined: int = 0
+    reassembler: sl651.Reassembler | None = None
+
+
+class Gateway:
+    """SL651 and SZY206 TCP servers feeding one group-commit writer.
+
+    Parameters
+    ----------
+    config
+        Ports, timeouts, batch size (:class:`GatewayConfig`).
+    devices
+        The device cache (a new one by default).
+    ingest, quarantine
+        The store's functions (:func:`aquifer.telemetry.store.ingest` and ``quarantine``).
+    run_db
+        How blocking calls run (:func:`asyncio.to_thread`; tests run them on their own
+        thread and database connection).
+    writer
+        A :class:`BatchWriter` to share (with the MQTT subscriber); one is made otherwise.
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        devices: DeviceCache | None = None,
+        ingest: Callable[[Sequence[Any]], int] | None = None,
+        quarantine: Callable[..., Any] | None = None,
+        run_db: RunDb = asyncio.to_thread,
+        writer: BatchWriter | None = None,
+    ) -> None:
+        if ingest is None or quarantine is None:
+            from aquifer.telemetry import store
+
+            ingest = ingest or store.ingest
+            quarantine = quarantine or store.quarantine
+        self.config = config or GatewayConfig()
+        self.devices = devices or DeviceCache(max_age=self.config.device_refresh * 2)
+        self.run_db = run_db
+        self._quarantine_fn = quarantine
+        self.writer = writer or BatchWriter(
+            ingest,
+            run_db=run_db,
+            max_rows=self.config.batch_max_rows,
+            max_delay=self.config.batch_max_ms / 1000,
+        )
+        self._servers: dict[str, asyncio.Server] = {}
+        self._connections: set[_Connection] = set()
+        self._stopping = False
+        self._refresher: asyncio.Task[None] | None = None
+        self.ports: dict[str, int] = {}
+        self.stats: Counter[str] = Counter()
+        self._ack_end = sl651.ESC if self.config.sl651_ack_end == "ESC" else sl651.EOT
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> dict[str, int]:
+        """Load the devices, start the writer and the servers; returns the bound ports."""
+        try:
+            await self.run_db(self.devices.refresh)
+        except Exception as exc:  # the database may come up later: lookups will retry
+            log.error("could not load the devices: %s", exc)
+        self.writer.start()
+        ports = {"SL651": self.config.sl651_port, "SZY206": self.config.szy206_port}
+        for protocol, port in ports.items():
+            if port is None:
+                continue
+            server = await asyncio.start_server(
+                functools.partial(self._serve, protocol),
+                self.config.host,
+                port,
+                backlog=self.config.backlog,
+                limit=max(65536, self.config.max_frame * 2),
+            )
+            self._servers[protocol] = server
+            self.ports[protocol] = server.sockets[0].getsockname()[1]
+            log.info("%s listening on %s:%d", protocol, self.config.host, self.ports[protocol])
+        self._refresher = asyncio.create_task(self._refresh_devices(), name="aquifer-devices")
+        return dict(self.ports)
+
+    async def stop(self) -> None:
+        """Drain: stop accepting, let frames in flight commit and be acknowledged, close."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for server in self._servers.values():
+            server.close()
+        if self._refresher is not None:
+            self._refresher.cancel()
+        tasks = []
+        for conn in list(self._connections):
+            if conn.task is None:
+                continue
+            tasks.append(conn.task)
+            if not conn.busy:
+                conn.task.cancel()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=self.config.drain_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1)
+        await self.writer.close()
+        for server in self._servers.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 1)
+        log.info("gateway stopped: %s", dict(self.stats))
+
+    async def _refresh_devices(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.device_refresh)
+            try:
+                await self.run_db(self.devices.refresh)
+            except Exception as exc:
+                log.warning("device cache refresh failed: %s", exc)
+
+    @property
+    def connections(self) -> int:
+        return len(self._connections)
+
+    # --- one connection -----------------------------------------------------------------------
+
+    async def _serve(
+        self, protocol: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername")
+        remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
+        conn = _Connection(protocol, remote, asyncio.current_task())
+        if self._stopping:
+            writer.close()
+            return
+        self._connections.add(conn)
+        self.stats["connections"] += 1
+        splitter = FrameSplitter(protocol, self.config.max_frame)
+        idle = self.config.idle_timeout
+        try:
+            while not self._stopping:
+                try:
+                    async with asyncio.timeout(idle):
+                        data = await reader.read(65536)
+                except TimeoutError:
+                    log.info("%s %s idle for %.0f s: closing", protocol, remote, idle)
+                    self.stats["idle_closed"] += 1
+                    break
+                if not data:
+                    break
+                for piece in splitter.feed(data):
+                    if self._stopping:
+                        break
+                    if piece.reason:
+                        await self._quarantine(conn, "malformed", piece.reason, piece.data)
+                    else:
+                        conn.busy = True
+                        try:
+                            ack = await self.handle_frame(conn, piece.data)
+                            if ack:
+                                writer.write(ack)
+                                if writer.transport.get_write_buffer_size() > 65536:
+                                    async with asyncio.timeout(idle):  # a device not reading
+                                        await writer.drain()
+                                self.stats["acks"] += 1
+                        finally:
+                            conn.busy = False
+                    if conn.quarantined > self.config.max_quarantine:
+                        log.warning("%s %s: too many bad frames, closing", protocol, remote)
+                        self.stats["closed_bad"] += 1
+                        return
+            rest = splitter.pending()
+            if rest and not self._stopping:
+                await self._quarantine(
+                    conn, "malformed", "byte 0: frame cut short (connection closed)", rest
+                )
+        except (ConnectionError, TimeoutError) as exc:
+            log.info("%s %s: %s", protocol, remote, exc)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("%s %s: unexpected error; closing the connection", protocol, remote)
+            self.stats["errors"] += 1
+        finally:
+            self._connections.discard(conn)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 1)
+
+    async def _quarantine(
+        self, conn: _Connection, kind: str, reason: str, raw: bytes, station: str = ""
+    ) -> bool:
+        """Keep a frame in the quarantine; whether that was committed."""
+        conn.quarantined += 1
+        self.stats[f"quarantined_{kind}"] += 1
+        log.info("%s %s quarantined (%s): %s", conn.protocol, conn.remote, kind, reason)
+        try:
+            await self.run_db(
+                self._quarantine_fn,
+                kind,
+                reason,
+                raw,
+                protocol=conn.protocol,
+                remote_addr=conn.remote,
+                station=station,
+            )
+        except Exception as exc:
+            log.error("could not quarantine a frame from %s (%s): %s", conn.remote, reason, exc)
+            return False
+        return True
+
+    async def _authenticate(
+        self, protocol: str, station: str, secret: str | None
+    ) -> AuthResult | None:
+        """The verdict, or ``None`` when it cannot be had now (database unreachable): the
+        frame is then neither stored, quarantined nor acknowledged, and the device resends."""
+        result = self.devices.authenticate_cached(protocol, station, secret)
+        if result is None:
+            try:
+                result = await self.run_db(self.devices.authenticate, protocol, station, secret)
+            except Exception as exc:
+                log.error("%s %s: cannot authenticate now: %s", protocol, station, exc)
+                self.stats["auth_unavailable"] += 1
+                return None
+        return result
+
+    async def handle_frame(self, conn: _Connection, raw: bytes) -> bytes:
+        """Decode, authenticate, store one frame; returns the reply to send (``b""``: none)."""
+        self.stats["frames"] += 1
+        try:
+            if conn.protocol == "SL651":
+                frame: Frame = sl651.decode(raw)
+            else:
+                frame = szy206.decode(raw)
+        except FrameError as exc:
+            await self._quarantine(conn, "malformed", f"byte {exc.offset}: {exc.reason}", raw)
+            return b""
+        if frame.direction != "up":
+            await self._quarantine(
+                conn, "malformed", "a down frame (centre → station) sent by a station", raw,
+                frame.station,
+            )  # fmt: skip
+            return b""
+        if isinstance(frame, sl651.SL651Frame):
+            return await self._sl651(conn, frame, raw)
+        assert isinstance(frame, szy206.SZY206Frame)
+        return await self._szy206(conn, frame, raw)
+
+    async def _sl651(self, conn: _Connection, frame: sl651.SL651Frame, raw: bytes) -> bytes:
+        auth = await self._authenticate("SL651", frame.station, f"{frame.password:04X}")
+        if auth is None:
+            return b""
+        if not auth.ok or auth.device is None:
+            await self._quarantine(conn, auth.kind, auth.reason, raw, frame.station)
+            return b""
+        if frame.function == 0x2F:  # keep-alive: no reply (STD 6.6.4.2)
+            return b""
+        if frame.packet_total is not None:
+            if conn.reassembler is None:
+                conn.reassembler = sl651.Reassembler()
+            try:
+                message = conn.reassembler.add(frame)
+            except FrameError as exc:
+                await self._quarantine(
+                    conn, "malformed", f"byte {exc.offset}: {exc.reason}", raw, frame.station
+                )
+                return b""
+            if message is None:
+                return b""  # more packets to come; one confirmation at the end
+            frame = message
+        if frame.function not in SL651_REPORTS:
+            await self._quarantine(
+                conn, "rejected_value",
+                f"function {frame.function:02X}H ({frame.function_name_en}) is not a report "
+                "the gateway stores", raw, frame.station,
+            )  # fmt: skip
+            return b""
+        if not await self._store(conn, frame, raw, auth.device.id):
+            return b""
+        return sl651.acknowledge(frame, end=self._ack_end)
+
+    async def _szy206(self, conn: _Connection, frame: szy206.SZY206Frame, raw: bytes) -> bytes:
+        # SZY206 up frames carry no password (only down frames have PW): the address is the
+        # identity, as in the implementations the protocol notes follow.
+        auth = await self._authenticate("SZY206", frame.station, None)
+        if auth is None:
+            return b""
+        if not auth.ok or auth.device is None:
+            await self._quarantine(conn, auth.kind, auth.reason, raw, frame.station)
+            return b""
+        afn = frame.function
+        if afn in SZY206_VALUES:
+            if not await self._store(conn, frame, raw, auth.device.id):
+                return b""
+        elif afn != 0x02:
+            await self._quarantine(
+                conn, "rejected_value",
+                f"AFN {afn:02X}H ({frame.function_name_en}) is not a report the gateway stores",
+                raw, frame.station,
+            )  # fmt: skip
+            return b""
+        return szy206.confirm(frame) if afn in SZY206_CONFIRMED else b""
+
+    async def _store(self, conn: _Connection, frame: Frame, raw: bytes, device_id: int) -> bool:
+        """Map and commit a report's readings; whether the report may be acknowledged.
+
+        False when the readings were not committed (the device must resend). A report with
+        nothing storable in it is quarantined as ``rejected_value`` and may be acknowledged once
+        that is committed: a resend could not change it.
+        """
+        from aquifer.telemetry.store import ReadingRow
+
+        # map_frame yields canonical keys, finite floats and aware times: what ingest accepts.
+        mapping = map_frame(frame, received_at=datetime.now(UTC))
+        rows = [ReadingRow(device_id, r.element, r.observed_at, r.value) for r in mapping.readings]
+        if not rows and mapping.skipped:
+            reason = "no storable reading: " + "; ".join(mapping.skipped)
+            kept = await self._quarantine(conn, "rejected_value", reason, raw, frame.station)
+            return kept
+        if mapping.skipped:
+            log.debug("%s %s: left out %s", conn.protocol, frame.station, mapping.skipped)
+        if not rows:
+            return True
+        try:
+            await self.writer.submit(rows)
+        except Exception as exc:
+            log.error("%s %s: not stored, not acknowledged: %s", conn.protocol, frame.station, exc)
+            self.stats["commit_failed"] += 1
+            return False
+        self.stats["readings"] += len(rows)
+        return True
