@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "aquifer.core",
     "aquifer.registry",
     "aquifer.telemetry",
+    "aquifer.permits",
+    "aquifer.analysis",
 ]
 
 MIDDLEWARE = [
