@@ -33,6 +33,8 @@ OWN_COMMANDS = [
     "frames",
     "gateway",
     "simulate",
+    "trend",
+    "quality",
     "check",
     "migrate",
     "createsuperuser",

@@ -24,6 +24,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("frames decode HEX", "解析一帧遥测报文，输出 JSON (decode a telemetry frame)"),
     ("gateway [--mqtt]", "遥测网关：SL651、SZY206 TCP 与 MQTT 接入 (telemetry gateway)"),
     ("simulate --devices N", "模拟设备按真实规约上报 (simulated devices)"),
+    ("trend SERIES.csv", "水位趋势检验与止降返升状态 (level trend and recovery status)"),
+    ("quality classify SAMPLES.csv", "按 GB/T 14848-2017 评价水质类别 (water-quality class)"),
     ("check", "检查配置 (check the installation)"),
     ("migrate", "创建或升级数据库 (create or upgrade the database)"),
     ("createsuperuser", "创建管理员账号 (create an administrator)"),
