@@ -9,10 +9,12 @@ battery) as soon as the previous one was acknowledged — so the gateway sees N 
 at every moment. After a warm-up (every device acknowledged at least once: its password has
 been verified and cached) the acknowledged frames are counted for a fixed window.
 
-Two runs per database, same load:
+Three runs per database, same load:
 
 - ``group_commit``: the gateway's settings (rows of all connections collected for up to
-  ``--batch-ms`` ms, one ``ingest`` call, then the acknowledgements);
+  ``--batch-ms`` ms, one ``ingest`` call in the writer process, then the acknowledgements);
+- ``group_commit_thread_writer``: the same with ``ingest`` in a worker thread of the gateway's
+  interpreter (``AQUIFER_GATEWAY_WRITER=thread``), sharing the GIL with the event loop;
 - ``baseline_commit_per_frame``: ``--batch-rows 1 --batch-ms 0``, one transaction per frame.
 
 Figures: ``frames_per_second`` (acknowledged), ``readings_per_second``, acknowledgement latency
@@ -118,12 +120,15 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    def __init__(self, db: Database, port: int, extra: list[str]) -> None:
+    def __init__(
+        self, db: Database, port: int, extra: list[str], env: dict[str, str] | None = None
+    ) -> None:
         self.log = open(db.workdir / "gateway.log", "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [*AQUIFER, "gateway", "--host", "127.0.0.1", "--sl651-port", str(port),
              "--no-szy206", "-v", "0", *extra],
-            env=db.env, cwd=db.workdir, stdout=subprocess.PIPE, stderr=self.log, text=True,
+            env={**db.env, **(env or {})}, cwd=db.workdir, stdout=subprocess.PIPE,
+            stderr=self.log, text=True,
         )  # fmt: skip
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 60
@@ -282,9 +287,13 @@ def ingest_only(db: Database, frames_per_batch: int, batches: int = 6) -> dict[s
 
 # --- the benchmark ------------------------------------------------------------------------------
 
-MODES = {
-    "group_commit": [],
-    "baseline_commit_per_frame": ["--batch-rows", "1", "--batch-ms", "0"],
+#: name → (gateway options, environment). The gateway's default writer is a separate
+#: process (``GATEWAY["WRITER"] = "process"``); ``group_commit_thread_writer`` runs ingest in a
+#: worker thread of the gateway's interpreter instead, as before the writer process.
+MODES: dict[str, tuple[list[str], dict[str, str]]] = {
+    "group_commit": ([], {}),
+    "group_commit_thread_writer": ([], {"AQUIFER_GATEWAY_WRITER": "thread"}),
+    "baseline_commit_per_frame": (["--batch-rows", "1", "--batch-ms", "0"], {}),
 }
 
 
@@ -303,14 +312,14 @@ def bench_database(kind: str, n: int, seconds: float, group_args: list[str]) -> 
 
         stations = [simulated_station("sl651", k) for k in range(1, n + 1)]
         devices = [(s, demo_device_secret("SL651", s)) for s in stations]
-        for i, (mode, extra) in enumerate(MODES.items()):
+        for i, (mode, (extra, env)) in enumerate(MODES.items()):
             extra = extra or group_args
             figures: dict[str, Any]
             before = db.readings()
             port = free_port()
-            gateway = GatewayProcess(db, port, extra)
+            gateway = GatewayProcess(db, port, extra, env)
             # Each run reports its own months, so every frame brings new readings.
-            start = datetime(2026, 1 + 4 * i, 1, 8, 0).astimezone()
+            start = datetime(2026, 1 + 3 * i, 1, 8, 0).astimezone()
             try:
                 figures = run_load(port, devices, start, seconds, warmup_max=120)
             finally:
@@ -327,6 +336,10 @@ def bench_database(kind: str, n: int, seconds: float, group_args: list[str]) -> 
             out[mode] = figures
         group, base = out["group_commit"], out["baseline_commit_per_frame"]
         out["speedup"] = round(group["frames_per_second"] / max(1, base["frames_per_second"]), 1)
+        thread = out["group_commit_thread_writer"]
+        out["process_writer_speedup"] = round(
+            group["frames_per_second"] / max(1, thread["frames_per_second"]), 2
+        )
         out["store_ingest_alone"] = ingest_only(db, int(group["mean_batch_frames"]))
     finally:
         db.drop()

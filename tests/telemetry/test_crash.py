@@ -4,8 +4,8 @@ Simulated devices (in this process) load the gateway and record every frame that
 acknowledged. The gateway is killed with SIGKILL mid-load and started again on the same
 ports; the devices reconnect and resend what was not acknowledged. Then every acknowledged
 reading must be in the database exactly once, with its value — nothing acknowledged is lost,
-nothing resent is stored twice. The restarted gateway is stopped with SIGTERM and must drain
-and exit 0.
+nothing resent is stored twice. The gateway's writer process, orphaned by the kill, must exit
+on its own. The restarted gateway is stopped with SIGTERM and must drain and exit 0.
 
 The helpers (a migrated database in a temporary directory, a gateway process) are used by
 test_simulator.py too.
@@ -14,7 +14,9 @@ test_simulator.py too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import select
 import signal
 import socket
@@ -137,6 +139,23 @@ async def until(condition: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
+def writer_pids(log: str) -> list[int]:
+    """The writer processes the gateway log says were started."""
+    return [int(pid) for pid in re.findall(r"writer process (\d+) started", log)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) is gone too.
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
 N_DEVICES = 20
 LOAD = 400  # acknowledged frames before the kill, and again after the restart
 
@@ -161,9 +180,13 @@ def test_nothing_acknowledged_is_lost_and_nothing_resent_is_stored_twice(tmp_pat
                      on_ack=lambda d, frame: acked.append((d.station, frame)))
         )  # fmt: skip
         await until(lambda: len(acked) >= LOAD, 30, "load before the kill")
+        writers = writer_pids(gateway.log())
         gateway.kill()
         marks["killed"] = len(acked)
         marks["reconnects"] = stats.reconnects
+        # The writer process (the gateway's default) leaves once its socket is closed.
+        assert writers, gateway.log()
+        await until(lambda: not any(alive(p) for p in writers), 30, "the orphaned writer")
         await asyncio.sleep(0.5)
         await asyncio.to_thread(gateway.start)
         await until(lambda: len(acked) >= marks["killed"] + LOAD, 60, "load after the restart")

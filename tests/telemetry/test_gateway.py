@@ -728,3 +728,120 @@ def test_device_cache_loads_once_and_remembers_verifications() -> None:
     now[0] = 61
     assert not cache.authenticate("SL651", "0014052201", "1A2B").ok
     assert loads[-1] is None and checks[-1] == ("1A2B", "hash-2")
+
+
+# --- the writer process ------------------------------------------------------------------------
+
+
+def count_rows(rows: Any) -> int:
+    """A stand-in for store.ingest in the writer process (no database): how many rows came."""
+    assert all(isinstance(r, store.ReadingRow) for r in rows)
+    return len(rows)
+
+
+def picky(rows: Any) -> int:
+    """Refuses a negative value; dies (as if killed) on -999."""
+    import os
+
+    for r in rows:
+        if r.value == -999:
+            os._exit(3)
+        if r.value < 0:
+            raise ValueError(f"negative value for {r.element}")
+    return len(rows)
+
+
+def test_writer_process_answers_raises_and_survives_its_child() -> None:
+    from aquifer.telemetry.writer import ProcessWriter
+
+    def row(value: float) -> Any:
+        return store.ReadingRow(1, "depth_to_water", T, value)
+
+    async def main() -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        writer = ProcessWriter(f"{__name__}:picky")
+        await writer.start()
+        try:
+            first = writer.pid
+            seen["ok"] = await writer.ingest([row(1.0), (1, "ph", T, 7.0, 0)])
+            with pytest.raises(ValueError, match="negative value for depth_to_water"):
+                await writer.ingest([row(-1.0)])
+            seen["after_error"] = await writer.ingest([row(2.0)])
+            assert writer.pid == first  # an exception does not cost the child
+            with pytest.raises(ConnectionError):
+                await writer.ingest([row(-999)])  # the child dies mid-batch: not committed
+            seen["after_death"] = await writer.ingest([row(3.0)] * 3)  # a new child
+            seen["new_child"] = writer.pid != first and writer.restarts == 1
+        finally:
+            await writer.close()
+        seen["closed"] = not writer.alive
+        return seen
+
+    assert asyncio.run(main()) == {
+        "ok": 2, "after_error": 1, "after_death": 3, "new_child": True, "closed": True,
+    }  # fmt: skip
+
+
+def test_batch_writer_commits_through_the_writer_process() -> None:
+    from aquifer.telemetry.gateway import BatchWriter
+    from aquifer.telemetry.writer import ProcessWriter
+
+    async def main() -> tuple[Any, Any]:
+        process = ProcessWriter(f"{__name__}:count_rows")
+        await process.start()
+        writer = BatchWriter(store.ingest, commit=process.ingest, max_delay=0.01)
+        try:
+            rows = [[(d, "depth_to_water", T, 1.0, 0)] * 5 for d in range(1, 41)]
+            await asyncio.gather(*(writer.submit(r) for r in rows))
+        finally:
+            await writer.close()
+            await process.close()
+        return writer.stats["rows"], writer.stats["inserted"]
+
+    assert asyncio.run(main()) == (200, 200)
+
+
+def test_gateway_picks_its_writer() -> None:
+    config = GatewayConfig(sl651_port=None, szy206_port=None)
+    assert Gateway(config, devices=DeviceCache()).process_writer is not None
+    threaded = GatewayConfig(sl651_port=None, szy206_port=None, writer="thread")
+    assert Gateway(threaded, devices=DeviceCache()).process_writer is None
+    # An injected run_db (the tests' database thread) or ingest keeps the writer in-process.
+    assert Gateway(config, devices=DeviceCache(), run_db=TestThreadDb()).process_writer is None
+    assert Gateway(config, devices=DeviceCache(), ingest=len).process_writer is None
+    with pytest.raises(ValueError, match="WRITER"):
+        GatewayConfig.from_settings(writer="elsewhere")
+
+
+def test_a_connection_reverifies_when_its_password_or_the_device_changes(devices: Any) -> None:
+    replies: list[bytes | None] = []
+
+    async def scenario(gw: Gateway, db: TestThreadDb) -> None:
+        dev = await Device().open(gw.ports["SL651"])
+        await dev.send(report(serial=1))
+        replies.append(await dev.reply())
+        await dev.send(report(serial=2))  # same station and password: the verdict is reused
+        replies.append(await dev.reply())
+        await dev.send(report(serial=3, password=0x1A2C))  # another password on it
+        replies.append(await dev.reply(timeout=0.3))
+        await dev.send(report(serial=4))
+        replies.append(await dev.reply())
+
+        def deactivate() -> None:
+            devices.device_a.active = False
+            devices.device_a.save()
+            gw.devices.refresh()
+
+        await db(deactivate)  # the device table is reloaded: the connection's verdict is old
+        await dev.send(report(serial=5))
+        replies.append(await dev.reply(timeout=0.3))
+        dev.close()
+
+    gw = run(scenario)
+    assert [r is not None for r in replies] == [True, True, False, True, False]
+    kinds = sorted(QuarantinedFrame.objects.values_list("kind", "reason"))
+    assert kinds == [
+        ("auth_failed", f"device of station {SL651_STATION} is not active"),
+        ("auth_failed", f"wrong password or token for station {SL651_STATION}"),
+    ]
+    assert gw.devices.stats["hash_checks"] == 2

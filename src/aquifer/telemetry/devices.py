@@ -122,6 +122,10 @@ class DeviceCache:
         self._loaded_at: float | None = None
         self._verified: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self.stats = {"reloads": 0, "miss_queries": 0, "hash_checks": 0}
+        #: Changes whenever an entry may have changed (reload, clear, a looked-up device):
+        #: a caller that kept a verdict (the gateway, per connection) may reuse it while the
+        #: generation is the same and the cache is not :attr:`stale`.
+        self.generation = 0
 
     # --- the device table -------------------------------------------------------------------
 
@@ -133,6 +137,7 @@ class DeviceCache:
             self._misses.clear()
             self._loaded_at = self._clock()
             self.stats["reloads"] += 1
+            self.generation += 1
         return len(entries)
 
     def clear(self) -> None:
@@ -142,6 +147,7 @@ class DeviceCache:
             self._misses.clear()
             self._verified.clear()
             self._loaded_at = None
+            self.generation += 1
 
     @property
     def stale(self) -> bool:
@@ -174,6 +180,7 @@ class DeviceCache:
                 entry = found[0]
                 self._devices[station] = entry
                 self._misses.pop(station, None)
+                self.generation += 1
             else:
                 self._misses[station] = self._clock()
         return entry

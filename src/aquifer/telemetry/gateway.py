@@ -33,7 +33,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
+import os
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -44,6 +46,7 @@ from typing import Any
 from aquifer.telemetry.devices import AuthResult, DeviceCache
 from aquifer.telemetry.mapping import map_frame
 from aquifer.telemetry.protocols import Frame, FrameError, sl651, szy206
+from aquifer.telemetry.writer import ProcessWriter
 
 __all__ = [
     "BatchWriter",
@@ -75,6 +78,7 @@ SETTINGS_KEYS = {
     "SL651_ACK_END": "sl651_ack_end",
     "MAX_QUARANTINE_PER_CONNECTION": "max_quarantine",
     "BACKLOG": "backlog",
+    "WRITER": "writer",
 }
 
 
@@ -97,10 +101,17 @@ class GatewayConfig:
     sl651_ack_end: str = "ESC"
     max_quarantine: int = 100
     backlog: int = 2048
+    #: Where ingest runs: ``"process"`` (a writer process, :mod:`aquifer.telemetry.writer`)
+    #: or ``"thread"`` (a worker thread of the gateway's interpreter).
+    writer: str = "process"
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> GatewayConfig:
-        """Defaults, then ``settings.AQUIFER["GATEWAY"]``, then ``overrides`` (not ``None``)."""
+        """Defaults, then ``settings.AQUIFER["GATEWAY"]``, then ``overrides`` (not ``None``).
+
+        The environment variable ``AQUIFER_GATEWAY_WRITER`` (``process`` or ``thread``)
+        overrides the ``WRITER`` setting (benchmarks compare the two).
+        """
         from django.conf import settings
 
         values: dict[str, Any] = {}
@@ -108,6 +119,8 @@ class GatewayConfig:
         for key, attr in SETTINGS_KEYS.items():
             if key in configured:
                 values[attr] = configured[key]
+        if os.environ.get("AQUIFER_GATEWAY_WRITER"):
+            values["writer"] = os.environ["AQUIFER_GATEWAY_WRITER"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         names = {f.name for f in fields(cls)}
         unknown = set(values) - names
@@ -116,6 +129,8 @@ class GatewayConfig:
         config = cls(**values)
         if config.sl651_ack_end not in ("ESC", "EOT"):
             raise ValueError("SL651_ACK_END must be ESC (stay online) or EOT (may go offline)")
+        if config.writer not in ("process", "thread"):
+            raise ValueError("WRITER must be process or thread")
         return config
 
 
@@ -209,7 +224,9 @@ class BatchWriter:
     Rows are collected for up to ``max_delay`` seconds after the oldest waiting submission, or
     until ``max_rows`` rows wait, then written with one ``ingest`` call in ``run_db`` (at most
     ``max_rows`` rows a call, whole submissions only; ``max_rows=1, max_delay=0`` is a commit
-    per frame). Submissions arriving during a commit wait for the next one. If a batch fails,
+    per frame). ``commit``, if given, replaces ``run_db(ingest, rows)`` (the gateway's writer
+    process: :meth:`aquifer.telemetry.writer.ProcessWriter.ingest`). Submissions arriving
+    during a commit wait for the next one. If a batch fails,
     its submissions are retried one by one, so one bad frame cannot keep the others from being
     stored and acknowledged.
     """
@@ -221,9 +238,11 @@ class BatchWriter:
         run_db: RunDb = asyncio.to_thread,
         max_rows: int = 5000,
         max_delay: float = 0.02,
+        commit: Callable[[Sequence[Any]], Awaitable[Any]] | None = None,
     ) -> None:
         self._ingest = ingest
         self._run_db = run_db
+        self._commit_rows = commit or functools.partial(run_db, ingest)
         self.max_rows = max_rows
         self.max_delay = max_delay
         self._pending: deque[tuple[Sequence[Any], asyncio.Future[None], float]] = deque()
@@ -290,7 +309,7 @@ class BatchWriter:
         rows = [r for part, _fut in batch for r in part]
         started = time.perf_counter()
         try:
-            inserted = await self._run_db(self._ingest, rows)
+            inserted = await self._commit_rows(rows)
         except Exception as exc:
             self.stats["failed_batches"] += 1
             if len(batch) == 1:
@@ -300,7 +319,7 @@ class BatchWriter:
             log.warning("commit of %d rows failed (%s); committing frame by frame", len(rows), exc)
             for part, fut in batch:
                 try:
-                    inserted = await self._run_db(self._ingest, part)
+                    inserted = await self._commit_rows(part)
                 except Exception as one:
                     log.error("commit of a frame's %d rows failed: %s", len(part), one)
                     _settle(fut, one)
@@ -329,6 +348,20 @@ def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
 
 # --- the gateway ------------------------------------------------------------------------------
 
+
+def _tune_gc() -> None:
+    """Fewer, cheaper garbage collections under load.
+
+    Each frame allocates a few dozen short-lived objects (no cycles among them); with the
+    default gen-0 threshold (700) the collector runs every few frames and, over the thousands
+    of long-lived connection objects, a full collection takes tens of milliseconds. Objects
+    alive at start (Django, the device table) are frozen out of the collector's sight.
+    """
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 50_000), max(threshold[1], 20), max(threshold[2], 100))
+
+
 #: SL651 functions whose up frames are reports the gateway stores and confirms (30H–3AH).
 SL651_REPORTS = sl651.DATA_FUNCTIONS
 #: SZY206 AFNs carrying values, and those confirmed (HM, RTUA: docs/protocols.md §2.7).
@@ -344,6 +377,11 @@ class _Connection:
     busy: bool = False  # a frame is being handled: let it finish at shutdown
     quarantined: int = 0
     reassembler: sl651.Reassembler | None = None
+    # The last successful authentication on this connection: (station, secret), the device
+    # cache's generation then, and the verdict. Reused while all three hold.
+    auth_key: tuple[str, str | None] | None = None
+    auth_generation: int = -1
+    auth: AuthResult | None = None
 
 
 class Gateway:
@@ -361,7 +399,9 @@ class Gateway:
         How blocking calls run (:func:`asyncio.to_thread`; tests run them on their own
         thread and database connection).
     writer
-        A :class:`BatchWriter` to share (with the MQTT subscriber); one is made otherwise.
+        A :class:`BatchWriter` to share (with the MQTT subscriber); one is made otherwise,
+        committing in a writer process (``config.writer == "process"``, the default) when
+        ``ingest`` and ``run_db`` are the defaults, else through ``run_db``.
     """
 
     def __init__(
@@ -374,6 +414,10 @@ class Gateway:
         run_db: RunDb = asyncio.to_thread,
         writer: BatchWriter | None = None,
     ) -> None:
+        from aquifer.telemetry.store import ReadingRow
+
+        self._row_type = ReadingRow
+        default_store = ingest is None
         if ingest is None or quarantine is None:
             from aquifer.telemetry import store
 
@@ -383,11 +427,16 @@ class Gateway:
         self.devices = devices or DeviceCache(max_age=self.config.device_refresh * 2)
         self.run_db = run_db
         self._quarantine_fn = quarantine
+        self.process_writer: ProcessWriter | None = None
+        in_process = self.config.writer == "process" and run_db is asyncio.to_thread
+        if writer is None and default_store and in_process:
+            self.process_writer = ProcessWriter()
         self.writer = writer or BatchWriter(
             ingest,
             run_db=run_db,
             max_rows=self.config.batch_max_rows,
             max_delay=self.config.batch_max_ms / 1000,
+            commit=None if self.process_writer is None else self.process_writer.ingest,
         )
         self._servers: dict[str, asyncio.Server] = {}
         self._connections: set[_Connection] = set()
@@ -405,6 +454,9 @@ class Gateway:
             await self.run_db(self.devices.refresh)
         except Exception as exc:  # the database may come up later: lookups will retry
             log.error("could not load the devices: %s", exc)
+        _tune_gc()
+        if self.process_writer is not None:
+            await self.process_writer.start()
         self.writer.start()
         ports = {"SL651": self.config.sl651_port, "SZY206": self.config.szy206_port}
         for protocol, port in ports.items():
@@ -446,6 +498,8 @@ class Gateway:
             if pending:
                 await asyncio.wait(pending, timeout=1)
         await self.writer.close()
+        if self.process_writer is not None:
+            await self.process_writer.close()
         for server in self._servers.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), 1)
@@ -551,11 +605,27 @@ class Gateway:
         return True
 
     async def _authenticate(
-        self, protocol: str, station: str, secret: str | None
+        self, conn: _Connection, station: str, secret: str | None
     ) -> AuthResult | None:
         """The verdict, or ``None`` when it cannot be had now (database unreachable): the
-        frame is then neither stored, quarantined nor acknowledged, and the device resends."""
-        result = self.devices.authenticate_cached(protocol, station, secret)
+        frame is then neither stored, quarantined nor acknowledged, and the device resends.
+
+        A connection remembers its last successful verdict: the next frame with the same
+        station and password reuses it while the device cache has not changed (reload, new
+        device) and is not stale. Another station or password is verified afresh.
+        """
+        devices = self.devices
+        key = (station, secret)
+        if (
+            conn.auth_key == key
+            and conn.auth_generation == devices.generation
+            and conn.auth is not None
+            and not devices.stale
+        ):
+            return conn.auth
+        protocol = conn.protocol
+        generation = devices.generation
+        result = devices.authenticate_cached(protocol, station, secret)
         if result is None:
             try:
                 result = await self.run_db(self.devices.authenticate, protocol, station, secret)
@@ -563,6 +633,10 @@ class Gateway:
                 log.error("%s %s: cannot authenticate now: %s", protocol, station, exc)
                 self.stats["auth_unavailable"] += 1
                 return None
+        if result.ok:
+            conn.auth_key, conn.auth_generation, conn.auth = key, generation, result
+        else:
+            conn.auth_key, conn.auth = None, None
         return result
 
     async def handle_frame(self, conn: _Connection, raw: bytes) -> bytes:
@@ -588,7 +662,7 @@ class Gateway:
         return await self._szy206(conn, frame, raw)
 
     async def _sl651(self, conn: _Connection, frame: sl651.SL651Frame, raw: bytes) -> bytes:
-        auth = await self._authenticate("SL651", frame.station, f"{frame.password:04X}")
+        auth = await self._authenticate(conn, frame.station, f"{frame.password:04X}")
         if auth is None:
             return b""
         if not auth.ok or auth.device is None:
@@ -623,7 +697,7 @@ class Gateway:
     async def _szy206(self, conn: _Connection, frame: szy206.SZY206Frame, raw: bytes) -> bytes:
         # SZY206 up frames carry no password (only down frames have PW): the address is the
         # identity, as in the implementations the protocol notes follow.
-        auth = await self._authenticate("SZY206", frame.station, None)
+        auth = await self._authenticate(conn, frame.station, None)
         if auth is None:
             return b""
         if not auth.ok or auth.device is None:
@@ -649,11 +723,15 @@ class Gateway:
         nothing storable in it is quarantined as ``rejected_value`` and may be acknowledged once
         that is committed: a resend could not change it.
         """
-        from aquifer.telemetry.store import ReadingRow
-
         # map_frame yields canonical keys, finite floats and aware times: what ingest accepts.
         mapping = map_frame(frame, received_at=datetime.now(UTC))
-        rows = [ReadingRow(device_id, r.element, r.observed_at, r.value) for r in mapping.readings]
+        if self.process_writer is not None:  # plain tuples: what goes down the pipe
+            rows: list[Any] = [
+                (device_id, r.element, r.observed_at, r.value, 0) for r in mapping.readings
+            ]
+        else:
+            row = self._row_type
+            rows = [row(device_id, r.element, r.observed_at, r.value) for r in mapping.readings]
         if not rows and mapping.skipped:
             reason = "no storable reading: " + "; ".join(mapping.skipped)
             kept = await self._quarantine(conn, "rejected_value", reason, raw, frame.station)

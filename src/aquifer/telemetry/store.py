@@ -23,12 +23,11 @@
 
   PostgreSQL commits with ``synchronous_commit = on`` (the default): the WAL is flushed to
   disk before COMMIT returns, so an acknowledged batch survives a process kill and a power
-  loss. SQLite runs in WAL mode with ``synchronous=NORMAL`` (settings): COMMIT appends the
-  transaction to the ``-wal`` file but does not fsync it (only checkpoints do). The write
-  has reached the operating system, so a *process* crash or kill loses nothing committed;
-  a *power loss or OS crash* can roll back the last transactions (the database stays
-  consistent, but acknowledged readings may be lost). Where that matters, run SQLite with
-  ``synchronous=FULL`` (one fsync per batch) or use PostgreSQL.
+  loss. SQLite runs in WAL mode with ``synchronous=FULL`` by default (settings,
+  ``AQUIFER_SQLITE_SYNCHRONOUS``): COMMIT fsyncs the ``-wal`` file, so an acknowledged batch
+  survives a power loss too (one fsync per batch: group commit keeps it cheap). With
+  ``NORMAL`` a process crash still loses nothing committed, but a power loss or OS crash can
+  roll back the last transactions.
 - **Any thread.** The gateway calls it through ``asyncio.to_thread``. It uses the calling
   thread's Django connection and, outside an atomic block, calls ``close_old_connections()``
   before (a connection broken or past ``CONN_MAX_AGE`` since the last batch is replaced) and

@@ -1,0 +1,238 @@
+"""The gateway's writer process: :func:`aquifer.telemetry.store.ingest` outside the event loop's
+interpreter.
+
+In one process, the event loop (streams, decoding, mapping, acknowledgements) and ``ingest``
+(run in a worker thread) share one GIL: a commit of 5,000 readings that takes ~120 ms alone
+takes ~290 ms inside the gateway, and every syscall of the loop waits for the GIL back from the
+writer thread. :class:`ProcessWriter` runs ``ingest`` in a child process instead (started with
+``spawn``, ``django.setup()`` in the child), so the database work runs on another core in
+parallel with the loop. :class:`~aquifer.telemetry.gateway.BatchWriter` calls
+:meth:`ProcessWriter.ingest` with each batch and awaits its answer; the answer comes only once
+``ingest`` has returned in the child — the rows are committed — so the acknowledgement rule
+is unchanged.
+
+The wire: a Unix socket pair. Each request is a 4-byte big-endian length and a pickle of
+``(rows,)`` with rows as plain tuples ``(device_id, element, observed_at, value, flags)``
+(a ``ReadingRow`` pickles five times slower); each answer ``(True, inserted)`` or
+``(False, exception)``. One request at a time (the batch writer commits one batch at a time and
+collects the next meanwhile).
+
+Failure handling: an exception in ``ingest`` is sent back and raised in the gateway (the batch
+writer then retries frame by frame). If the child dies (killed, out of memory), the batch in
+flight fails with ``ConnectionError`` — its frames are not acknowledged and the devices resend
+— and the next batch starts a new child. The child ignores SIGINT and SIGTERM (the gateway
+drains first, then closes the socket) and exits when the socket closes, so a gateway killed with
+SIGKILL does not leave it behind for longer than its current commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import socket
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["DEFAULT_TARGET", "ProcessWriter"]
+
+log = logging.getLogger("aquifer.telemetry.gateway")
+
+#: The function the child calls with each batch (``module:attribute``).
+DEFAULT_TARGET = "aquifer.telemetry.store:ingest"
+
+_HEADER = struct.Struct(">I")
+_START_TIMEOUT_S = 60.0
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module, _, attr = target.partition(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+    return fn
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:])
+        if k == 0:
+            return None
+        got += k
+    return bytes(buf)
+
+
+def _send(sock: socket.socket, obj: Any) -> None:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
+    """The writer process: answer each batch with what ``target`` returned or raised."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)  # the gateway drains, then closes the socket
+    if setup_django:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aquifer.config.settings")
+        import django
+
+        django.setup()
+    from aquifer.telemetry.store import ReadingRow
+
+    fn = _resolve(target)
+    _send(sock, (True, os.getpid()))  # ready
+    while True:
+        header = _recv_exactly(sock, _HEADER.size)
+        if header is None:
+            break
+        body = _recv_exactly(sock, _HEADER.unpack(header)[0])
+        if body is None:
+            break
+        (rows,) = pickle.loads(body)
+        try:
+            result = fn([ReadingRow(*r) for r in rows])
+        except Exception as exc:
+            answer: tuple[bool, Any] = (False, _picklable(exc))
+        else:
+            answer = (True, result)
+        try:
+            _send(sock, answer)
+        except OSError:
+            break
+    if setup_django:
+        from django.db import connections
+
+        connections.close_all()
+
+
+class ProcessWriter:
+    """``ingest`` in a child process; :meth:`ingest` is awaited by the batch writer.
+
+    Parameters
+    ----------
+    target
+        ``module:function`` called in the child with a list of ``ReadingRow``
+        (:data:`DEFAULT_TARGET`: the store's ingest).
+    setup_django
+        Call ``django.setup()`` in the child (with the parent's ``DJANGO_SETTINGS_MODULE``).
+    """
+
+    def __init__(self, target: str = DEFAULT_TARGET, *, setup_django: bool = True) -> None:
+        self.target = target
+        self.setup_django = setup_django
+        self._process: Any = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._lock = asyncio.Lock()
+        self.restarts = -1  # the first start is not a restart
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else int(self._process.pid)
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    async def start(self) -> None:
+        """Start the child and wait until it is ready (Django set up, target imported)."""
+        if self._writer is not None:
+            return
+        ctx = multiprocessing.get_context("spawn")
+        ours, theirs = socket.socketpair()
+        process = ctx.Process(
+            target=_child_main,
+            args=(theirs, self.target, self.setup_django),
+            name="aquifer-gateway-writer",
+            daemon=True,
+        )
+        try:
+            await asyncio.to_thread(process.start)
+        finally:
+            theirs.close()
+        self._process = process
+        self._reader, self._writer = await asyncio.open_unix_connection(sock=ours)
+        try:
+            async with asyncio.timeout(_START_TIMEOUT_S):
+                await self._receive()
+        except BaseException:
+            await self._discard()
+            raise
+        self.restarts += 1
+        log.info("writer process %s started (%s)", process.pid, self.target)
+
+    async def _receive(self) -> tuple[bool, Any]:
+        assert self._reader is not None
+        try:
+            header = await self._reader.readexactly(_HEADER.size)
+            body = await self._reader.readexactly(_HEADER.unpack(header)[0])
+        except asyncio.IncompleteReadError as exc:
+            raise ConnectionError("the writer process ended") from exc
+        answer: tuple[bool, Any] = pickle.loads(body)
+        return answer
+
+    async def ingest(self, rows: Sequence[Any]) -> int:
+        """Commit ``rows`` in the child; what ingest returned (or raise).
+
+        A row is a ``ReadingRow`` or already the tuple ``(device_id, element, observed_at,
+        value, flags)`` (the gateway makes those: cheaper than dataclasses)."""
+        plain = [
+            r if type(r) is tuple else (r.device_id, r.element, r.observed_at, r.value, r.flags)
+            for r in rows
+        ]
+        payload = pickle.dumps((plain,), protocol=pickle.HIGHEST_PROTOCOL)
+        async with self._lock:
+            if self._writer is None or not self.alive:
+                await self._discard()
+                await self.start()
+            assert self._writer is not None
+            try:
+                self._writer.write(_HEADER.pack(len(payload)))
+                self._writer.write(payload)
+                await self._writer.drain()
+                ok, result = await self._receive()
+            except (ConnectionError, OSError) as exc:
+                log.error("writer process lost: %s", exc)
+                await self._discard()
+                raise ConnectionError(f"the writer process was lost: {exc}") from exc
+            except asyncio.CancelledError:
+                # The answer may still come: this child's stream is out of step now.
+                await self._discard()
+                raise
+        if not ok:
+            raise result
+        return int(result or 0)
+
+    async def _discard(self) -> None:
+        """Close the socket (the child exits after its current commit) and reap it."""
+        writer, process = self._writer, self._process
+        self._reader = self._writer = None
+        self._process = None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+        if process is not None:
+            await asyncio.to_thread(process.join, 30)
+            if process.is_alive():
+                process.kill()
+                await asyncio.to_thread(process.join, 5)
+
+    async def close(self) -> None:
+        """Stop the child once its current commit is done."""
+        async with self._lock:
+            await self._discard()
