@@ -752,7 +752,7 @@ def test_nav_offers_what_the_role_may_open(world: Any, role: str) -> None:
     user = world.accounts.get(role)
     for key, model in NAV.items():
         assert (f'data-nav="{key}"' in nav) == can(user, Action.VIEW, model), key
-    assert ('data-nav="audit"' in nav) == (role in ("bureau", "township"))
+    assert ('data-nav="audit"' in nav) == (role in ("bureau", "township", "inspector"))
     assert ('data-nav="import"' in nav) == can(user, Action.ADD, Well)
     assert 'href="/import/"' in nav or role not in ("bureau", "township")
 
