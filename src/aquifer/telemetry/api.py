@@ -304,8 +304,8 @@ def quarantine_list(
     limit: int = Query(50, ge=1, le=500),  # type: ignore[type-arg]
     offset: int = Query(0, ge=0),  # type: ignore[type-arg]
 ) -> Any:
-    # Raw frames may carry station passwords: the bureau only. The scoping rules let
-    # inspectors read every model, so the role is checked as well as the scope.
+    # Raw frames may carry station passwords: the bureau only. The model's empty Scope
+    # already says so; the explicit check answers 403 instead of an empty list.
     if role_of(request.user) != Role.BUREAU:
         raise PermissionDenied(_("隔离报文仅供县水务局查看。"))
     qs = visible_to(request.user, Action.VIEW, QuarantinedFrame)
