@@ -280,6 +280,44 @@ def _fail_start(data: bytes) -> SL651Frame:
     raise FrameError(0, f"not an SL651 frame: starts with {data[0]:02X} (7E7E or 01 expected)")
 
 
+def _frame(
+    encoding: str, data: bytes, function: int, station: str, up: bool, b: _Body, got: int,
+    calc: int, n: int, center: int, password: int, length: int, start: int, end: int,
+    total: int | None, seq: int | None, bs: int, be: int,
+) -> SL651Frame:  # fmt: skip
+    """The decoded frame, for both encodings (what differs is passed in)."""
+    names = FUNCTIONS.get(function) or ("未定义功能码", "undefined function")
+    return SL651Frame(
+        protocol="SL651-" + encoding,
+        function=function,
+        function_name=names[0],
+        function_name_en=names[1],
+        station=station,
+        direction="up" if up else "down",
+        send_time=b.send_time,
+        observation_time=b.obs,
+        elements=b.elements,
+        checksum=got,
+        checksum_ok=got == calc,
+        size=n,
+        encoding=encoding,
+        center=center,
+        password=password,
+        length=length,
+        start=start,
+        end=end,
+        serial=b.serial,
+        packet_total=total,
+        packet_seq=seq,
+        station_type=b.stype,
+        body_station=b.station,
+        body=data[bs:be],
+        params=b.params,
+        query_start=b.qstart,
+        query_end=b.qend,
+    )
+
+
 class _Body:
     """What a body parse finds (a mutable scratch record)."""
 
@@ -358,36 +396,10 @@ def _decode_hex(
         b.params = data[bs:be]  # continuation of a multi-packet message
     else:
         _parse_hex_body(data, bs, be, function, up, tz, extensions, b, truncated=seq is not None)
-    names = FUNCTIONS.get(function) or ("未定义功能码", "undefined function")
-    return SL651Frame(
-        protocol="SL651-HEX",
-        function=function,
-        function_name=names[0],
-        function_name_en=names[1],
-        station=station,
-        direction="up" if up else "down",
-        send_time=b.send_time,
-        observation_time=b.obs,
-        elements=b.elements,
-        checksum=got,
-        checksum_ok=got == calc,
-        size=n,
-        encoding="HEX",
-        center=center,
-        password=data[8] << 8 | data[9],
-        length=length,
-        start=start,
-        end=end,
-        serial=b.serial,
-        packet_total=total,
-        packet_seq=seq,
-        station_type=b.stype,
-        body_station=b.station,
-        body=data[bs:be],
-        params=b.params,
-        query_start=b.qstart,
-        query_end=b.qend,
-    )
+    return _frame(
+        "HEX", data, function, station, up, b, got, calc, n, center,
+        data[8] << 8 | data[9], length, start, end, total, seq, bs, be,
+    )  # fmt: skip
 
 
 def parse_body(
@@ -733,34 +745,10 @@ def _decode_ascii(
         b.params = data[bs:be]
     else:
         _parse_ascii_body(data, bs, be, function, up, tz, extensions, b, seq is not None)
-    names = FUNCTIONS.get(function) or ("未定义功能码", "undefined function")
-    return SL651Frame(
-        protocol="SL651-ASCII",
-        function=function,
-        function_name=names[0],
-        function_name_en=names[1],
-        station=station,
-        direction="up" if up else "down",
-        send_time=b.send_time,
-        observation_time=b.obs,
-        elements=b.elements,
-        checksum=got,
-        checksum_ok=got == calc,
-        size=n,
-        encoding="ASCII",
-        center=center,
-        password=password,
-        length=length,
-        start=start,
-        end=end,
-        serial=b.serial,
-        packet_total=total,
-        packet_seq=seq,
-        station_type=b.stype,
-        body_station=b.station,
-        body=data[bs:be],
-        params=b.params,
-    )
+    return _frame(
+        "ASCII", data, function, station, up, b, got, calc, n, center,
+        password, length, start, end, total, seq, bs, be,
+    )  # fmt: skip
 
 
 def _parse_ascii_body(
