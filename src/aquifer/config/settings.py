@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "aquifer.core",
     "aquifer.registry",
     "aquifer.telemetry",
+    "aquifer.monitoring",
     "aquifer.permits",
     "aquifer.analysis",
 ]
