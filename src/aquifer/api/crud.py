@@ -24,7 +24,15 @@ from pydantic import create_model
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, can_see_history, require, visible_to
 
-__all__ = ["AuditOut", "Resource", "register"]
+__all__ = ["AuditOut", "Resource", "page", "register"]
+
+
+def page(
+    qs: Any, limit: int, offset: int, to_out: Callable[[Any], Any] = lambda o: o
+) -> dict[str, Any]:
+    """One page of a queryset in the API's paging shape: count, limit, offset, items."""
+    items = [to_out(o) for o in qs[offset : offset + limit]]
+    return {"count": qs.count(), "limit": limit, "offset": offset, "items": items}
 
 
 class AuditOut(Schema):
@@ -117,7 +125,7 @@ def register(router: Router, res: Resource) -> None:
     model, path = res.model, res.path
     name = model._meta.model_name
     Out, Create, Update, Filters = res.out, res.create, res.update, res.filters
-    page = create_model(
+    page_schema = create_model(
         f"{Out.__name__}Page",
         __base__=Schema,
         count=(int, ...),
@@ -143,7 +151,7 @@ def register(router: Router, res: Resource) -> None:
 
     @router.get(
         f"/{path}/",
-        response=page,
+        response=page_schema,
         tags=tags,
         operation_id=f"{name}_list",
         summary=f"List {model._meta.verbose_name_plural}",
@@ -155,8 +163,7 @@ def register(router: Router, res: Resource) -> None:
         offset: int = Query(0, ge=0),
     ) -> Any:
         qs = queryset(request, filters)
-        items = [res.to_out(o) for o in qs[offset : offset + limit]]
-        return {"count": qs.count(), "limit": limit, "offset": offset, "items": items}
+        return page(qs, limit, offset, res.to_out)
 
     @router.get(
         f"/{path}/export",

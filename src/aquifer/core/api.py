@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from aquifer.api.crud import AuditOut
+from aquifer.api.crud import AuditOut, page
 from aquifer.core.models import AuditEntry
 from aquifer.core.roles import Action, role_of
 from aquifer.core.scoping import visible_to
@@ -61,5 +61,4 @@ def audit_list(
         qs = qs.filter(object_id=object_id)
     if username:
         qs = qs.filter(username=username)
-    items = [AuditOut.of(e) for e in qs[offset : offset + limit]]
-    return {"count": qs.count(), "limit": limit, "offset": offset, "items": items}
+    return page(qs, limit, offset, AuditOut.of)

@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from aquifer.api.crud import page
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
 from aquifer.registry.models import Device, Well
@@ -315,5 +316,4 @@ def quarantine_list(
         qs = qs.filter(protocol=protocol)
     if station:
         qs = qs.filter(station=station)
-    items = list(qs[offset : offset + limit])
-    return {"count": qs.count(), "limit": limit, "offset": offset, "items": items}
+    return page(qs, limit, offset)
