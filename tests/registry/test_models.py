@@ -231,3 +231,20 @@ def test_zone_polygon_is_validated(db: Any, geometry: dict[str, Any], message: s
 
 def test_zone_area_is_computed(world: Any) -> None:
     assert 4.0 < world.zone.area_km2 < 4.8  # 0.02° × 0.02° at 35.5° N ≈ 4.5 km²
+
+
+def test_renaming_a_zone_leaves_wells_alone(world: Any) -> None:
+    """Only a zone's polygon, kind or layer decide where wells lie."""
+    from aquifer.core.models import AuditEntry
+
+    w = make_well("W-HC3", *HUANGCHENG)
+    w.save()
+    n = AuditEntry.objects.filter(object_type="registry.well").count()
+    world.zone.name = "改名的禁采区"
+    world.zone.save()
+    assert AuditEntry.objects.filter(object_type="registry.well").count() == n
+    world.zone.kind = "restricted"
+    world.zone.layer = "deep"
+    world.zone.save()
+    w.refresh_from_db()
+    assert w.zone is None  # the zone moved to the deep layer: the shallow well left it

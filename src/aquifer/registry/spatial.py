@@ -36,6 +36,7 @@ __all__ = [
     "locate",
     "outside_county",
     "pinned_index",
+    "placement_changed",
     "rederive_wells",
     "spatial_index",
 ]
@@ -171,6 +172,15 @@ def locate(lon: float, lat: float, layer: str) -> tuple[int, int | None]:
         raise GeometryError("no township boundaries are registered")
     zone = index.zones.assign_one(lon, lat, group=layer)
     return township, zone
+
+
+def placement_changed(instance: models.Model, fields: tuple[str, ...]) -> bool:
+    """Whether saving ``instance`` changes any of ``fields`` — the ones that decide which wells
+    lie in it — compared with what is stored. A record not stored yet has changed."""
+    if instance.pk is None:
+        return True
+    stored = type(instance)._base_manager.filter(pk=instance.pk).values_list(*fields).first()
+    return stored is None or tuple(getattr(instance, f) for f in fields) != tuple(stored)
 
 
 def rederive_wells(reason: str = "") -> int:

@@ -82,16 +82,13 @@ class Township(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         from django.db import transaction
 
-        from aquifer.registry.spatial import rederive_wells
+        from aquifer.registry.spatial import placement_changed, rederive_wells
 
-        stored = (
-            Township.objects.filter(pk=self.pk).values_list("boundary", flat=True).first()
-            if self.pk
-            else None
-        )
+        # Only current townships with a boundary take wells (spatial.build_index).
+        moved = placement_changed(self, ("boundary", "is_current"))
         with transaction.atomic():
             super().save(*args, **kwargs)
-            if self.boundary != stored:
+            if moved:
                 rederive_wells(reason=f"township {self.code} boundary saved")
 
     @classmethod

@@ -79,15 +79,19 @@ class Zone(models.Model):
             raise ValidationError(errors)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from aquifer.registry.spatial import rederive_wells
+        from aquifer.registry.spatial import placement_changed, rederive_wells
 
         try:
             self.area_km2 = round(area_km2(parse_polygon(self.geometry)), 4)
         except GeometryError:
             self.area_km2 = 0
+        # Polygon, kind (which zone wins an overlap) and layer decide wells' zones; a new
+        # name or document does not, and need not touch every well in the county.
+        moved = placement_changed(self, ("geometry", "kind", "layer"))
         with transaction.atomic():
             super().save(*args, **kwargs)
-            rederive_wells(reason=f"zone {self.code} saved")
+            if moved:
+                rederive_wells(reason=f"zone {self.code} saved")
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         from aquifer.registry.spatial import rederive_wells
