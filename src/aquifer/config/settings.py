@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "aquifer.monitoring",
     "aquifer.permits",
     "aquifer.analysis",
+    "aquifer.accounting",
+    "aquifer.maintenance",
+    "aquifer.notifications",
+    "aquifer.rights",
 ]
 
 MIDDLEWARE = [

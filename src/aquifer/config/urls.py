@@ -11,4 +11,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("aquifer.core.urls")),
     path("", include("aquifer.registry.urls")),
+    path("", include("aquifer.monitoring.urls")),
+    path("", include("aquifer.maintenance.urls")),
+    path("", include("aquifer.notifications.urls")),
+    path("", include("aquifer.permits.urls")),
+    path("", include("aquifer.accounting.urls")),
+    path("", include("aquifer.analysis.urls")),
+    path("", include("aquifer.rights.urls")),
 ]

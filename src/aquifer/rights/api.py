@@ -1,0 +1,8 @@
+"""REST API of the rights app.
+
+Do not add ``from __future__ import annotations`` (django-ninja reads these annotations).
+"""
+
+from ninja import Router
+
+router = Router(tags=["rights"])
