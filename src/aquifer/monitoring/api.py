@@ -1,8 +1,466 @@
-"""REST API of the monitoring app.
+"""REST API of the monitoring app: alarms, quality findings, health figures, device health.
+
+Every queryset comes from ``visible_to``: the public and anonymous callers get empty lists,
+a record out of scope is a 404, an action visible but not allowed a 403.
 
 Do not add ``from __future__ import annotations`` (django-ninja reads these annotations).
 """
 
-from ninja import Router
+import datetime as dt
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from ninja.errors import HttpError
+
+from aquifer.api.crud import page
+from aquifer.core.roles import Action
+from aquifer.core.scoping import can, require, visible_to
+from aquifer.monitoring import alarms as alarm_service
+from aquifer.monitoring import health
+from aquifer.monitoring.models import (
+    Alarm,
+    AlarmKind,
+    AlarmSeverity,
+    AlarmState,
+    DeviceHealthDaily,
+    DeviceState,
+    MeterChange,
+    ReadingFinding,
+    ReviewState,
+)
+from aquifer.monitoring.review import ReviewError, review_finding
+from aquifer.monitoring.sweeps import device_health_state
 
 router = Router(tags=["monitoring"])
+
+#: ninja's Query(...) default, typed once (mypy: Query is generic).
+_QUERY: Any = Query(...)  # type: ignore[type-arg]
+
+
+def _iso(t: Any) -> str | None:
+    return t.isoformat() if t else None
+
+
+class AlarmOut(Schema):
+    id: int
+    kind: str
+    key: str
+    state: str
+    severity: str
+    title: str
+    detail: str
+    township_id: int | None
+    device_id: int | None
+    well_id: int | None
+    opened_at: str
+    last_seen: str
+    count: int
+    due_at: str | None
+    escalated_at: str | None
+    acknowledged_at: str | None
+    closed_at: str | None
+    note: str
+    data: dict[str, Any]
+
+    @staticmethod
+    def of(a: Alarm) -> dict[str, Any]:
+        return {
+            "id": a.pk,
+            "kind": a.kind,
+            "key": a.key,
+            "state": a.state,
+            "severity": a.severity,
+            "title": a.title,
+            "detail": a.detail,
+            "township_id": a.township_id,
+            "device_id": a.device_id,
+            "well_id": a.well_id,
+            "opened_at": a.opened_at.isoformat(),
+            "last_seen": a.last_seen.isoformat(),
+            "count": a.count,
+            "due_at": _iso(a.due_at),
+            "escalated_at": _iso(a.escalated_at),
+            "acknowledged_at": _iso(a.acknowledged_at),
+            "closed_at": _iso(a.closed_at),
+            "note": a.note,
+            "data": a.data,
+        }
+
+
+class AlarmPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AlarmOut]
+
+
+class AlarmFilter(Schema):
+    township_id: int | None = None
+    kind: AlarmKind | None = None
+    state: AlarmState | Literal["active"] | None = None
+    severity: AlarmSeverity | None = None
+    device_id: int | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _limits(limit: int, offset: int) -> None:
+    if not 1 <= limit <= 500:
+        raise HttpError(422, _("limit 应在 1 至 500 之间。"))
+    if offset < 0:
+        raise HttpError(422, _("offset 不能为负。"))
+
+
+@router.get("/alarms/", response=AlarmPage, operation_id="monitoring_alarm_list")
+def alarm_list(request: HttpRequest, filters: AlarmFilter = _QUERY) -> dict[str, Any]:
+    _limits(filters.limit, filters.offset)
+    qs = visible_to(request.user, Action.VIEW, Alarm)
+    if filters.township_id is not None:
+        qs = qs.filter(township_id=filters.township_id)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.state == "active":
+        qs = qs.filter(closed_at__isnull=True)  # open or acknowledged
+    elif filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.severity:
+        qs = qs.filter(severity=filters.severity)
+    if filters.device_id is not None:
+        qs = qs.filter(device_id=filters.device_id)
+    return page(qs.order_by("-opened_at", "-id"), filters.limit, filters.offset, AlarmOut.of)
+
+
+@router.get("/alarms/{pk}", response=AlarmOut, operation_id="monitoring_alarm_read")
+def alarm_read(request: HttpRequest, pk: int) -> dict[str, Any]:
+    return AlarmOut.of(get_object_or_404(visible_to(request.user, Action.VIEW, Alarm), pk=pk))
+
+
+class AlarmActionIn(Schema):
+    note: str = ""
+
+
+def _act(request: HttpRequest, pk: int, action: str, note: str) -> Any:
+    alarm = get_object_or_404(visible_to(request.user, Action.VIEW, Alarm), pk=pk)
+    require(request.user, Action.CHANGE, alarm)
+    try:
+        if action == "acknowledge":
+            alarm_service.acknowledge(alarm, request.user, note)
+        elif action == "resolve":
+            alarm_service.resolve(alarm, request.user, note)
+        else:
+            alarm_service.close_false(alarm, request.user, note)
+    except alarm_service.AlarmError:
+        if action != "acknowledge" and not note.strip():
+            return _field_error("note", _("请填写处理说明。"))
+        raise HttpError(409, _("该告警当前状态不允许此操作。")) from None
+    return AlarmOut.of(alarm)
+
+
+def _field_error(field: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"detail": _("请求数据有误。"), "errors": [{"field": field, "message": message}]},
+        status=422,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@router.post(
+    "/alarms/{pk}/acknowledge", response=AlarmOut, operation_id="monitoring_alarm_acknowledge"
+)
+def alarm_acknowledge(request: HttpRequest, pk: int, body: AlarmActionIn) -> Any:
+    return _respond(request, pk, "acknowledge", body.note)
+
+
+@router.post("/alarms/{pk}/resolve", response=AlarmOut, operation_id="monitoring_alarm_resolve")
+def alarm_resolve(request: HttpRequest, pk: int, body: AlarmActionIn) -> Any:
+    return _respond(request, pk, "resolve", body.note)
+
+
+@router.post("/alarms/{pk}/close", response=AlarmOut, operation_id="monitoring_alarm_close")
+def alarm_close(request: HttpRequest, pk: int, body: AlarmActionIn) -> Any:
+    return _respond(request, pk, "close", body.note)
+
+
+def _respond(request: HttpRequest, pk: int, action: str, note: str) -> Any:
+    return _act(request, pk, action, note)
+
+
+# --- findings -------------------------------------------------------------------------------
+
+
+class FindingOut(Schema):
+    id: int
+    reading_id: int
+    device_id: int
+    element: str
+    observed_at: str
+    value: float | None
+    check: str
+    flag: int
+    severity: str
+    message: str
+    review: str
+    reason: str
+    reviewed_at: str | None
+
+
+def _finding(f: ReadingFinding) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "reading_id": f.reading_id,
+        "device_id": f.device_id,
+        "element": f.element,
+        "observed_at": f.observed_at.isoformat(),
+        "value": f.value,
+        "check": f.check_kind,
+        "flag": f.flag,
+        "severity": f.severity,
+        "message": f.message,
+        "review": f.review,
+        "reason": f.reason,
+        "reviewed_at": _iso(f.reviewed_at),
+    }
+
+
+class FindingPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[FindingOut]
+
+
+class FindingFilter(Schema):
+    device_id: int | None = None
+    element: str | None = None
+    review: ReviewState | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/monitoring/findings/", response=FindingPage, operation_id="monitoring_finding_list")
+def finding_list(request: HttpRequest, filters: FindingFilter = _QUERY) -> dict[str, Any]:
+    _limits(filters.limit, filters.offset)
+    qs = visible_to(request.user, Action.VIEW, ReadingFinding)
+    if filters.device_id is not None:
+        qs = qs.filter(device_id=filters.device_id)
+    if filters.element:
+        qs = qs.filter(element=filters.element)
+    if filters.review:
+        qs = qs.filter(review=filters.review)
+    return page(qs.order_by("-observed_at", "-id"), filters.limit, filters.offset, _finding)
+
+
+class ReviewIn(Schema):
+    decision: Literal["confirm", "override"]
+    reason: str
+
+
+@router.post(
+    "/monitoring/findings/{pk}/review",
+    response=FindingOut,
+    operation_id="monitoring_finding_review",
+)
+def finding_review(request: HttpRequest, pk: int, body: ReviewIn) -> Any:
+    finding = get_object_or_404(visible_to(request.user, Action.VIEW, ReadingFinding), pk=pk)
+    require(request.user, Action.CHANGE, finding)
+    try:
+        review_finding(
+            finding, request.user, confirm=body.decision == "confirm", reason=body.reason
+        )
+    except ReviewError:
+        return JsonResponse(
+            {
+                "detail": _("请求数据有误。"),
+                "errors": [{"field": "reason", "message": _("请填写复核理由。")}],
+            },
+            status=422,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return _finding(finding)
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+class HealthOut(Schema):
+    day: str
+    key: int | None
+    devices: int
+    online: int
+    expected: int
+    received: int
+    online_rate: float | None
+    completeness: float | None
+
+
+class HealthFilter(Schema):
+    level: Literal["county", "township", "device"] = "county"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    township_id: int | None = None
+
+
+@router.get("/monitoring/health/", response=list[HealthOut], operation_id="monitoring_health")
+def health_figures(request: HttpRequest, filters: HealthFilter = _QUERY) -> Any:
+    end = filters.end or timezone.localdate() - dt.timedelta(days=1)
+    start = filters.start or end - dt.timedelta(days=29)
+    if start > end:
+        return JsonResponse(
+            {
+                "detail": _("请求数据有误。"),
+                "errors": [{"field": "start", "message": _("开始日期不能晚于结束日期。")}],
+            },
+            status=422,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    if (end - start).days > 366:
+        return JsonResponse(
+            {
+                "detail": _("请求数据有误。"),
+                "errors": [{"field": "end", "message": _("时段不能超过366天。")}],
+            },
+            status=422,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    qs = visible_to(request.user, Action.VIEW, DeviceHealthDaily)
+    if filters.township_id is not None:
+        qs = qs.filter(township_id=filters.township_id)
+    return [f.as_dict() for f in health.figures(qs, filters.level, start, end)]
+
+
+@router.get(
+    "/monitoring/device-health.geojson",
+    operation_id="monitoring_device_health_geojson",
+    summary="Devices the user may see, coloured by online state",
+)
+def device_health_geojson(request: HttpRequest) -> JsonResponse:
+    from aquifer.registry.models import Device
+
+    now = timezone.now()
+    devices = (
+        visible_to(request.user, Action.VIEW, Device)
+        .filter(active=True, well__isnull=False)
+        .values_list(
+            "pk",
+            "station_address",
+            "reporting_interval_min",
+            "well__code",
+            "well__lon",
+            "well__lat",
+        )
+    )
+    last = dict(
+        visible_to(request.user, Action.VIEW, DeviceState).values_list(
+            "device_id", "last_observed_at"
+        )
+    )
+    features = []
+    for pk, station, interval, code, lon, lat in devices.iterator(2000):
+        seen = last.get(pk)
+        features.append(
+            {
+                "type": "Feature",
+                "id": pk,
+                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+                "properties": {
+                    "station": station,
+                    "well": code,
+                    "state": device_health_state(seen, interval, now),
+                    "last": timezone.localtime(seen).strftime("%Y-%m-%d %H:%M") if seen else None,
+                    "url": f"/devices/{pk}/",
+                },
+            }
+        )
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": features},
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
+
+
+# --- alarm history, meter changes -----------------------------------------------------------
+
+
+class AlarmEventOut(Schema):
+    at: str
+    action: str
+    username: str
+    note: str
+
+
+@router.get(
+    "/alarms/{pk}/events", response=list[AlarmEventOut], operation_id="monitoring_alarm_events"
+)
+def alarm_events(request: HttpRequest, pk: int) -> list[dict[str, Any]]:
+    alarm = get_object_or_404(visible_to(request.user, Action.VIEW, Alarm), pk=pk)
+    return [
+        {"at": e.at.isoformat(), "action": e.action, "username": e.username, "note": e.note}
+        for e in alarm.events.all()
+    ]
+
+
+class MeterChangeIn(Schema):
+    device_id: int
+    element: str = "cumulative_volume"
+    changed_at: dt.datetime
+    old_final: float
+    new_initial: float
+    old_serial: str = ""
+    new_serial: str = ""
+    note: str = ""
+
+
+class MeterChangeOut(MeterChangeIn):
+    id: int
+
+
+def _meter_change(m: MeterChange) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "device_id": m.device_id,
+        "element": m.element,
+        "changed_at": m.changed_at,
+        "old_final": m.old_final,
+        "new_initial": m.new_initial,
+        "old_serial": m.old_serial,
+        "new_serial": m.new_serial,
+        "note": m.note,
+    }
+
+
+@router.get(
+    "/monitoring/meter-changes/",
+    response=list[MeterChangeOut],
+    operation_id="monitoring_meter_change_list",
+)
+def meter_change_list(request: HttpRequest, device_id: int | None = None) -> list[dict[str, Any]]:
+    qs = visible_to(request.user, Action.VIEW, MeterChange)
+    if device_id is not None:
+        qs = qs.filter(device_id=device_id)
+    return [_meter_change(m) for m in qs[:500]]
+
+
+@router.post(
+    "/monitoring/meter-changes/",
+    response={201: MeterChangeOut},
+    operation_id="monitoring_meter_change_create",
+)
+def meter_change_create(request: HttpRequest, body: MeterChangeIn) -> Any:
+    from aquifer.registry.models import Device
+
+    if not can(request.user, Action.ADD, MeterChange):
+        raise PermissionDenied(_("您的角色无权登记换表。"))
+    device = visible_to(request.user, Action.CHANGE, Device).filter(pk=body.device_id).first()
+    if device is None:
+        return _field_error("device_id", _("没有这台设备。"))
+    change = MeterChange(device=device, **body.dict(exclude={"device_id"}))
+    if timezone.is_naive(change.changed_at):
+        change.changed_at = timezone.make_aware(change.changed_at)
+    change.full_clean()  # ValidationError → 422 naming the field
+    require(request.user, Action.ADD, change)
+    change.save()
+    return Status(201, _meter_change(change))

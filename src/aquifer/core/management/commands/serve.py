@@ -65,6 +65,10 @@ class Command(BaseCommand):
                 )
                 % ", ".join(settings.ALLOWED_HOSTS)
             )
+        from aquifer.core.jobs import start_background
+
+        if start_background() is not None:  # the periodic jobs, in a daemon thread
+            self.stdout.write(_("后台任务已启动 (background jobs running)。"))
         self.stdout.write(_("按 Ctrl-C 停止 (press Ctrl-C to stop)。"))
         self.stdout.flush()
         try:

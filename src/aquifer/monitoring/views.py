@@ -1,0 +1,358 @@
+"""Pages of the monitoring app: the alarm board and alarm detail, the device-health map, the
+network health charts, the review of quality flags and the meter change form.
+
+Every queryset comes from ``visible_to``: the board shows a township officer their township's
+alarms, a water user their own devices' alarms, the public nothing (a 403; anonymous visitors
+are sent to the login page). Acting on an alarm or a flag needs ``change`` on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aquifer.core.roles import Action, Role, role_of
+from aquifer.core.scoping import can, require, visible_to
+from aquifer.monitoring import alarms as alarm_service
+from aquifer.monitoring import health
+from aquifer.monitoring.models import (
+    Alarm,
+    AlarmKind,
+    AlarmSeverity,
+    AlarmState,
+    DeviceHealthDaily,
+    MeterChange,
+    ReadingFinding,
+    ReviewState,
+)
+from aquifer.monitoring.review import ReviewError, review_finding
+
+HEALTH_COLOURS = {"online": "#2ca02c", "late": "#ff9f1c", "offline": "#d62728", "unknown": "#999"}
+
+
+def _signed_in(request: HttpRequest) -> HttpResponse | None:
+    """None when the visitor may use monitoring pages; else the login redirect (or 403)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if role_of(request.user) == Role.PUBLIC:
+        raise PermissionDenied(_("公众账号无权查看监测预警。"))
+    return None
+
+
+class AlarmFilterForm(forms.Form):
+    township: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, label=gettext_lazy("乡镇")
+    )
+    kind = forms.ChoiceField(required=False, label=gettext_lazy("告警类型"))
+    state = forms.ChoiceField(required=False, label=gettext_lazy("状态"))
+    severity = forms.ChoiceField(required=False, label=gettext_lazy("级别"))
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        from aquifer.registry.models import Township
+
+        super().__init__(*args, **kwargs)
+        towns = Township.objects.filter(is_current=True).order_by("code").only("id", "name")
+        if role_of(user) == Role.TOWNSHIP:
+            towns = towns.filter(pk=user.township_id)
+        self.fields["township"].queryset = towns  # type: ignore[attr-defined]
+        blank = [("", "—")]
+        self.fields["kind"].choices = blank + list(AlarmKind.choices)  # type: ignore[attr-defined]
+        self.fields["state"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            ("active", _("未关闭")),
+            *AlarmState.choices,
+        ]
+        self.fields["severity"].choices = blank + list(AlarmSeverity.choices)  # type: ignore[attr-defined]
+
+
+def alarm_queryset(user: Any, data: Any) -> tuple[Any, AlarmFilterForm]:
+    form = AlarmFilterForm(data or None, user=user)
+    # No join of townships (their boundary polygons are large) nor of devices: the board
+    # shows the township's name only, and sorts on an index (opened_at, id).
+    qs = (
+        visible_to(user, Action.VIEW, Alarm)
+        .annotate(township_name=F("township__name"))
+        .defer("data", "detail")
+    )
+    if form.is_valid():
+        c = form.cleaned_data
+        if c["township"]:
+            qs = qs.filter(township=c["township"])
+        if c["kind"]:
+            qs = qs.filter(kind=c["kind"])
+        if c["state"] == "active":
+            qs = qs.filter(closed_at__isnull=True)  # open or acknowledged
+        elif c["state"]:
+            qs = qs.filter(state=c["state"])
+        if c["severity"]:
+            qs = qs.filter(severity=c["severity"])
+    elif form.is_bound:
+        qs = qs.none()
+    return qs.order_by("-opened_at", "-id"), form
+
+
+def _labelled(alarms: Any) -> list[Alarm]:
+    """The alarms with their choice labels resolved once per request (get_FOO_display hashes
+    lazy strings on every call: a third of the board's rendering time)."""
+    kinds = {k: str(v) for k, v in AlarmKind.choices}
+    states = {k: str(v) for k, v in AlarmState.choices}
+    severities = {k: str(v) for k, v in AlarmSeverity.choices}
+    out = list(alarms)
+    for a in out:
+        a.kind_label = kinds.get(a.kind, a.kind)
+        a.state_label = states.get(a.state, a.state)
+        a.severity_label = severities.get(a.severity, a.severity)
+    return out
+
+
+def alarm_list(request: HttpRequest) -> HttpResponse:
+    """The alarm board (告警看板)."""
+    if (r := _signed_in(request)) is not None:
+        return r
+    data = request.GET.copy()
+    if "state" not in data:
+        data["state"] = "active"
+    qs, form = alarm_queryset(request.user, data)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    may_act = can(request.user, Action.CHANGE, Alarm)
+    context = {
+        "title": _("告警看板"),
+        "filter_form": form,
+        "page_obj": page,
+        "alarms": _labelled(page.object_list),
+        "may_act": may_act,
+        "now": timezone.now(),
+    }
+    template = "monitoring/_alarm_results.html" if request.htmx else "monitoring/alarm_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if (r := _signed_in(request)) is not None:
+        return r
+    alarm = get_object_or_404(
+        visible_to(request.user, Action.VIEW, Alarm).select_related(
+            "township", "device", "well", "acknowledged_by", "closed_by"
+        ),
+        pk=pk,
+    )
+    return render(
+        request,
+        "monitoring/alarm_detail.html",
+        {
+            "alarm": alarm,
+            "events": alarm.events.all(),
+            "may_act": can(request.user, Action.CHANGE, alarm) and alarm.is_open,
+            "data_json": json.dumps(alarm.data, ensure_ascii=False, indent=1),
+        },
+    )
+
+
+def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """POST: acknowledge / resolve / close as false (from the board with htmx, or the page)."""
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    if (r := _signed_in(request)) is not None:
+        return r
+    alarm = get_object_or_404(visible_to(request.user, Action.VIEW, Alarm), pk=pk)
+    require(request.user, Action.CHANGE, alarm)
+    note = request.POST.get("note", "").strip()
+    error = ""
+    try:
+        if action == "acknowledge":
+            alarm_service.acknowledge(alarm, request.user, note)
+        elif action == "resolve":
+            alarm_service.resolve(alarm, request.user, note)
+        elif action == "close":
+            alarm_service.close_false(alarm, request.user, note)
+        else:
+            return HttpResponse(status=404)
+    except alarm_service.AlarmError:
+        if not note and action != "acknowledge":
+            error = _("请填写处理说明。")
+        else:
+            error = _("该告警当前状态不允许此操作。")
+    if request.htmx:  # type: ignore[attr-defined]
+        alarm.refresh_from_db()
+        response = render(
+            request,
+            "monitoring/_alarm_row.html",
+            {"a": _labelled([alarm])[0], "may_act": True, "error": error, "now": timezone.now()},
+        )
+        if error:
+            response.status_code = 422
+        return response
+    if error:
+        messages.error(request, error)
+    return redirect(alarm.get_absolute_url())
+
+
+# --- device health map and figures ---------------------------------------------------------
+
+
+def health_map(request: HttpRequest) -> HttpResponse:
+    if (r := _signed_in(request)) is not None:
+        return r
+    from aquifer.registry.spatial import county_geometry
+
+    minx, miny, maxx, maxy = county_geometry().bounds
+    config: dict[str, object] = {
+        "bounds": [[miny, minx], [maxy, maxx]],
+        "url": reverse("api:device_health_geojson"),
+        "townships": reverse("api:map_townships"),
+        "colours": HEALTH_COLOURS,
+        "labels": {
+            "online": _("在线"),
+            "late": _("延迟"),
+            "offline": _("离线"),
+            "unknown": _("未知"),
+        },
+    }
+    labels: dict[str, str] = config["labels"]  # type: ignore[assignment]
+    legend = [(labels[k], v) for k, v in HEALTH_COLOURS.items()]
+    return render(request, "monitoring/health_map.html", {"map_config": config, "legend": legend})
+
+
+def health_figures(request: HttpRequest) -> HttpResponse:
+    if (r := _signed_in(request)) is not None:
+        return r
+    from aquifer.registry.models import Township
+
+    end = timezone.localdate() - dt.timedelta(days=1)
+    try:
+        days = max(1, min(366, int(request.GET.get("days", "30"))))
+    except ValueError:
+        days = 30
+    start = end - dt.timedelta(days=days - 1)
+    qs = visible_to(request.user, Action.VIEW, DeviceHealthDaily)
+    county = health.figures(qs, "county", start, end)
+    towns = health.figures(qs, "township", start, end)
+    names = dict(Township.objects.values_list("pk", "name"))
+    series: dict[str, dict[str, list[Any]]] = {}
+    for f in towns:
+        s = series.setdefault(names.get(f.key or 0, "—"), {"x": [], "online": [], "complete": []})
+        s["x"].append(f.day.isoformat())
+        s["online"].append(f.online_rate)
+        s["complete"].append(f.completeness)
+    chart = {
+        "county": {
+            "x": [f.day.isoformat() for f in county],
+            "online": [f.online_rate for f in county],
+            "complete": [f.completeness for f in county],
+        },
+        "townships": series,
+        "text": {
+            "online": _("在线率"),
+            "complete": _("数据完整率"),
+            "county": _("全县"),
+        },
+    }
+    latest = towns[-len(series) :] if series else []
+    table = sorted(
+        ({"name": names.get(f.key or 0, "—"), "f": f} for f in latest if f.day == end),
+        key=lambda r: str(r["name"]),
+    )
+    return render(
+        request,
+        "monitoring/health_figures.html",
+        {"chart": chart, "table": table, "county": county[-1] if county else None, "days": days},
+    )
+
+
+# --- quality flags review ------------------------------------------------------------------
+
+
+def finding_list(request: HttpRequest) -> HttpResponse:
+    if (r := _signed_in(request)) is not None:
+        return r
+    qs = visible_to(request.user, Action.VIEW, ReadingFinding).select_related("device")
+    review = request.GET.get("review", "pending")
+    if review in ReviewState.values:
+        qs = qs.filter(review=review)
+    page = Paginator(qs.order_by("-observed_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "monitoring/finding_list.html",
+        {
+            "page_obj": page,
+            "review": review,
+            "reviews": ReviewState.choices,
+            "may_review": can(request.user, Action.CHANGE, ReadingFinding),
+        },
+    )
+
+
+def finding_review(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    if (r := _signed_in(request)) is not None:
+        return r
+    finding = get_object_or_404(visible_to(request.user, Action.VIEW, ReadingFinding), pk=pk)
+    require(request.user, Action.CHANGE, finding)
+    decision = request.POST.get("decision")
+    if decision not in ("confirm", "override"):
+        messages.error(request, _("请选择确认或撤销。"))
+    else:
+        try:
+            review_finding(
+                finding,
+                request.user,
+                confirm=decision == "confirm",
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("已复核。"))
+        except ReviewError:
+            messages.error(request, _("请填写复核理由。"))
+    return redirect(reverse("monitoring:finding_list"))
+
+
+class MeterChangeForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = MeterChange
+        fields = [
+            "device",
+            "element",
+            "changed_at",
+            "old_final",
+            "new_initial",
+            "old_serial",
+            "new_serial",
+            "note",
+        ]
+        widgets = {"changed_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        from aquifer.registry.models import Device
+
+        super().__init__(*args, **kwargs)
+        self.fields["device"].queryset = visible_to(user, Action.CHANGE, Device)  # type: ignore[attr-defined]
+
+
+def meter_change_new(request: HttpRequest) -> HttpResponse:
+    if (r := _signed_in(request)) is not None:
+        return r
+    if not can(request.user, Action.ADD, MeterChange):
+        raise PermissionDenied(_("您的角色无权登记换表。"))
+    form = MeterChangeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        change = form.save(commit=False)
+        require(request.user, Action.ADD, change)
+        change.save()
+        messages.success(request, _("换表已登记。"))
+        return redirect(reverse("monitoring:finding_list"))
+    changes = visible_to(request.user, Action.VIEW, MeterChange).select_related("device")[:50]
+    return render(request, "monitoring/meter_change.html", {"form": form, "changes": changes})
