@@ -162,7 +162,23 @@ AQUIFER: dict[str, Any] = {
     "TILE_URL": os.environ.get("AQUIFER_TILE_URL", ""),
     "TILE_ATTRIBUTION": os.environ.get("AQUIFER_TILE_ATTRIBUTION", ""),
     "PAGE_SIZE": 50,
+    # Notifications: links in e-mail and SMS are made absolute with this address.
+    "NOTIFICATIONS": {"SITE_URL": os.environ.get("AQUIFER_SITE_URL", "")},
+    # Other apps' settings (PERMITS, ACCOUNTING, RIGHTS, MONITORING, MAINTENANCE,
+    # OVEREXPLOITATION) have their defaults and sources in code (each app's conf or docs/);
+    # a key set here overrides the default.
 }
+
+# E-mail (notifications): an SMTP relay chosen by the environment. With no host set, mail
+# goes to localhost:25 as Django's default; the notifications app retries what fails.
+EMAIL_HOST = os.environ.get("AQUIFER_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("AQUIFER_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("AQUIFER_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("AQUIFER_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("AQUIFER_EMAIL_TLS", "") == "1"
+EMAIL_USE_SSL = os.environ.get("AQUIFER_EMAIL_SSL", "") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("AQUIFER_EMAIL_FROM", "aquifer@localhost")
 
 LOGGING = {
     "version": 1,
