@@ -1,0 +1,281 @@
+"""Scoped withdrawal and tax reports: what pages, the API and exports show to whom.
+
+Who sees what (docs/accounting.md, "Scoping"):
+
+=============  ==============================================================================
+role           withdrawal                                       tax estimate
+=============  ==============================================================================
+bureau         every level, monthly and annual                  every user
+inspector      every level, monthly and annual (casework)       —
+township       wells and users of its township; zones,          users of its township
+               townships and county (county figures, read-only)
+water user     its own wells and itself; township and county    its own
+               annual totals
+public, anon.  township and county annual totals (R5.1)         —
+=============  ==============================================================================
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from aquifer.accounting import service, tax
+from aquifer.accounting.service import ZERO, Volume
+from aquifer.core.roles import Action, Role, role_of
+from aquifer.core.scoping import visible_to
+
+__all__ = [
+    "LEVEL_LABELS",
+    "Row",
+    "TaxRow",
+    "allowed_levels",
+    "may_see_monthly",
+    "may_see_tax",
+    "rule_for",
+    "tax_rows",
+    "withdrawal_rows",
+]
+
+
+def LEVEL_LABELS() -> dict[str, str]:
+    return {
+        "well": _("取水井"),
+        "user": _("取用水户"),
+        "zone": _("分区"),
+        "township": _("乡镇"),
+        "county": _("全县"),
+    }
+
+
+@dataclass
+class Row:
+    """One entity's withdrawal: 12 months (or one) and the total."""
+
+    key: int | None
+    code: str
+    name: str
+    months: list[Volume]
+    total: Volume = ZERO
+    township: str = ""
+
+    def __post_init__(self) -> None:
+        total = ZERO
+        for v in self.months:
+            total = total + v
+        self.total = total
+
+
+def allowed_levels(user: Any) -> list[str]:
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.INSPECTOR, Role.TOWNSHIP):
+        return ["well", "user", "zone", "township", "county"]
+    if role == Role.WATER_USER:
+        return ["well", "user", "township", "county"]
+    return ["township", "county"]
+
+
+def may_see_monthly(user: Any, level: str) -> bool:
+    """The public and water users see township and county totals by year only (R5.1)."""
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.INSPECTOR, Role.TOWNSHIP):
+        return True
+    if role == Role.WATER_USER:
+        return level in ("well", "user")
+    return False
+
+
+def may_see_tax(user: Any) -> bool:
+    return role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.WATER_USER)
+
+
+def _well_ids(user: Any) -> list[int] | None:
+    """The wells whose single figures the user may see (None: all)."""
+    from aquifer.registry.models import Well
+
+    if role_of(user) in (Role.BUREAU, Role.INSPECTOR):
+        return None
+    return list(visible_to(user, Action.VIEW, Well).values_list("pk", flat=True))
+
+
+def withdrawal_rows(user: Any, level: str, year: int, month: int | None = None) -> list[Row]:
+    """The rows of ``level`` the user may see, each with 12 months (or the one asked for).
+
+    Raises PermissionDenied for a level or a monthly view the role may not see.
+    """
+    from aquifer.registry.models import Township, WaterUser, Well, Zone
+
+    if level not in allowed_levels(user):
+        raise PermissionDenied(_("您的角色无权查看该层级的取水量。"))
+    if month is not None and not may_see_monthly(user, level):
+        raise PermissionDenied(_("您的角色只能查看年度合计。"))
+    pick = (lambda vs: [vs[month - 1]]) if month is not None else (lambda vs: vs)
+    if level == "well":
+        ids = _well_ids(user)
+        wells = Well.objects.select_related("township").order_by("code")
+        if ids is not None:
+            wells = wells.filter(pk__in=ids)
+        vols = service.monthly(year, None if ids is None else ids)
+        return [
+            Row(w.pk, w.code, w.name, pick(vols.get(w.pk, [ZERO] * 12)), township=w.township.name)
+            for w in wells
+        ]
+    vols = service.monthly(year)
+    keys = service._level_keys(level)
+    grouped: dict[int | None, list[Volume]] = {}
+    for wid, months in vols.items():
+        k = keys.get(wid)
+        if k is None and level in ("user", "zone"):
+            continue
+        acc = grouped.setdefault(k, [ZERO] * 12)
+        grouped[k] = [a + b for a, b in zip(acc, months, strict=True)]
+    if level == "county":
+        name = settings.AQUIFER.get("COUNTY_NAME", "")
+        return [Row(None, settings.AQUIFER.get("COUNTY_CODE", ""), name,
+                    pick(grouped.get(None, [ZERO] * 12)))]  # fmt: skip
+    if level == "township":
+        objs = Township.objects.filter(Q(is_current=True) | Q(pk__in=list(grouped)))
+        return [Row(t.pk, t.code, t.name, pick(grouped.get(t.pk, [ZERO] * 12))) for t in objs]
+    if level == "zone":
+        zones = Zone.objects.order_by("code")
+        return [Row(z.pk, z.code, str(z), pick(grouped.get(z.pk, [ZERO] * 12))) for z in zones]
+    users = visible_to(user, Action.VIEW, WaterUser).select_related("township")
+    return [
+        Row(u.pk, u.uscc, u.name, pick(grouped.get(u.pk, [ZERO] * 12)), township=u.township.name)
+        for u in users
+    ]
+
+
+# --- Tax ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TaxRow:
+    user_id: int
+    name: str
+    township: str
+    use_type: str
+    use_type_label: str
+    volume: Volume
+    estimate: tax.TaxEstimate | None
+    category: str = ""
+    rate_source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def rule_for(use_type: str, on: dt.date, water: str = "groundwater") -> tuple[tax.TaxRule, Any]:
+    """The tax rule in force on ``on`` for a use type, and the TaxRate row (or None)."""
+    from aquifer.accounting.models import TaxMultiplier, TaxRate
+
+    def current(qs: Any) -> Any:
+        return qs.filter(effective_from__lte=on).filter(
+            Q(effective_until__isnull=True) | Q(effective_until__gte=on)
+        )
+
+    rate = (
+        current(TaxRate.objects.filter(use_type=use_type, water=water))
+        .order_by("-effective_from")
+        .first()
+    )
+    mults = list(current(TaxMultiplier.objects.all()))
+    tiers = [(m.above_pct, m.factor) for m in mults if m.kind == "over_quota"]
+    zone_factors = {m.kind: m.factor for m in mults if m.kind != "over_quota"}
+    confirmed = bool(rate and rate.confirmed) and all(m.confirmed for m in mults)
+    if rate is None:
+        return tax.TaxRule(rate=Decimal(0), confirmed=False), None
+    return (
+        tax.TaxRule(
+            rate=rate.yuan_per_m3,
+            taxable_share=rate.taxable_share,
+            exempt_within_quota=rate.exempt_within_quota,
+            zone_factors=zone_factors,
+            over_quota_tiers=tiers,
+            confirmed=confirmed,
+        ),
+        rate,
+    )
+
+
+NOTE_LABELS = {
+    "no_permit": _l("无有效取水许可证：按基本税额估算；未经批准取水的加倍倍数原文缺失，未计入。"),
+    "unconfirmed_rate": _l("所用税额或倍数中有未核实项（见税额设置）。"),
+    "exempt_within_quota": _l("许可水量以内免征。"),
+    "no_rate": _l("该用水类型在此日期没有税额设置。"),
+}
+
+
+def _quotas(user_ids: list[int], year: int) -> dict[int, float]:
+    """Annual groundwater quota per water user from active permits (permits app)."""
+    try:
+        from aquifer.permits.models import Permit
+    except ImportError:  # pragma: no cover
+        return {}
+    out: dict[int, float] = {}
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    qs = Permit.objects.filter(
+        holder_id__in=user_ids, status="active", source__in=["shallow", "deep"]
+    ).filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end))
+    qs = qs.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
+    for holder, quota in qs.values_list("holder_id", "annual_quota_m3"):
+        out[holder] = out.get(holder, 0.0) + float(quota)
+    return out
+
+
+def tax_rows(user: Any, year: int, month: int | None = None) -> list[TaxRow]:
+    """The tax estimate of each water user the caller may see, for a year or a month."""
+    from aquifer.registry.models import WaterUser, Well
+
+    if not may_see_tax(user):
+        raise PermissionDenied(_("您的角色无权查看水资源税估算。"))
+    users = list(visible_to(user, Action.VIEW, WaterUser).select_related("township"))
+    ids = [u.pk for u in users]
+    wells = list(
+        Well.objects.filter(owner_id__in=ids)
+        .select_related("zone")
+        .only("pk", "owner_id", "zone__kind")
+    )
+    vols = service.well_volumes(year, month, [w.pk for w in wells])
+    quotas = _quotas(ids, year)
+    if month is None:
+        on = dt.date(year, 12, 31)
+        share = 1.0
+    else:
+        days = calendar.monthrange(year, month)[1]
+        on = dt.date(year, month, days)
+        share = days / (366 if calendar.isleap(year) else 365)
+    by_user: dict[int | None, list[Any]] = {}
+    for w in wells:
+        by_user.setdefault(w.owner_id, []).append(w)
+    out = []
+    for u in users:
+        uw = by_user.get(u.pk, [])
+        rule, rate = rule_for(u.use_type, on)
+        withdrawals = [
+            tax.WellWithdrawal(w.pk, vols.get(w.pk, ZERO).total_m3, w.zone.kind if w.zone else None)
+            for w in uw
+        ]
+        vol = ZERO
+        for w in uw:
+            vol = vol + vols.get(w.pk, ZERO)
+        quota = quotas.get(u.pk)
+        est = tax.estimate(withdrawals, None if quota is None else quota * share, rule)
+        notes = [str(NOTE_LABELS[n]) for n in est.notes]
+        if rate is None:
+            notes.append(str(NOTE_LABELS["no_rate"]))
+        out.append(
+            TaxRow(
+                u.pk, u.name, u.township.name, u.use_type, u.get_use_type_display(), vol, est,
+                category=rate.category if rate else "", rate_source=rate.source if rate else "",
+                notes=notes,
+            )
+        )  # fmt: skip
+    return out
