@@ -1,6 +1,6 @@
 """Permit rule checks per second: a county of 3,000 permits and 200 zones, one core.
 
-    .venv/bin/python bench/rules.py [--quick] [--permits N] [--zones Z] [--seed S]
+    .venv/bin/python bench/rules.py [--quick] [--permits N] [--zones Z] [--seed S] [--wired]
 
 Prints one JSON object. Setup (pure, no database): 200 zones (half per aquifer layer; kinds
 drawn with the weights of a real county: mostly not-overexploited and balanced, a few
@@ -16,6 +16,12 @@ recomputes zone, township and county totals from the permit list for every check
 checker reading only the permit table does) and then decides. ``agree`` is true when both give
 the same decision for every change of the corpus (false is a bug). ``apply_per_s`` times
 ``apply`` on allowed changes (it copies the snapshot: O(permits)).
+
+``--wired`` adds ``wired``: the same county in a temporary SQLite database (zones a grid over
+the county, one well per permit, one permit per well), timing what a page or the rights app
+pays through ``aquifer.permits.services``: ``county_state()`` built from the database, a
+``change_quota`` round trip (state, check, save, RuleDecision, audit) and a
+``check_well_activation``.
 """
 
 from __future__ import annotations
@@ -205,12 +211,178 @@ def rate(
     return figures
 
 
+WIRED_NOTE = (
+    "aquifer.permits.services on SQLite: every decision builds the CountyState from the "
+    "active permits and their wells (one query each), checks, and on success saves and "
+    "records a RuleDecision (audited)"
+)
+
+
+def wired(n_permits: int, n_zones: int, seed: int, n: int) -> dict[str, Any]:
+    """Time the services (DB state build + check + write) on a temporary database."""
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="aquifer-bench-rules-"))
+    try:
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        os.environ["AQUIFER_DATA_DIR"] = str(tmp)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "aquifer.config.settings"
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+        return _wired(n_permits, n_zones, seed, n)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _wired(n_permits: int, n_zones: int, seed: int, n: int) -> dict[str, Any]:
+    import numpy as np
+    from django.db import transaction
+
+    from aquifer.core.audit import audit_context
+    from aquifer.core.models import User
+    from aquifer.core.roles import Role
+    from aquifer.permits import services
+    from aquifer.permits.models import Permit
+    from aquifer.registry.models import Township, WaterUser, Well, Zone
+    from aquifer.registry.spatial import county_geometry, spatial_index
+
+    rng = np.random.default_rng(seed)
+    county = county_geometry()
+    minx, miny, maxx, maxy = county.bounds
+    kinds = list(KIND_WEIGHTS)
+    weights = np.array([KIND_WEIGHTS[k] for k in kinds], dtype=float)
+    cols = 20
+    rows_ = max(1, n_zones // cols // 2)
+    dx, dy = (maxx - minx) / cols, (maxy - miny) / rows_
+    with transaction.atomic(), audit_context(source="bench"):
+        k = 0
+        for layer in ("shallow", "deep"):
+            for r in range(rows_):
+                for c in range(cols):
+                    x0, y0 = minx + c * dx, miny + r * dy
+                    ring = [[x0, y0], [x0 + dx, y0], [x0 + dx, y0 + dy], [x0, y0 + dy], [x0, y0]]
+                    kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+                    Zone.objects.create(
+                        code=f"BZ-{k:03d}",
+                        name=f"基准分区{k}",
+                        kind=kind.value,
+                        layer=layer,
+                        geometry={"type": "Polygon", "coordinates": [ring]},
+                        allowable_extraction_m3=1_000_000_000,
+                        designation_document="bench",
+                    )
+                    k += 1
+        towns = list(Township.objects.current())
+        users = WaterUser.objects.bulk_create(
+            [
+                WaterUser(name=f"基准用户{i}", use_type="agricultural", township=towns[i % 15])
+                for i in range(max(1, n_permits // 10))
+            ]
+        )
+        lon = rng.uniform(minx, maxx, n_permits * 2)
+        lat = rng.uniform(miny, maxy, n_permits * 2)
+        import shapely
+
+        inside = shapely.contains_xy(county, lon, lat)
+        lon, lat = lon[inside][:n_permits], lat[inside][:n_permits]
+        m = len(lon)
+        layers = np.where(rng.random(m) < 0.88, "shallow", "deep").tolist()
+        index = spatial_index()
+        t_ids = index.townships.assign(lon, lat, nearest=True)
+        z_ids = index.zones.assign(lon, lat, layers)
+        wells = Well.objects.bulk_create(
+            [
+                Well(
+                    code=f"BW-{i:05d}",
+                    lon=float(lon[i]),
+                    lat=float(lat[i]),
+                    depth_m=100 if layers[i] == "shallow" else 500,
+                    layer=layers[i],
+                    purpose="agricultural",
+                    status="active",
+                    owner=users[i % len(users)],
+                    township_id=t_ids[i],
+                    zone_id=z_ids[i],
+                )
+                for i in range(m)
+            ],
+            batch_size=500,
+        )
+        permits = Permit.objects.bulk_create(
+            [
+                Permit(
+                    number=f"BP-{i:05d}",
+                    holder=users[i % len(users)],
+                    source=layers[i],
+                    use_type="agricultural",
+                    annual_quota_m3=int(rng.integers(5_000, 80_000)),
+                    status="active",
+                    township_id=t_ids[i],
+                )
+                for i in range(m)
+            ],
+            batch_size=500,
+        )
+        Permit.wells.through.objects.bulk_create(
+            [
+                Permit.wells.through(permit_id=p.pk, well_id=w.pk)
+                for p, w in zip(permits, wells, strict=True)
+            ],
+            batch_size=1000,
+        )
+        bureau = User.objects.create_user("bench-bureau", role=Role.BUREAU)
+
+    def ms(fn: Callable[[], Any], reps: int) -> list[float]:
+        out = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1000)
+        return out
+
+    state_ms = ms(services.county_state, max(3, n // 4))
+    pick = [permits[int(i)] for i in rng.integers(0, m, n)]
+    it = iter(pick)
+
+    def quota() -> None:
+        p = next(it)
+        p.refresh_from_db()
+        services.change_quota(
+            p, int(p.annual_quota_m3) - 1, reason="bench", by=bureau, source="cli"
+        )
+
+    quota_ms = ms(quota, n)
+    wit = iter([wells[int(i)] for i in rng.integers(0, m, n)])
+    well_ms = ms(lambda: services.check_well_activation(next(wit)), n)
+    return {
+        "what": WIRED_NOTE,
+        "database": "sqlite",
+        "permits": m,
+        "zones": Zone.objects.count(),
+        "county_state_ms_median": round(statistics.median(state_ms), 1),
+        "change_quota_ms_median": round(statistics.median(quota_ms), 1),
+        "change_quota_per_s": round(1000 / statistics.median(quota_ms), 1),
+        "well_activation_ms_median": round(statistics.median(well_ms), 1),
+        "samples": n,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run (a few seconds)")
     parser.add_argument("--permits", type=int, default=3000)
     parser.add_argument("--zones", type=int, default=200)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--wired",
+        action="store_true",
+        help="also time the Django wiring (services) on a temporary SQLite database",
+    )
     args = parser.parse_args(argv)
     n_changes, seconds, rounds = (2_000, 0.3, 3) if args.quick else (20_000, 2.0, 5)
     wall0 = time.perf_counter()
@@ -260,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_1min": None if load is None else round(load, 2),
         "wall_seconds": round(time.perf_counter() - wall0, 1),
     }
+    if args.wired:
+        result["wired"] = wired(args.permits, args.zones, args.seed, 10 if args.quick else 40)
+        result["wall_seconds"] = round(time.perf_counter() - wall0, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0 if agree else 1
 

@@ -151,6 +151,24 @@ class Well(models.Model):
                     }
                 }
             )
+        if stored and stored != WellStatus.ACTIVE and self.status == WellStatus.ACTIVE:
+            # Putting a well into service is a permit question (zones, emergency windows,
+            # the Yellow River suspension): the permits rule engine decides, with sources.
+            from django.utils.translation import get_language
+
+            from aquifer.permits.services import check_well_activation
+
+            decision = check_well_activation(self)
+            if not decision.allowed:
+                english = (get_language() or "").startswith("en")
+                raise ValidationError(
+                    {
+                        "status": [
+                            f"{r.en if english else r.zh} ({', '.join(str(s) for s in r.sources)})"
+                            for r in decision.reasons
+                        ]
+                    }
+                )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.derive_location()

@@ -1,0 +1,428 @@
+"""Periodic checks of the permits app (COMMON.md interfaces 1 and 2).
+
+Each job is idempotent: it raises an alarm for every condition that holds (``raise_alarm``
+updates an open one) and clears the alarms whose condition has gone.
+
+- ``permits.quota`` — quota_80 / quota_100 per active permit and year: the permit's wells'
+  withdrawal this year (accounting's ``well_volumes``, metered + estimated) against its
+  annual quota. Key ``quota_80:permit:<id>:<year>``.
+- ``permits.violations`` — deep_withdrawal: a deep well's meter shows withdrawal this month and
+  no declared emergency window overlaps the month (R1.2); prohibited_withdrawal: a meter on a
+  well in a prohibited zone shows withdrawal this month (地下水管理条例 art. 35). Keys
+  ``…:well:<id>``. Only *metered* volume counts as evidence: accounting's estimates (gaps,
+  unmetered wells) do not raise a violation.
+- ``permits.deadlines`` — permit_deadline: an open application with at most
+  ``DEADLINE_WARNING_WORKING_DAYS`` working days left of its 45 (art. 19), or an active
+  permit expiring within ``RENEWAL_LEAD_DAYS + RENEWAL_WARNING_DAYS`` days with no renewal
+  filed (art. 25). A new one also notifies ``permit.deadline``.
+- ``permits.lifecycle`` — active permits past their term become ``expired`` (not while a
+  renewal filed in time awaits its decision); permits with no
+  withdrawal in the last ``UNUSED_YEARS`` whole calendar years (each fully inside the term)
+  are flagged (``unused_since``) with a permit_unused alarm (art. 44).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from aquifer.core.audit import audit_context
+from aquifer.core.jobs import periodic
+from aquifer.permits import services
+from aquifer.permits.models import (
+    OPEN_APPLICATION,
+    ApplicationKind,
+    Permit,
+    PermitApplication,
+    PermitStatus,
+)
+
+__all__ = [
+    "check_deadlines",
+    "check_lifecycle",
+    "check_quotas",
+    "check_violations",
+    "quota_use",
+]
+
+log = logging.getLogger(__name__)
+
+DEEP_SOURCES = "阳水字〔2022〕100号 二(一)；地下水管理条例 第十五条"
+UNUSED_SOURCE = "取水许可和水资源费征收管理条例 第四十四条：连续2年不取水的，注销取水许可证"
+
+
+def _well_volumes(year: int, month: int | None, wells: Iterable[int] | None) -> dict[int, Any]:
+    """accounting.service.well_volumes (interface 4); {} when accounting is not installed."""
+    try:
+        from aquifer.accounting.service import well_volumes
+    except ImportError:
+        log.warning("aquifer.accounting.service is not available: volume checks skipped")
+        return {}
+    return dict(well_volumes(year, month, wells=wells))
+
+
+def _accounting_available() -> bool:
+    try:
+        from aquifer.accounting.service import well_volumes  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _total(v: Any) -> float:
+    return float(v.total_m3) if v is not None else 0.0
+
+
+def _alarms() -> Any:
+    from aquifer.monitoring import alarms
+
+    return alarms
+
+
+def _active_permits() -> list[Permit]:
+    from aquifer.registry.models import Well
+
+    return list(
+        Permit.objects.filter(status=PermitStatus.ACTIVE)
+        .select_related("township", "holder")
+        .defer("township__boundary")
+        .prefetch_related(Prefetch("wells", queryset=Well.objects.order_by("code")))
+    )
+
+
+def quota_use(permits: list[Permit], year: int) -> dict[int, float]:
+    """m³ withdrawn this year by each permit's wells (metered + estimated)."""
+    wells = {w.pk for p in permits for w in p.wells.all()}
+    vols = _well_volumes(year, None, sorted(wells)) if wells else {}
+    return {p.pk: sum(_total(vols.get(w.pk)) for w in p.wells.all()) for p in permits}
+
+
+def check_quotas(today: date | None = None) -> dict[str, int]:
+    """Raise / clear quota_80 and quota_100 for the active permits, this year."""
+    today = today or timezone.localdate()
+    year = today.year
+    alarms = _alarms()
+    permits = _active_permits()
+    use = quota_use(permits, year)
+    counts = {"quota_80": 0, "quota_100": 0}
+    for p in permits:
+        quota = float(p.annual_quota_m3)
+        used = use.get(p.pk, 0.0)
+        share = used / quota if quota else 0.0
+        k80 = f"quota_80:permit:{p.pk}:{year}"
+        k100 = f"quota_100:permit:{p.pk}:{year}"
+        well = next(iter(p.wells.all()), None)
+        data = {"permit": p.pk, "year": year, "used_m3": round(used, 1), "quota_m3": quota}
+        if share >= 1.0:
+            alarms.raise_alarm(
+                kind="quota_100",
+                key=k100,
+                title=f"{p} {year}年取水量已达许可水量 ({share:.0%})",
+                severity="critical",
+                township=p.township,
+                well=well,
+                detail=f"{used:.0f} / {quota:.0f} m³",
+                data=data,
+            )
+            alarms.clear_alarm(kind="quota_80", key=k80, note="升级为 quota_100")
+            counts["quota_100"] += 1
+        elif share >= 0.8:
+            alarms.raise_alarm(
+                kind="quota_80",
+                key=k80,
+                title=f"{p} {year}年取水量已达许可水量的 {share:.0%}",
+                severity="warning",
+                township=p.township,
+                well=well,
+                detail=f"{used:.0f} / {quota:.0f} m³",
+                data=data,
+            )
+            alarms.clear_alarm(kind="quota_100", key=k100, note="低于许可水量")
+            counts["quota_80"] += 1
+        else:
+            alarms.clear_alarm(kind="quota_80", key=k80, note="低于80%")
+            alarms.clear_alarm(kind="quota_100", key=k100, note="低于许可水量")
+    _clear_orphans(("quota_80", "quota_100"), {f"permit:{p.pk}:{year}" for p in permits}, year)
+    return counts
+
+
+def _clear_orphans(kinds: tuple[str, ...], live: set[str], year: int) -> None:
+    """Clear this year's quota alarms of permits that are no longer active."""
+    from aquifer.monitoring.models import OPEN_STATES, Alarm
+
+    alarms = _alarms()
+    for a in Alarm.objects.filter(kind__in=kinds, state__in=OPEN_STATES, key__endswith=f":{year}"):
+        rest = a.key.split(":", 1)[1] if ":" in a.key else ""
+        if rest not in live:
+            alarms.clear_alarm(kind=a.kind, key=a.key, note="许可证已不在有效状态")
+
+
+def _month_overlaps_window(today: date) -> bool:
+    start = today.replace(day=1)
+    end = today.replace(day=_cal.monthrange(today.year, today.month)[1])
+    return any(
+        w.start <= end and (w.end is None or w.end >= start) for w in services.emergency_windows()
+    )
+
+
+def check_violations(today: date | None = None) -> dict[str, int]:
+    """Raise / clear deep_withdrawal and prohibited_withdrawal for this month."""
+    from aquifer.registry.choices import AquiferLayer, ZoneKind
+    from aquifer.registry.models import Well
+
+    today = today or timezone.localdate()
+    alarms = _alarms()
+    from django.db.models import Q
+
+    wells = list(
+        Well.objects.filter(Q(layer=AquiferLayer.DEEP) | Q(zone__kind=ZoneKind.PROHIBITED))
+        .select_related("zone", "township")
+        .order_by("code")
+    )
+    vols = _well_volumes(today.year, today.month, [w.pk for w in wells]) if wells else {}
+    window = _month_overlaps_window(today)
+    counts = {"deep_withdrawal": 0, "prohibited_withdrawal": 0}
+    month = f"{today:%Y-%m}"
+    for w in wells:
+        # Evidence of pumping is metered volume; an estimate (gap, unmetered well) is not.
+        v = vols.get(w.pk)
+        used = float(v.metered_m3) if v is not None else 0.0
+        data = {"well": w.pk, "month": month, "volume_m3": round(used, 1)}
+        key_d = f"deep_withdrawal:well:{w.pk}"
+        if w.layer == AquiferLayer.DEEP and used > 0 and not window:
+            alarms.raise_alarm(
+                kind="deep_withdrawal",
+                key=key_d,
+                title=f"深层井 {w.code} 在应急期外取水",
+                severity="critical",
+                well=w,
+                detail=f"{month}: {used:.1f} m³（{DEEP_SOURCES}）",
+                data=data,
+            )
+            counts["deep_withdrawal"] += 1
+        else:
+            alarms.clear_alarm(kind="deep_withdrawal", key=key_d, note="本月无应急期外取水")
+        key_p = f"prohibited_withdrawal:well:{w.pk}"
+        in_zone = w.zone is not None and w.zone.kind == ZoneKind.PROHIBITED
+        if in_zone and used > 0:
+            alarms.raise_alarm(
+                kind="prohibited_withdrawal",
+                key=key_p,
+                title=f"禁采区内取水井 {w.code} 取水",
+                severity="critical",
+                well=w,
+                detail=f"{month}: {used:.1f} m³（地下水管理条例 第三十五条）",
+                data=data,
+            )
+            counts["prohibited_withdrawal"] += 1
+        else:
+            alarms.clear_alarm(kind="prohibited_withdrawal", key=key_p, note="本月无取水")
+    _clear_wells_gone(wells)
+    return counts
+
+
+def _clear_wells_gone(wells: list[Any]) -> None:
+    """Clear violation alarms of wells that left the deep layer / the prohibited zone."""
+    from aquifer.monitoring.models import OPEN_STATES, Alarm
+
+    alarms = _alarms()
+    live = {f"well:{w.pk}" for w in wells}
+    kinds = ("deep_withdrawal", "prohibited_withdrawal")
+    for a in Alarm.objects.filter(kind__in=kinds, state__in=OPEN_STATES):
+        if a.key.split(":", 1)[1] not in live:
+            alarms.clear_alarm(kind=a.kind, key=a.key, note="条件已不成立")
+
+
+def _notify_deadline(title: str, body: str, township: Any, url: str, users: Any) -> None:
+    try:
+        from aquifer.notifications.service import notify
+    except ImportError:
+        return
+    try:
+        notify(
+            event="permit.deadline",
+            title=title,
+            body=body,
+            township=township,
+            url=url,
+            severity="warning",
+            users=users,
+        )
+    except Exception:  # a notice must never stop the job
+        log.exception("permit.deadline notice failed")
+
+
+def _holder_accounts(permit: Permit) -> list[Any]:
+    from aquifer.core.models import User
+
+    return list(User.objects.filter(water_user_id=permit.holder_id, is_active=True))
+
+
+def check_deadlines(today: date | None = None) -> dict[str, int]:
+    """Raise / clear permit_deadline for decisions and renewals that fall due."""
+    today = today or timezone.localdate()
+    alarms = _alarms()
+    cal = services.calendar()
+    warn = int(services.permit_setting("DEADLINE_WARNING_WORKING_DAYS"))
+    counts = {"decision": 0, "renewal": 0}
+    open_apps = PermitApplication.objects.filter(status__in=OPEN_APPLICATION).select_related(
+        "permit__township"
+    )
+    live: set[str] = set()
+    for app in open_apps:
+        left = cal.working_days_between(today, app.deadline)
+        key = f"permit_deadline:application:{app.pk}"
+        if left <= warn:
+            live.add(key)
+            overdue = left < 0
+            title = (
+                f"许可申请 #{app.pk} 已超过法定决定期限 ({app.deadline})"
+                if overdue
+                else f"许可申请 #{app.pk} 距决定期限还有 {left} 个工作日 ({app.deadline})"
+            )
+            alarm = alarms.raise_alarm(
+                kind="permit_deadline",
+                key=key,
+                title=title,
+                severity="critical" if overdue else "warning",
+                township=app.permit.township,
+                detail="取水许可和水资源费征收管理条例 第十九条：45个工作日内作出决定",
+                data={"application": app.pk, "deadline": app.deadline.isoformat(), "left": left},
+            )
+            if alarm.count == 1:
+                _notify_deadline(title, alarm.detail, app.permit.township, _url(app.permit), None)
+            counts["decision"] += 1
+    lead = int(services.permit_setting("RENEWAL_LEAD_DAYS"))
+    soon = today + dt.timedelta(days=lead + int(services.permit_setting("RENEWAL_WARNING_DAYS")))
+    renewing = set(
+        PermitApplication.objects.filter(
+            kind=ApplicationKind.RENEWAL, status__in=OPEN_APPLICATION
+        ).values_list("permit_id", flat=True)
+    )
+    for p in (
+        Permit.objects.filter(
+            status=PermitStatus.ACTIVE, valid_until__isnull=False, valid_until__lte=soon
+        )
+        .select_related("township")
+        .defer("township__boundary")
+    ):
+        if p.pk in renewing:
+            continue
+        key = f"permit_deadline:renewal:{p.pk}"
+        live.add(key)
+        by = p.valid_until - dt.timedelta(days=lead)  # type: ignore[operator]
+        title = f"许可证 {p} 将于 {p.valid_until} 到期，应于 {by} 前申请延续"
+        alarm = alarms.raise_alarm(
+            kind="permit_deadline",
+            key=key,
+            title=title,
+            severity="warning",
+            township=p.township,
+            well=p.wells.order_by("code").first(),
+            detail="取水许可和水资源费征收管理条例 第二十五条：有效期届满45日前申请延续",
+            data={"permit": p.pk, "valid_until": str(p.valid_until)},
+        )
+        if alarm.count == 1:
+            _notify_deadline(title, alarm.detail, p.township, _url(p), _holder_accounts(p))
+        counts["renewal"] += 1
+    from aquifer.monitoring.models import OPEN_STATES, Alarm
+
+    for a in Alarm.objects.filter(kind="permit_deadline", state__in=OPEN_STATES):
+        if a.key not in live:
+            alarms.clear_alarm(kind="permit_deadline", key=a.key, note="已决定、已申请延续或已失效")
+    return counts
+
+
+def _url(permit: Permit) -> str:
+    return permit.get_absolute_url()
+
+
+def check_lifecycle(today: date | None = None) -> dict[str, int]:
+    """Expire permits past their term; flag and alarm permits unused for two whole years."""
+    today = today or timezone.localdate()
+    alarms = _alarms()
+    counts = {"expired": 0, "unused": 0}
+    with audit_context(source="system", reason="permit term ended"):
+        # A renewal filed in time and not yet decided keeps the permit in force meanwhile.
+        renewing = PermitApplication.objects.filter(
+            kind=ApplicationKind.RENEWAL, status__in=OPEN_APPLICATION
+        ).values("permit_id")
+        for p in Permit.objects.filter(status=PermitStatus.ACTIVE, valid_until__lt=today).exclude(
+            pk__in=renewing
+        ):
+            p.status = PermitStatus.EXPIRED
+            p.save()
+            counts["expired"] += 1
+    years = int(services.permit_setting("UNUSED_YEARS"))
+    span = [today.year - i for i in range(years, 0, -1)]  # the last whole calendar years
+    permits = [
+        p
+        for p in _active_permits()
+        if p.valid_from is not None and p.valid_from <= date(span[0], 1, 1)
+    ]
+    wells = sorted({w.pk for p in permits for w in p.wells.all()})
+    have_data = _accounting_available()
+    per_year = {y: _well_volumes(y, None, wells) for y in span} if wells and have_data else {}
+    live: set[str] = set()
+    with audit_context(source="system", reason="permit unused for two consecutive years"):
+        for p in permits:
+            key = f"permit_unused:permit:{p.pk}"
+            ws = list(p.wells.all())
+            unused = (
+                bool(per_year)
+                and bool(ws)
+                and all(sum(_total(per_year[y].get(w.pk)) for w in ws) <= 0 for y in span)
+            )
+            if unused:
+                live.add(key)
+                if p.unused_since is None:
+                    p.unused_since = date(span[0], 1, 1)
+                    p.save()
+                alarms.raise_alarm(
+                    kind="permit_unused",
+                    key=key,
+                    title=f"许可证 {p} 连续{years}年未取水（{span[0]}–{span[-1]}）",
+                    severity="info",
+                    township=p.township,
+                    well=ws[0],
+                    detail=UNUSED_SOURCE,
+                    data={"permit": p.pk, "years": span},
+                )
+                counts["unused"] += 1
+            elif p.unused_since is not None and have_data:
+                p.unused_since = None
+                p.save()
+    if have_data:
+        from aquifer.monitoring.models import OPEN_STATES, Alarm
+
+        for a in Alarm.objects.filter(kind="permit_unused", state__in=OPEN_STATES):
+            if a.key not in live:
+                alarms.clear_alarm(kind="permit_unused", key=a.key, note="已恢复取水或已注销")
+    return counts
+
+
+@periodic("permits.quota", every=dt.timedelta(hours=1))
+def quota_job() -> None:
+    check_quotas()
+
+
+@periodic("permits.violations", every=dt.timedelta(minutes=15))
+def violations_job() -> None:
+    check_violations()
+
+
+@periodic("permits.deadlines", every=dt.timedelta(hours=6))
+def deadlines_job() -> None:
+    check_deadlines()
+
+
+@periodic("permits.lifecycle", every=dt.timedelta(hours=24))
+def lifecycle_job() -> None:
+    check_lifecycle()

@@ -1,0 +1,248 @@
+"""What the permit pages, API and Excel exports show: access rules, quota use, zone ledger.
+
+Access (on top of :mod:`aquifer.core.scoping`, which decides what each role sees):
+
+- apply: a water user for themself; a township officer for holders in their township; the
+  bureau for anyone. The public and inspectors do not apply.
+- review (初审): a township officer, for an application of their own township still submitted.
+- decide, change a quota, cancel, set rules, declare / end an emergency: the bureau.
+- renewal / change / cancellation requests: the holder, their township's officer, the bureau.
+- The public sees no permit: standards.md names no public register of permits (the permit
+  regulations and Decree 748 in §3–§4 say nothing of publishing them), so nothing is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from aquifer.core.roles import Action, Role, role_of
+from aquifer.core.scoping import can, visible_to
+from aquifer.permits.models import (
+    ApplicationStatus,
+    Permit,
+    PermitApplication,
+    PermitStatus,
+)
+
+__all__ = [
+    "can_apply",
+    "can_decide",
+    "can_request",
+    "can_review",
+    "ledger",
+    "monthly_use",
+    "permits_visible",
+    "quota_rows",
+]
+
+
+def permits_visible(user: Any) -> QuerySet[Permit]:
+    return (
+        visible_to(user, Action.VIEW, Permit)
+        .select_related("holder", "township")
+        .defer("township__boundary")
+    )
+
+
+def can_apply(user: Any, holder: Any = None) -> bool:
+    role = role_of(user)
+    if role == Role.BUREAU:
+        return True
+    if role == Role.WATER_USER:
+        return holder is None or holder.pk == user.water_user_id
+    if role == Role.TOWNSHIP:
+        return holder is None or holder.township_id == user.township_id
+    return False
+
+
+def can_review(user: Any, app: PermitApplication) -> bool:
+    return (
+        role_of(user) == Role.TOWNSHIP
+        and app.status == ApplicationStatus.SUBMITTED
+        and app.permit.township_id == user.township_id
+    )
+
+
+def can_decide(user: Any, app: PermitApplication | None = None) -> bool:
+    return role_of(user) == Role.BUREAU and (app is None or app.is_open)
+
+
+def can_manage(user: Any) -> bool:
+    """Quota changes, cancellations, rule settings, emergency windows: the bureau."""
+    return role_of(user) == Role.BUREAU
+
+
+def can_request(user: Any, permit: Permit) -> bool:
+    if permit.status != PermitStatus.ACTIVE:
+        return False
+    role = role_of(user)
+    if role == Role.BUREAU:
+        return True
+    if role == Role.WATER_USER:
+        return bool(permit.holder_id == user.water_user_id)
+    if role == Role.TOWNSHIP:
+        return can(user, Action.CHANGE, permit)
+    return False
+
+
+def can_see_rules(user: Any) -> bool:
+    return role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR, Role.WATER_USER)
+
+
+def can_see_ledger(user: Any) -> bool:
+    """County figures, read-only, for the bureau, township officers and inspectors."""
+    return role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR)
+
+
+# ----------------------------------------------------------------------------- accounting
+
+
+def _accounting() -> Any:
+    try:
+        from aquifer.accounting import service
+    except ImportError:
+        return None
+    return service
+
+
+def _total(v: Any) -> float:
+    return float(v.total_m3) if v is not None else 0.0
+
+
+def _estimated(v: Any) -> float:
+    return float(v.estimated_m3) if v is not None else 0.0
+
+
+@dataclass
+class QuotaRow:
+    permit: Permit
+    year: int
+    used_m3: float
+    estimated_m3: float
+    available: bool
+
+    @property
+    def quota_m3(self) -> int:
+        return int(self.permit.annual_quota_m3)
+
+    @property
+    def share(self) -> float | None:
+        return self.used_m3 / self.quota_m3 if self.quota_m3 and self.available else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "permit": self.permit.pk,
+            "number": self.permit.number,
+            "holder": str(self.permit.holder),
+            "year": self.year,
+            "quota_m3": self.quota_m3,
+            "used_m3": round(self.used_m3, 1) if self.available else None,
+            "estimated_m3": round(self.estimated_m3, 1) if self.available else None,
+            "share": round(self.share, 4) if self.share is not None else None,
+        }
+
+
+def quota_rows(permits: Iterable[Permit], year: int) -> list[QuotaRow]:
+    """Used / quota for each permit in ``year`` (accounting's well_volumes of its wells)."""
+    permits = list(permits)
+    svc = _accounting()
+    well_ids = {p.pk: [w.pk for w in p.wells.all()] for p in permits}
+    all_wells = sorted({w for ws in well_ids.values() for w in ws})
+    vols: dict[int, Any] = {}
+    if svc is not None and all_wells:
+        vols = dict(svc.well_volumes(year, None, wells=all_wells))
+    return [
+        QuotaRow(
+            p,
+            year,
+            sum(_total(vols.get(w)) for w in well_ids[p.pk]),
+            sum(_estimated(vols.get(w)) for w in well_ids[p.pk]),
+            svc is not None,
+        )
+        for p in permits
+    ]
+
+
+def monthly_use(permit: Permit, year: int) -> list[dict[str, float]] | None:
+    """The permit's withdrawal per month of ``year`` (None when accounting is unavailable)."""
+    svc = _accounting()
+    if svc is None:
+        return None
+    wells = [w.pk for w in permit.wells.all()]
+    months = [{"month": m + 1, "metered_m3": 0.0, "estimated_m3": 0.0} for m in range(12)]
+    if not wells:
+        return months
+    for series in dict(svc.monthly(year, wells=wells)).values():
+        for i, v in enumerate(list(series)[:12]):
+            months[i]["metered_m3"] += float(v.metered_m3)
+            months[i]["estimated_m3"] += float(v.estimated_m3)
+    return months
+
+
+def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
+    """The zone ledger: per zone and per township, allowable vs permitted vs metered (m³/a).
+
+    Permitted: active groundwater permits (a zone's: permits judged by it, services.permit_zone;
+    a township's: the capped sources, as the rule engine counts them). Allowable: the zone's
+    allowable extraction; a township's cap from the rule settings (None = none set). Metered:
+    accounting's totals for the year (metered + estimated, estimated shown apart).
+    """
+    from aquifer.permits import services
+    from aquifer.registry.models import Township, Zone
+
+    state = services.county_state()
+    conf = services.current_settings()
+    caps = dict(conf.township_caps or {}) if conf else {}
+    svc = _accounting()
+    zone_vols: dict[Any, Any] = dict(svc.totals("zone", year)) if svc else {}
+    town_vols: dict[Any, Any] = dict(svc.totals("township", year)) if svc else {}
+    zones = []
+    for z in Zone.objects.select_related("supervising_township").order_by("layer", "kind", "code"):
+        v = zone_vols.get(z.pk)
+        zones.append(
+            {
+                "id": z.pk,
+                "code": z.code,
+                "name": z.name,
+                "kind": z.kind,
+                "kind_label": str(z.get_kind_display()),
+                "layer": z.layer,
+                "layer_label": str(z.get_layer_display()),
+                "township": str(z.supervising_township or ""),
+                "allowable_m3": int(z.allowable_extraction_m3),
+                "permitted_m3": int(state.zone_totals.get(z.code, 0)),
+                "metered_m3": round(_total(v), 1) if svc else None,
+                "estimated_m3": round(_estimated(v), 1) if svc else None,
+            }
+        )
+    towns = []
+    for t in Township.objects.current().order_by("code"):
+        v = town_vols.get(t.pk)
+        towns.append(
+            {
+                "id": t.pk,
+                "code": t.code,
+                "name": t.name,
+                "allowable_m3": caps.get(t.code),
+                "permitted_m3": int(state.township_totals.get(t.code, 0)),
+                "metered_m3": round(_total(v), 1) if svc else None,
+                "estimated_m3": round(_estimated(v), 1) if svc else None,
+            }
+        )
+    county = dict(svc.totals("county", year)).get(None) if svc else None
+    return {
+        "zones": zones,
+        "townships": towns,
+        "county": [
+            {
+                "allowable_m3": conf.county_cap_m3 if conf else None,
+                "permitted_m3": state.county_total,
+                "metered_m3": round(_total(county), 1) if svc else None,
+                "estimated_m3": round(_estimated(county), 1) if svc else None,
+            }
+        ],
+    }

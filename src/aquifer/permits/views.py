@@ -1,0 +1,579 @@
+"""Permit pages: list, detail (decisions with reasons and sources, quota use), application
+form, review and decision, requests, quota use, the zone ledger, the rules page, exports.
+
+Every queryset comes from :func:`aquifer.core.scoping.visible_to` (out of scope → 404); the
+workflow's role rules are in :mod:`aquifer.permits.reports`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_POST
+
+from aquifer.core.exports import export_response
+from aquifer.core.roles import Action, Role, role_of
+from aquifer.core.scoping import visible_to
+from aquifer.permits import reports, services
+from aquifer.permits.forms import (
+    ApplyForm,
+    CancelForm,
+    DecideForm,
+    EndWindowForm,
+    PermitFilterForm,
+    QuotaForm,
+    RequestForm,
+    ReviewForm,
+    SettingsForm,
+    WindowForm,
+)
+from aquifer.permits.models import (
+    EmergencyWindow,
+    Permit,
+    PermitApplication,
+    RuleDecision,
+    RuleSettings,
+)
+
+PERMIT_COLUMNS: list[tuple[str, str, Any]] = [
+    ("number", gettext_noop("许可证编号"), lambda p: p.number or ""),
+    ("holder", gettext_noop("持证人"), lambda p: str(p.holder)),
+    ("township", gettext_noop("乡镇"), lambda p: str(p.township)),
+    ("source", gettext_noop("水源类型"), lambda p: str(p.get_source_display())),
+    ("use_type", gettext_noop("用水类型"), lambda p: str(p.get_use_type_display())),
+    ("annual_quota_m3", gettext_noop("年许可水量 (m³)"), lambda p: int(p.annual_quota_m3)),
+    (
+        "valid_from",
+        gettext_noop("有效期起"),
+        lambda p: p.valid_from.isoformat() if p.valid_from else "",
+    ),
+    (
+        "valid_until",
+        gettext_noop("有效期止"),
+        lambda p: p.valid_until.isoformat() if p.valid_until else "",
+    ),
+    ("status", gettext_noop("状态"), lambda p: str(p.get_status_display())),
+    ("wells", gettext_noop("取水井"), lambda p: ", ".join(w.code for w in p.wells.all())),
+]
+
+
+def _join(errors: Any) -> str:
+    return " ".join(str(e) for e in errors)
+
+
+def _columns(cols: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    return [(k, _(h), f) for k, h, f in cols]
+
+
+def _signed_in_or_login(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return None
+
+
+def _need(request: HttpRequest, ok: bool) -> HttpResponse | None:
+    """Login for the anonymous, 403 for a signed-in user without the right."""
+    if not ok:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied(_("您的角色无权执行该操作。"))
+    return None
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return min(max(year, 2000), 2100)
+
+
+def _filtered(request: HttpRequest) -> tuple[Any, PermitFilterForm]:
+    qs = reports.permits_visible(request.user).prefetch_related("wells")
+    form = PermitFilterForm(request.GET or None, request.user)
+    return (form.apply(qs) if request.GET else qs), form
+
+
+def permit_list(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    if denied:
+        return denied
+    qs, form = _filtered(request)
+    page = Paginator(qs, settings.AQUIFER["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "title": _("取水许可证"),
+        "page_obj": page,
+        "filter_form": form,
+        "query": query.urlencode(),
+        "can_apply": reports.can_apply(request.user),
+    }
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return render(request, "permits/_list_results.html", context)
+    return render(request, "permits/list.html", context)
+
+
+def permit_export(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    if denied:
+        return denied
+    qs, _form = _filtered(request)
+    return export_response(
+        qs, _columns(PERMIT_COLUMNS), request.GET.get("format", "xlsx"), "permits"
+    )
+
+
+def _decision_view(d: dict[str, Any] | None) -> dict[str, Any] | None:
+    return d
+
+
+def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _signed_in_or_login(request)
+    if denied:
+        return denied
+    permit = get_object_or_404(reports.permits_visible(request.user), pk=pk)
+    user = request.user
+    year = _year(request)
+    apps = list(permit.applications.order_by("-received_on", "-id"))
+    for a in apps:
+        a.can_review = reports.can_review(user, a)  # type: ignore[attr-defined]
+        a.can_decide = reports.can_decide(user, a)  # type: ignore[attr-defined]
+        a.working_days_left = (  # type: ignore[attr-defined]
+            services.calendar().working_days_between(timezone.localdate(), a.deadline)
+            if a.is_open
+            else None
+        )
+    decisions = list(
+        visible_to(user, Action.VIEW, RuleDecision).filter(permit=permit).order_by("-at", "-id")
+    )
+    row = reports.quota_rows([permit], year)[0]
+    monthly = reports.monthly_use(permit, year)
+    context = {
+        "permit": permit,
+        "wells": list(visible_to(user, Action.VIEW, permit.wells.all()).select_related("zone")),
+        "applications": apps,
+        "decisions": decisions,
+        "quota": row,
+        "year": year,
+        "monthly_json": json.dumps(monthly) if monthly is not None else "null",
+        "review_form": ReviewForm(None),
+        "decide_form": DecideForm(None),
+        "request_form": RequestForm(None),
+        "quota_form": QuotaForm(None),
+        "cancel_form": CancelForm(None),
+        "can_request": reports.can_request(user, permit),
+        "can_manage": reports.can_manage(user) and permit.status == "active",
+    }
+    return render(request, "permits/detail.html", context)
+
+
+def permit_apply(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, reports.can_apply(request.user))
+    if denied:
+        return denied
+    user = request.user
+    form = ApplyForm(request.POST if request.method == "POST" else None, user)
+    if role_of(user) == Role.WATER_USER:
+        form.fields["holder"].initial = getattr(user, "water_user_id", None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if not reports.can_apply(user, d["holder"]):
+            form.add_error("holder", _("您不能为该取用水户申请。"))
+        else:
+            try:
+                app = services.apply_for_permit(
+                    holder=d["holder"],
+                    wells=d["wells"],
+                    source=d["source"],
+                    use_type=d["use_type"],
+                    annual_quota_m3=d["annual_quota_m3"],
+                    term_years=d["term_years"],
+                    flags=d["flags"],
+                    purpose=d["purpose"],
+                    statement=d["statement"],
+                    by=user,
+                )
+            except ValidationError as exc:
+                for field, errs in exc.message_dict.items():
+                    for e in errs:
+                        form.add_error(field if field in form.fields else None, e)
+            else:
+                messages.success(
+                    request,
+                    _("申请已受理，决定期限：%(d)s") % {"d": app.deadline.isoformat()},
+                )
+                return redirect(app.permit.get_absolute_url())
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "permits/apply.html", {"form": form, "title": _("申请取水许可")}, status=status
+    )
+
+
+def _app_for(request: HttpRequest, pk: int) -> PermitApplication:
+    qs = visible_to(request.user, Action.VIEW, PermitApplication).select_related("permit__township")
+    return get_object_or_404(qs, pk=pk)
+
+
+def _fail(
+    request: HttpRequest, permit: Permit, form: Any, exc: Exception | None = None
+) -> HttpResponse:
+    if exc is not None:
+        text = (
+            exc.message
+            if isinstance(exc, services.PermitError)
+            else "; ".join(getattr(exc, "messages", [str(exc)]))
+        )
+    else:
+        text = "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items())
+    messages.error(request, text)
+    return HttpResponseRedirect(permit.get_absolute_url())
+
+
+@require_POST
+def application_review(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _signed_in_or_login(request)
+    if denied:
+        return denied
+    app = _app_for(request, pk)
+    if not reports.can_review(request.user, app):
+        raise PermissionDenied(_("您的角色无权执行该操作。"))
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, app.permit, form)
+    try:
+        services.review(
+            app,
+            recommends=form.cleaned_data["recommends"],
+            opinion=form.cleaned_data["opinion"],
+            by=request.user,
+        )
+    except services.PermitError as exc:
+        return _fail(request, app.permit, form, exc)
+    messages.success(request, _("初审意见已提交。"))
+    return redirect(app.permit.get_absolute_url())
+
+
+@require_POST
+def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _signed_in_or_login(request)
+    if denied:
+        return denied
+    app = _app_for(request, pk)
+    if not reports.can_decide(request.user):
+        raise PermissionDenied(_("您的角色无权执行该操作。"))
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, app.permit, form)
+    try:
+        d = services.decide(
+            app,
+            approve=form.cleaned_data["approve"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except services.PermitError as exc:
+        return _fail(request, app.permit, form, exc)
+    if d.allowed:
+        messages.success(request, _("已准予许可。"))
+    else:
+        messages.warning(request, _("不予许可：") + "；".join(r.zh for r in d.reasons))
+    return redirect(app.permit.get_absolute_url())
+
+
+def _permit_for(request: HttpRequest, pk: int) -> Permit:
+    return get_object_or_404(reports.permits_visible(request.user), pk=pk)
+
+
+@require_POST
+def permit_request(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _signed_in_or_login(request)
+    if denied:
+        return denied
+    permit = _permit_for(request, pk)
+    if not reports.can_request(request.user, permit):
+        raise PermissionDenied(_("您的角色无权执行该操作。"))
+    form = RequestForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, permit, form)
+    d = form.cleaned_data
+    try:
+        app = services.apply_for(
+            permit,
+            d["kind"],
+            requested_quota_m3=d["requested_quota_m3"],
+            requested_term_years=d["requested_term_years"],
+            statement=d["statement"],
+            by=request.user,
+        )
+    except services.PermitError as exc:
+        return _fail(request, permit, form, exc)
+    messages.success(request, _("申请已受理，决定期限：%(d)s") % {"d": app.deadline.isoformat()})
+    return redirect(permit.get_absolute_url())
+
+
+@require_POST
+def permit_quota(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _signed_in_or_login(request)
+    if denied:
+        return denied
+    permit = _permit_for(request, pk)
+    if not reports.can_manage(request.user):
+        raise PermissionDenied(_("您的角色无权执行该操作。"))
+    form = QuotaForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, permit, form)
+    try:
+        d = services.change_quota(
+            permit,
+            form.cleaned_data["new_quota_m3"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            source="web",
+        )
+    except services.PermitError as exc:
+        return _fail(request, permit, form, exc)
+    if d.allowed:
+        messages.success(request, _("许可水量已调整。"))
+    else:
+        messages.warning(request, _("规则不允许：") + "；".join(r.zh for r in d.reasons))
+    return redirect(permit.get_absolute_url())
+
+
+@require_POST
+def permit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _signed_in_or_login(request)
+    if denied:
+        return denied
+    permit = _permit_for(request, pk)
+    if not reports.can_manage(request.user):
+        raise PermissionDenied(_("您的角色无权执行该操作。"))
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, permit, form)
+    try:
+        services.cancel(permit, reason=form.cleaned_data["reason"], by=request.user)
+    except services.PermitError as exc:
+        return _fail(request, permit, form, exc)
+    messages.success(request, _("许可证已注销。"))
+    return redirect(permit.get_absolute_url())
+
+
+QUOTA_COLUMNS: list[tuple[str, str, Any]] = [
+    ("number", gettext_noop("许可证编号"), lambda r: r.permit.number or ""),
+    ("holder", gettext_noop("持证人"), lambda r: str(r.permit.holder)),
+    ("township", gettext_noop("乡镇"), lambda r: str(r.permit.township)),
+    ("year", gettext_noop("年份"), lambda r: r.year),
+    ("quota_m3", gettext_noop("年许可水量 (m³)"), lambda r: r.quota_m3),
+    (
+        "used_m3",
+        gettext_noop("已取水量 (m³)"),
+        lambda r: round(r.used_m3, 1) if r.available else "",
+    ),
+    (
+        "estimated_m3",
+        gettext_noop("其中估算 (m³)"),
+        lambda r: round(r.estimated_m3, 1) if r.available else "",
+    ),
+    ("share", gettext_noop("使用率"), lambda r: round(r.share, 4) if r.share is not None else ""),
+]
+
+
+def _quota_rows(request: HttpRequest) -> tuple[list[Any], int, PermitFilterForm]:
+    qs, form = _filtered(request)
+    qs = qs.filter(status="active")
+    year = _year(request)
+    return reports.quota_rows(qs, year), year, form
+
+
+def quota_use(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    if denied:
+        return denied
+    rows, year, form = _quota_rows(request)
+    query = request.GET.copy()
+    return render(
+        request,
+        "permits/quota_use.html",
+        {
+            "title": _("许可水量使用"),
+            "rows": rows,
+            "year": year,
+            "filter_form": form,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def quota_export(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    if denied:
+        return denied
+    rows, year, _form = _quota_rows(request)
+    return export_response(
+        rows, _columns(QUOTA_COLUMNS), request.GET.get("format", "xlsx"), f"quota-use-{year}"
+    )
+
+
+LEDGER_COLUMNS: list[tuple[str, str, Any]] = [
+    ("level", gettext_noop("层级"), lambda r: r["level"]),
+    ("code", gettext_noop("编号"), lambda r: r.get("code", "")),
+    ("name", gettext_noop("名称"), lambda r: r.get("name", "")),
+    ("kind", gettext_noop("分区类型"), lambda r: r.get("kind_label", "")),
+    ("layer", gettext_noop("含水层"), lambda r: r.get("layer_label", "")),
+    ("allowable_m3", gettext_noop("可开采量/指标 (m³/年)"), lambda r: r["allowable_m3"]),
+    ("permitted_m3", gettext_noop("许可水量 (m³/年)"), lambda r: r["permitted_m3"]),
+    ("metered_m3", gettext_noop("取水量 (m³)"), lambda r: r["metered_m3"]),
+    ("estimated_m3", gettext_noop("其中估算 (m³)"), lambda r: r["estimated_m3"]),
+]
+
+
+def _ledger_rows(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    out = []
+    for level, label in (("zones", _("分区")), ("townships", _("乡镇")), ("county", _("全县"))):
+        out += [{**r, "level": str(label)} for r in data[level]]
+    return out
+
+
+def zone_ledger(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, reports.can_see_ledger(request.user))
+    if denied:
+        return denied
+    year = _year(request)
+    data = reports.ledger(year)
+    return render(
+        request,
+        "permits/ledger.html",
+        {"title": _("分区水量台账"), "year": year, "data": data},
+    )
+
+
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, reports.can_see_ledger(request.user))
+    if denied:
+        return denied
+    year = _year(request)
+    rows = _ledger_rows(reports.ledger(year))
+    return export_response(
+        rows, _columns(LEDGER_COLUMNS), request.GET.get("format", "xlsx"), f"zone-ledger-{year}"
+    )
+
+
+def rules_page(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, reports.can_see_rules(request.user))
+    if denied:
+        return denied
+    conf = services.current_settings()
+    rs = services.rule_set(conf)
+    manage = reports.can_manage(request.user)
+    initial = {}
+    if conf is not None:
+        initial = {
+            "overloaded_townships": ", ".join(conf.overloaded_townships),
+            "overloaded_zones": ", ".join(conf.overloaded_zones),
+            "overloaded_sources": conf.overloaded_sources,
+            "county_cap_m3": conf.county_cap_m3,
+        }
+    return render(
+        request,
+        "permits/rules.html",
+        {
+            "title": _("许可规则"),
+            "ruleset": rs.to_dict(),
+            "conf": conf,
+            "history": list(RuleSettings.objects.all()[:20]),
+            "windows": list(EmergencyWindow.objects.all()),
+            "in_emergency": services.in_emergency(timezone.localdate()),
+            "can_manage": manage,
+            "settings_form": SettingsForm(initial=initial) if manage else None,
+            "window_form": WindowForm() if manage else None,
+            "end_form": EndWindowForm(initial={"end": timezone.localdate()}) if manage else None,
+            "calendar_years": sorted(services.calendar().known_years),
+        },
+    )
+
+
+def _codes(text: str) -> list[str]:
+    return [c.strip() for c in text.replace("，", ",").split(",") if c.strip()]
+
+
+@require_POST
+def rules_settings(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, reports.can_manage(request.user))
+    if denied:
+        return denied
+    form = SettingsForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.save_settings(
+                by=request.user,
+                document=d["document"],
+                overloaded_townships=_codes(d["overloaded_townships"]),
+                overloaded_zones=_codes(d["overloaded_zones"]),
+                overloaded_sources=list(d["overloaded_sources"]),
+                county_cap_m3=d["county_cap_m3"],
+                note=d["note"],
+            )
+        except ValidationError as exc:
+            messages.error(
+                request, "; ".join(f"{k}: {_join(v)}" for k, v in exc.message_dict.items())
+            )
+        except services.PermitError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("规则设置已保存。"))
+    else:
+        messages.error(request, "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items()))
+    return redirect("permits:rules")
+
+
+@require_POST
+def window_declare(request: HttpRequest) -> HttpResponse:
+    denied = _need(request, reports.can_manage(request.user))
+    if denied:
+        return denied
+    form = WindowForm(request.POST)
+    if form.is_valid():
+        try:
+            services.declare_window(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        else:
+            messages.success(request, _("已宣布应急期。"))
+    else:
+        messages.error(request, "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items()))
+    return redirect("permits:rules")
+
+
+@require_POST
+def window_end(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _need(request, reports.can_manage(request.user))
+    if denied:
+        return denied
+    window = EmergencyWindow.objects.filter(pk=pk).first()
+    if window is None:
+        raise Http404
+    form = EndWindowForm(request.POST)
+    if form.is_valid():
+        try:
+            services.end_window(window, end=form.cleaned_data["end"], by=request.user)
+        except (ValidationError, services.PermitError) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("应急期已结束。"))
+    else:
+        messages.error(request, "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items()))
+    return redirect("permits:rules")
