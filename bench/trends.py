@@ -1,6 +1,7 @@
 """Trend test and recovery status for many wells: 3,000 wells × 10 years of daily means.
 
     .venv/bin/python bench/trends.py [--quick] [--wells N] [--years Y]
+                                     [--job N] [--job-years Y] [--db sqlite|postgres]
 
 Prints one JSON object. Synthetic depth-to-water series (seeded): a per-well linear trend
 between −0.5 and +0.5 m/a, an annual cycle, noise and 5 % missing days. Measured (wall time):
@@ -10,6 +11,12 @@ window, the same-month change and the status, for every well (``assess_many``). 
 the same run, on the same monthly series: pymannkendall's ``original_test`` + ``sens_slope``
 per well (the brief's reference; it does less than ours — one test, no window, no status).
 ``agree`` checks that our plain Mann-Kendall equals pymannkendall's on every baseline well.
+
+``--job N`` adds the stored path (key ``job``): a fresh database (``bench/ingest.py``'s
+``bench_database``) with N monitoring wells, each with a level logger that reported one depth
+a day for ``--job-years`` years (default 10) through ``telemetry.store.ingest``, then the
+daily job ``analysis.levels.compute_trends`` — daily rollups read, monthly means, tests,
+statuses, one ``WellTrend`` per well and one ``ZoneTrend`` per zone stored — timed once.
 """
 
 from __future__ import annotations
@@ -59,6 +66,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--wells", type=int)
     ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--job", type=int, default=0, help="monitoring wells for the stored job")
+    ap.add_argument("--job-years", type=int, default=10)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     args = ap.parse_args()
     wells = args.wells or (300 if args.quick else 3000)
     daily, month = daily_depths(wells, args.years)
@@ -103,10 +113,56 @@ def main() -> None:
                 "same_test_speedup": round((t4 - t3) / (t6 - t5), 1),
                 "agree": agree,
                 "statuses": statuses,
+                **({"job": job_bench(args.job, args.job_years, args.db)} if args.job else {}),
                 "python": platform.python_version(),
             }
         )
     )
+
+
+def job_bench(n: int, years: int, db: str) -> dict[str, object]:
+    """The daily trend job over ``n`` monitoring wells with ``years`` of daily readings."""
+    from datetime import UTC, datetime, timedelta
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from ingest import bench_database, make_devices
+
+    with bench_database(db) as info:
+        from aquifer.analysis import levels
+        from aquifer.registry.models import Device, MonitoringWell
+        from aquifer.telemetry.store import ReadingRow, ingest
+
+        device_ids = make_devices(n, prefix="trend")
+        MonitoringWell.objects.bulk_create(
+            MonitoringWell(well_id=w)
+            for w in Device.objects.filter(pk__in=device_ids).values_list("well_id", flat=True)
+        )
+        daily, _month = daily_depths(n, years, seed=7)
+        t0 = datetime(2026, 6, 30, 4, tzinfo=UTC) - timedelta(days=daily.shape[1])
+        load = time.perf_counter()
+        rows = []
+        for d, series in zip(device_ids, daily, strict=True):
+            rows += [
+                ReadingRow(d, "depth_to_water", t0 + timedelta(days=k), float(v))
+                for k, v in enumerate(series)
+                if v == v
+            ]
+            if len(rows) >= 50_000:
+                ingest(rows)
+                rows = []
+        ingest(rows)
+        load_s = time.perf_counter() - load
+        start = time.perf_counter()
+        counts = levels.compute_trends(datetime(2026, 6, 30).date())
+        job_s = time.perf_counter() - start
+        return {
+            "db": info["db"],
+            "wells": counts["wells"],
+            "years": years,
+            "load_seconds": round(load_s, 2),
+            "seconds": round(job_s, 3),
+            "wells_per_second": round(counts["wells"] / job_s, 1),
+        }
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ __all__ = [
     "same_month_change",
     "seasonal_mann_kendall",
     "seasonal_mann_kendall_many",
+    "zone_status",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -497,3 +498,32 @@ def assess(
     """
     _, means = monthly_means(times, values)
     return assess_many(means[None, :] if means.size else np.empty((1, 0)), value_is, params)[0]
+
+
+# --- Zone status -------------------------------------------------------------------------------
+
+
+def zone_status(statuses: Sequence[str], min_wells: int = 1) -> Status:
+    """A zone's recovery status from its monitoring wells' statuses (docs/analysis.md).
+
+    Only wells with a status of their own count ("not enough data" is left out). With fewer
+    than ``min_wells`` such wells the zone has "not enough data"; otherwise it is **falling**
+    when more than half of them are falling, **rising** when more than half are rising, and
+    **stabilised** otherwise (a split zone is not called rising or falling).
+
+    >>> zone_status(["rising", "rising", "falling"])
+    'rising'
+    >>> zone_status(["rising", "falling"])
+    'stabilised'
+    >>> zone_status(["not enough data"])
+    'not enough data'
+    """
+    assessed = [s for s in statuses if s != NOT_ENOUGH_DATA]
+    if len(assessed) < max(1, min_wells):
+        return "not enough data"
+    half = len(assessed) / 2
+    if sum(s == "falling" for s in assessed) > half:
+        return "falling"
+    if sum(s == "rising" for s in assessed) > half:
+        return "rising"
+    return "stabilised"

@@ -1,0 +1,108 @@
+"""Annual extraction balance per zone and per township (R2.3), with the overexploitation grade.
+
+Extraction (metered + estimated) comes from withdrawal accounting
+(``aquifer.accounting.service.totals``); allowable extraction from the zone
+(``Zone.allowable_extraction_m3``); the level decline rate from the zone's newest stored trend
+(:class:`~aquifer.analysis.models.ZoneTrend`, the median level Sen slope of its wells, sign
+turned so that positive = falling). Thresholds: ``settings.AQUIFER["OVEREXPLOITATION"]``
+(:class:`~aquifer.analysis.overexploitation.Thresholds`; unconfirmed, see docs/analysis.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from aquifer.analysis import overexploitation as ox
+from aquifer.analysis.levels import latest_zone_trends
+from aquifer.core.roles import Action
+from aquifer.core.scoping import visible_to
+from aquifer.registry.models import Township, Zone
+
+__all__ = ["TownshipRow", "ZoneRow", "accounting_available", "township_rows", "zone_rows"]
+
+
+def thresholds() -> ox.Thresholds:
+    return ox.thresholds_from(getattr(settings, "AQUIFER", {}).get("OVEREXPLOITATION"))
+
+
+def _totals(level: str, year: int) -> dict[int | None, Any] | None:
+    """Accounting's totals, or None while the accounting service is not there."""
+    try:
+        from aquifer.accounting import service
+    except ImportError:
+        return None
+    result: dict[int | None, Any] = service.totals(level, year)
+    return result
+
+
+def accounting_available() -> bool:
+    try:
+        from aquifer.accounting import service  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass
+class ZoneRow:
+    zone: Zone
+    balance: ox.Balance | None  # None: no extraction figures (accounting not available)
+    status: str  # recovery status of the zone's newest trend, or "not enough data"
+    level_slope: float | None
+
+
+@dataclass
+class TownshipRow:
+    township: Township
+    metered_m3: float | None
+    estimated_m3: float | None
+
+    @property
+    def total_m3(self) -> float | None:
+        if self.metered_m3 is None or self.estimated_m3 is None:
+            return None
+        return self.metered_m3 + self.estimated_m3
+
+
+def zone_rows(user: Any, year: int) -> list[ZoneRow]:
+    """One row per zone the user can see (zones are public)."""
+    totals = _totals("zone", year)
+    trends = latest_zone_trends()
+    t = thresholds()
+    rows = []
+    for zone in visible_to(user, Action.VIEW, Zone).select_related("supervising_township"):
+        tr = trends.get(zone.pk)
+        slope = tr.level_slope_per_year if tr else None
+        decline = -slope if slope is not None else None
+        balance = None
+        if totals is not None:
+            v = totals.get(zone.pk)
+            metered = float(v.metered_m3) if v is not None else 0.0
+            estimated = float(v.estimated_m3) if v is not None else 0.0
+            balance = ox.assess_balance(
+                metered, estimated, float(zone.allowable_extraction_m3), decline, zone.layer, t
+            )
+        rows.append(ZoneRow(zone, balance, tr.status if tr else ox.NOT_ENOUGH_DATA, slope))
+    return rows
+
+
+def township_rows(user: Any, year: int) -> list[TownshipRow]:
+    """Extraction per township the user can see (current townships)."""
+    totals = _totals("township", year)
+    rows = []
+    for tw in visible_to(user, Action.VIEW, Township.objects.current()):
+        v = totals.get(tw.pk) if totals is not None else None
+        if totals is None:
+            rows.append(TownshipRow(tw, None, None))
+        else:
+            rows.append(
+                TownshipRow(
+                    tw,
+                    float(v.metered_m3) if v is not None else 0.0,
+                    float(v.estimated_m3) if v is not None else 0.0,
+                )
+            )
+    return rows
