@@ -35,6 +35,8 @@ OWN_COMMANDS = [
     "simulate",
     "trend",
     "quality",
+    "market",
+    "worker",
     "check",
     "migrate",
     "createsuperuser",

@@ -26,6 +26,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("simulate --devices N", "模拟设备按真实规约上报 (simulated devices)"),
     ("trend SERIES.csv", "水位趋势检验与止降返升状态 (level trend and recovery status)"),
     ("quality classify SAMPLES.csv", "按 GB/T 14848-2017 评价水质类别 (water-quality class)"),
+    (
+        "market clear ORDERS.csv",
+        "水权交易：统一价格双向拍卖出清，输出 JSON (clear a double auction)",
+    ),
+    ("worker", "后台任务：质量检查、告警、核算等定时作业 (background jobs)"),
     ("check", "检查配置 (check the installation)"),
     ("migrate", "创建或升级数据库 (create or upgrade the database)"),
     ("createsuperuser", "创建管理员账号 (create an administrator)"),
