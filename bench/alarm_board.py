@@ -13,9 +13,7 @@ Prints one JSON object: median and p95 milliseconds per case.
 
 from __future__ import annotations
 
-import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -27,6 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import head, wells_with_devices
+from _common import parser as bench_parser
 from ingest import bench_database
 
 
@@ -40,33 +40,15 @@ def make_alarms(n_devices: int, n_alarms: int) -> dict[str, Any]:
     from aquifer.core.models import User
     from aquifer.core.roles import Role
     from aquifer.monitoring.models import Alarm, AlarmKind
-    from aquifer.registry.models import Device, Township, Well
+    from aquifer.registry.models import Township
 
     towns = list(Township.objects.filter(is_current=True).order_by("code"))
     rng = np.random.default_rng(5)
+    wells, devices = wells_with_devices(
+        n_devices, towns, origin=(112.3, 35.4), step=(0.004, 0.002), purpose="agricultural",
+        device_prefix="b", kind="flow_meter",
+    )  # fmt: skip
     with transaction.atomic():
-        wells = Well.objects.bulk_create(
-            [
-                Well(
-                    code=f"B-{i:05d}",
-                    lon=112.3 + (i % 60) * 0.004,
-                    lat=35.4 + (i // 60) * 0.002,
-                    depth_m=100,
-                    layer="shallow",
-                    purpose="agricultural",
-                    township=towns[i % len(towns)],
-                )
-                for i in range(n_devices)
-            ],
-            batch_size=1000,
-        )
-        devices = Device.objects.bulk_create(
-            [
-                Device(kind="flow_meter", protocol="MQTT", station_address=f"b-{i:05d}", well=w)
-                for i, w in enumerate(wells)
-            ],
-            batch_size=1000,
-        )
         kinds = list(AlarmKind.values)
         t0 = datetime(2026, 3, 1, tzinfo=UTC)
         alarms = []
@@ -119,9 +101,7 @@ def measure(user: Any, url: str, requests: int, htmx: bool = False) -> dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser = bench_parser(__doc__)
     parser.add_argument("--alarms", type=int)
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
@@ -143,10 +123,7 @@ def main() -> None:
             "api_bureau": measure(who["bureau"], "/api/alarms/?state=active", requests),
         }
         result = {
-            "bench": "alarm_board",
-            "quick": args.quick,
-            **info,
-            "python": platform.python_version(),
+            **head("alarm_board", args.quick, info),
             "open_alarms": Alarm.objects.filter(state="open").count(),
             "devices": n_devices,
             "requests": requests,

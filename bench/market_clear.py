@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import statistics
 import sys
 import time
 from decimal import Decimal
 from typing import Any
+
+from _common import machine
 
 from aquifer.rights.clearing import Order, Side, clear
 
@@ -82,7 +82,6 @@ def main() -> int:
     random.Random(1).shuffle(shuffled)
     deterministic = clear(shuffled) == result
     ok = check(orders, result) and deterministic
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     out: dict[str, Any] = {
         "benchmark": "double-auction clearing, uniform price",
         "quick": args.quick,
@@ -95,11 +94,7 @@ def main() -> int:
         "cleared_volume_m3": result.cleared_volume,
         "filled_orders": len(result.fills),
         "invariants_hold": ok,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average_1min": None if load is None else round(load, 2),
-        "wall_seconds": round(time.perf_counter() - wall0, 1),
+        **machine(wall0),
     }
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0 if ok else 1

@@ -21,9 +21,7 @@ Prints one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
-import platform
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,6 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import head, wells_with_devices
+from _common import parser as bench_parser
 from ingest import baseline_insert, bench_database
 
 STEP = timedelta(minutes=5)
@@ -42,40 +42,13 @@ PER_DAY = 288
 
 def make_devices(n: int, kind: str = "level_logger", interval: int = 5) -> list[int]:
     """``n`` devices on ``n`` wells in 凤城镇, created in bulk (township set directly)."""
-    from django.db import transaction
-
-    from aquifer.registry.models import Device, Township, Well
+    from aquifer.registry.models import Township
 
     town = Township.objects.get(code="140522100")
-    with transaction.atomic():
-        wells = Well.objects.bulk_create(
-            [
-                Well(
-                    code=f"B-{i:05d}",
-                    lon=112.417 + (i % 60) * 0.0004,
-                    lat=35.486 + (i // 60) * 0.0004,
-                    depth_m=100,
-                    layer="shallow",
-                    purpose="monitoring",
-                    township=town,
-                )
-                for i in range(n)
-            ],
-            batch_size=1000,
-        )
-        devices = Device.objects.bulk_create(
-            [
-                Device(
-                    kind=kind,
-                    protocol="MQTT",
-                    station_address=f"bench-{i:05d}",
-                    well=w,
-                    reporting_interval_min=interval,
-                )
-                for i, w in enumerate(wells)
-            ],
-            batch_size=1000,
-        )
+    _wells, devices = wells_with_devices(
+        n, [town], origin=(112.417, 35.486), step=(0.0004, 0.0004), purpose="monitoring",
+        device_prefix="bench", kind=kind, reporting_interval_min=interval,
+    )  # fmt: skip
     return [d.pk for d in devices]
 
 
@@ -106,9 +79,7 @@ def make_day(device_ids: list[int], start: datetime, steps: int = PER_DAY) -> li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser = bench_parser(__doc__)
     parser.add_argument("--devices", type=int)
     args = parser.parse_args()
     n = args.devices or (300 if args.quick else 3000)
@@ -149,10 +120,7 @@ def main() -> None:
             incremental_s = time.perf_counter() - t0
 
         result = {
-            "bench": "monitoring_sweep",
-            "quick": args.quick,
-            **info,
-            "python": platform.python_version(),
+            **head("monitoring_sweep", args.quick, info),
             "devices": n,
             "readings": len(rows),
             "sweep_batch": conf.get("SWEEP_BATCH"),

@@ -19,9 +19,7 @@ Prints one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
-import platform
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,14 +29,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import head
+from _common import parser as bench_parser
 from ingest import bench_database
 from monitoring_sweep import make_devices
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser = bench_parser(__doc__)
     parser.add_argument("--devices", type=int)
     args = parser.parse_args()
     n = args.devices or (300 if args.quick else 3000)
@@ -90,10 +88,7 @@ def main() -> None:
             recover_s = time.perf_counter() - t0
 
         result = {
-            "bench": "offline_sweep",
-            "quick": args.quick,
-            **info,
-            "python": platform.python_version(),
+            **head("offline_sweep", args.quick, info),
             "devices": n,
             "first_s": round(first_s, 3),
             "first_raised": first.alarms_raised,

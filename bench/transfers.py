@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from typing import Any
+
+from _common import machine
 
 from aquifer.rights import stress
 
@@ -66,7 +67,6 @@ def main() -> int:
                 stress.drop_database(env)
         results[vendor] = r
         ok = ok and bool(r["conservation"]["ok"])
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     out = {
         "benchmark": "concurrent ledger transfers + conservation check",
         "quick": args.quick,
@@ -76,11 +76,7 @@ def main() -> int:
         "unit": "transfers per second (posted journals; refused overdrafts counted apart)",
         "results": results,
         "conservation_holds": ok,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average_1min": None if load is None else round(load, 2),
-        "wall_seconds": round(time.perf_counter() - wall0, 1),
+        **machine(wall0),
     }
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0 if ok else 1

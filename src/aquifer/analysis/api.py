@@ -399,6 +399,13 @@ def _not_public(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def _may_add(request: HttpRequest, model: Any) -> None:
+    """401 for the anonymous, 403 for the public or a role that may not add ``model``."""
+    _not_public(request)
+    if not can(request.user, Action.ADD, model):
+        raise PermissionDenied
+
+
 @router.get(
     "/analysis/samples",
     response=SamplePage,
@@ -439,9 +446,7 @@ def sample_read(request: HttpRequest, pk: int) -> Any:
     summary="Enter a lab sample; it is classified after GB/T 14848-2017 and may raise a warning",
 )
 def sample_create(request: HttpRequest, payload: SampleIn) -> Any:
-    _not_public(request)
-    if not can(request.user, Action.ADD, QualitySample):
-        raise PermissionDenied
+    _may_add(request, QualitySample)
     well = visible_to(request.user, Action.VIEW, Well).filter(pk=payload.well).first()
     if well is None:
         raise ValidationError({"well": "no such well"})
@@ -512,9 +517,7 @@ def sounding_list(request: HttpRequest, monitoring_well: int) -> Any:
     summary="Record a manual sounding (depth to water or water level, m) of a monitoring well",
 )
 def sounding_create(request: HttpRequest, payload: SoundingIn) -> Any:
-    _not_public(request)
-    if not can(request.user, Action.ADD, LevelMeasurement):
-        raise PermissionDenied
+    _may_add(request, LevelMeasurement)
     m = soundings.record(
         request.user,
         payload.monitoring_well,

@@ -195,6 +195,14 @@ def ticket_events(request: HttpRequest, pk: int) -> Any:
     ]
 
 
+def _device(user: Any, device_id: int) -> Any:
+    """The device in the user's scope; else a 422 naming ``device_id``."""
+    device = visible_to(user, Action.VIEW, Device).filter(pk=device_id).first()
+    if device is None:
+        raise ValidationError({"device_id": _("不存在编号为 %s 的监测设备。") % device_id})
+    return device
+
+
 @router.post(
     "/maintenance/tickets/",
     response={201: TicketOut},
@@ -207,11 +215,7 @@ def ticket_create(request: HttpRequest, payload: TicketIn) -> Any:
         raise PermissionDenied(_("您的角色无权使用设备运维。"))
     device = alarm = None
     if payload.device_id is not None:
-        device = visible_to(user, Action.VIEW, Device).filter(pk=payload.device_id).first()
-        if device is None:
-            raise ValidationError(
-                {"device_id": _("不存在编号为 %s 的监测设备。") % payload.device_id}
-            )
+        device = _device(user, payload.device_id)
     if payload.alarm_id is not None:
         from aquifer.monitoring.models import Alarm
 
@@ -347,9 +351,7 @@ def patrol_read(request: HttpRequest, pk: int) -> Any:
 )
 def patrol_create(request: HttpRequest, payload: PatrolIn) -> Any:
     user = _signed_in(request)
-    device = visible_to(user, Action.VIEW, Device).filter(pk=payload.device_id).first()
-    if device is None:
-        raise ValidationError({"device_id": _("不存在编号为 %s 的监测设备。") % payload.device_id})
+    device = _device(user, payload.device_id)
     if payload.visited_at is not None and timezone.is_naive(payload.visited_at):
         raise ValidationError({"visited_at": _("时间须带时区，如 2026-05-01T09:30:00+08:00。")})
     patrol = services.record_patrol(

@@ -9,6 +9,8 @@ Do not add ``from __future__ import annotations`` (django-ninja reads these anno
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,8 +46,23 @@ def _forbid() -> None:
     raise PermissionDenied(_("您的角色无权执行该操作。"))
 
 
+def _managers_only(request: HttpRequest) -> None:
+    """403 unless the caller may manage permits (the bureau)."""
+    if not reports.can_manage(request.user):
+        _forbid()
+
+
 def _invalid(exc: services.PermitError) -> ValidationError:
     return ValidationError({exc.field: [exc.message]})
+
+
+@contextmanager
+def _refused_as_invalid() -> Iterator[None]:
+    """A service's refusal (PermitError) → 422 naming its field."""
+    try:
+        yield
+    except services.PermitError as exc:
+        raise _invalid(exc) from None
 
 
 def _limits(limit: int, offset: int) -> None:
@@ -330,10 +347,8 @@ def application_review(request: HttpRequest, pk: int, body: ReviewIn) -> dict[st
         _forbid()
     if not reports.can_review(request.user, app):
         raise HttpError(409, _("该申请不在待初审状态。"))
-    try:
+    with _refused_as_invalid():
         services.review(app, recommends=body.recommends, opinion=body.opinion, by=request.user)
-    except services.PermitError as exc:
-        raise _invalid(exc) from None
     return ApplicationOut.of(app)
 
 
@@ -354,10 +369,8 @@ def application_decide(request: HttpRequest, pk: int, body: DecideIn) -> dict[st
         _forbid()
     if not app.is_open:
         raise HttpError(409, _("该申请已办结。"))
-    try:
+    with _refused_as_invalid():
         d = services.decide(app, approve=body.approve, note=body.note, by=request.user)
-    except services.PermitError as exc:
-        raise _invalid(exc) from None
     return d.to_dict()
 
 
@@ -384,7 +397,7 @@ def permit_request(request: HttpRequest, pk: int, body: RequestIn) -> Any:
         ):
             raise ValidationError({"permit": [_("只能对有效许可证提出申请")]})
         _forbid()
-    try:
+    with _refused_as_invalid():
         app = services.apply_for(
             p,
             ApplicationKind(body.kind),
@@ -393,8 +406,6 @@ def permit_request(request: HttpRequest, pk: int, body: RequestIn) -> Any:
             statement=body.statement,
             by=request.user,
         )
-    except services.PermitError as exc:
-        raise _invalid(exc) from None
     return Status(201, ApplicationOut.of(app))
 
 
@@ -407,16 +418,13 @@ class QuotaIn(Schema):
 def permit_quota(request: HttpRequest, pk: int, body: QuotaIn) -> dict[str, Any]:
     """The bureau changes a quota through the rule engine (refused: the reasons, 200)."""
     p = _permit(request, pk)
-    if not reports.can_manage(request.user):
-        _forbid()
+    _managers_only(request)
     if not body.reason.strip():
         raise ValidationError({"reason": [_("请填写事由")]})
-    try:
+    with _refused_as_invalid():
         d = services.change_quota(
             p, body.new_quota_m3, reason=body.reason, by=request.user, source="api"
         )
-    except services.PermitError as exc:
-        raise _invalid(exc) from None
     return d.to_dict()
 
 
@@ -427,12 +435,9 @@ class CancelIn(Schema):
 @router.post("/permits/{int:pk}/cancel", response=PermitOut, operation_id="permits_cancel")
 def permit_cancel(request: HttpRequest, pk: int, body: CancelIn) -> dict[str, Any]:
     p = _permit(request, pk)
-    if not reports.can_manage(request.user):
-        _forbid()
-    try:
+    _managers_only(request)
+    with _refused_as_invalid():
         services.cancel(p, reason=body.reason, by=request.user)
-    except services.PermitError as exc:
-        raise _invalid(exc) from None
     return PermitOut.of(_permit(request, pk))
 
 
@@ -594,15 +599,12 @@ class SettingsIn(Schema):
 @router.post("/permits/rules/settings", operation_id="permits_rules_settings")
 def rules_settings(request: HttpRequest, body: SettingsIn) -> dict[str, Any]:
     """A new version of the rule settings (bureau). Fields left out are carried over."""
-    if not reports.can_manage(request.user):
-        _forbid()
+    _managers_only(request)
     given = {k: v for k, v in body.dict().items() if v is not None and k != "document"}
     if body.county_cap_m3 is not None and body.county_cap_m3 < 0:
         raise ValidationError({"county_cap_m3": [_("应为非负整数")]})
-    try:
+    with _refused_as_invalid():
         services.save_settings(by=request.user, document=body.document, **given)
-    except services.PermitError as exc:
-        raise _invalid(exc) from None
     return rules_read(request)
 
 
@@ -619,8 +621,7 @@ class WindowIn(Schema):
 )
 def window_declare(request: HttpRequest, body: WindowIn) -> Any:
     """The bureau declares a deep-groundwater emergency window."""
-    if not reports.can_manage(request.user):
-        _forbid()
+    _managers_only(request)
     w = services.declare_window(by=request.user, **body.dict())
     return Status(201, WindowOut.of(w))
 
@@ -633,11 +634,8 @@ class WindowEndIn(Schema):
     "/permits/emergency-windows/{int:pk}/end", response=WindowOut, operation_id="permits_window_end"
 )
 def window_end(request: HttpRequest, pk: int, body: WindowEndIn) -> dict[str, Any]:
-    if not reports.can_manage(request.user):
-        _forbid()
+    _managers_only(request)
     w = get_object_or_404(EmergencyWindow, pk=pk)
-    try:
+    with _refused_as_invalid():
         services.end_window(w, end=body.end, by=request.user)
-    except services.PermitError as exc:
-        raise _invalid(exc) from None
     return WindowOut.of(w)

@@ -116,39 +116,33 @@ def check_quotas(today: date | None = None) -> dict[str, int]:
         quota = float(p.annual_quota_m3)
         used = use.get(p.pk, 0.0)
         share = used / quota if quota else 0.0
-        k80 = f"quota_80:permit:{p.pk}:{year}"
-        k100 = f"quota_100:permit:{p.pk}:{year}"
+        keys = {kind: f"{kind}:permit:{p.pk}:{year}" for kind in ("quota_80", "quota_100")}
         well = next(iter(p.wells.all()), None)
         data = {"permit": p.pk, "year": year, "used_m3": round(used, 1), "quota_m3": quota}
-        if share >= 1.0:
+        if share >= 0.8:
+            full = share >= 1.0
+            kind, other = ("quota_100", "quota_80") if full else ("quota_80", "quota_100")
             alarms.raise_alarm(
-                kind="quota_100",
-                key=k100,
-                title=f"{p} {year}年取水量已达许可水量 ({share:.0%})",
-                severity="critical",
+                kind=kind,
+                key=keys[kind],
+                title=(
+                    f"{p} {year}年取水量已达许可水量 ({share:.0%})"
+                    if full
+                    else f"{p} {year}年取水量已达许可水量的 {share:.0%}"
+                ),
+                severity="critical" if full else "warning",
                 township=p.township,
                 well=well,
                 detail=f"{used:.0f} / {quota:.0f} m³",
                 data=data,
             )
-            alarms.clear_alarm(kind="quota_80", key=k80, note="升级为 quota_100")
-            counts["quota_100"] += 1
-        elif share >= 0.8:
-            alarms.raise_alarm(
-                kind="quota_80",
-                key=k80,
-                title=f"{p} {year}年取水量已达许可水量的 {share:.0%}",
-                severity="warning",
-                township=p.township,
-                well=well,
-                detail=f"{used:.0f} / {quota:.0f} m³",
-                data=data,
+            alarms.clear_alarm(
+                kind=other, key=keys[other], note="升级为 quota_100" if full else "低于许可水量"
             )
-            alarms.clear_alarm(kind="quota_100", key=k100, note="低于许可水量")
-            counts["quota_80"] += 1
+            counts[kind] += 1
         else:
-            alarms.clear_alarm(kind="quota_80", key=k80, note="低于80%")
-            alarms.clear_alarm(kind="quota_100", key=k100, note="低于许可水量")
+            alarms.clear_alarm(kind="quota_80", key=keys["quota_80"], note="低于80%")
+            alarms.clear_alarm(kind="quota_100", key=keys["quota_100"], note="低于许可水量")
     _clear_orphans(("quota_80", "quota_100"), {f"permit:{p.pk}:{year}" for p in permits}, year)
     return counts
 
@@ -170,6 +164,18 @@ def _month_overlaps_window(today: date) -> bool:
     return any(
         w.start <= end and (w.end is None or w.end >= start) for w in services.emergency_windows()
     )
+
+
+def _raise_or_clear(
+    alarms: Any, when: bool, *, kind: str, key: str, note: str, **alarm: Any
+) -> int:
+    """Raise the (kind, key) alarm when ``when`` holds, else clear it with ``note``; 1 if
+    raised."""
+    if when:
+        alarms.raise_alarm(kind=kind, key=key, **alarm)
+        return 1
+    alarms.clear_alarm(kind=kind, key=key, note=note)
+    return 0
 
 
 def check_violations(today: date | None = None) -> dict[str, int]:
@@ -195,35 +201,32 @@ def check_violations(today: date | None = None) -> dict[str, int]:
         v = vols.get(w.pk)
         used = float(v.metered_m3) if v is not None else 0.0
         data = {"well": w.pk, "month": month, "volume_m3": round(used, 1)}
-        key_d = f"deep_withdrawal:well:{w.pk}"
-        if w.layer == AquiferLayer.DEEP and used > 0 and not window:
-            alarms.raise_alarm(
-                kind="deep_withdrawal",
-                key=key_d,
-                title=f"深层井 {w.code} 在应急期外取水",
-                severity="critical",
-                well=w,
-                detail=f"{month}: {used:.1f} m³（{DEEP_SOURCES}）",
-                data=data,
-            )
-            counts["deep_withdrawal"] += 1
-        else:
-            alarms.clear_alarm(kind="deep_withdrawal", key=key_d, note="本月无应急期外取水")
-        key_p = f"prohibited_withdrawal:well:{w.pk}"
+        deep = w.layer == AquiferLayer.DEEP and used > 0 and not window
+        counts["deep_withdrawal"] += _raise_or_clear(
+            alarms,
+            deep,
+            kind="deep_withdrawal",
+            key=f"deep_withdrawal:well:{w.pk}",
+            note="本月无应急期外取水",
+            title=f"深层井 {w.code} 在应急期外取水",
+            severity="critical",
+            well=w,
+            detail=f"{month}: {used:.1f} m³（{DEEP_SOURCES}）",
+            data=data,
+        )
         in_zone = w.zone is not None and w.zone.kind == ZoneKind.PROHIBITED
-        if in_zone and used > 0:
-            alarms.raise_alarm(
-                kind="prohibited_withdrawal",
-                key=key_p,
-                title=f"禁采区内取水井 {w.code} 取水",
-                severity="critical",
-                well=w,
-                detail=f"{month}: {used:.1f} m³（地下水管理条例 第三十五条）",
-                data=data,
-            )
-            counts["prohibited_withdrawal"] += 1
-        else:
-            alarms.clear_alarm(kind="prohibited_withdrawal", key=key_p, note="本月无取水")
+        counts["prohibited_withdrawal"] += _raise_or_clear(
+            alarms,
+            in_zone and used > 0,
+            kind="prohibited_withdrawal",
+            key=f"prohibited_withdrawal:well:{w.pk}",
+            note="本月无取水",
+            title=f"禁采区内取水井 {w.code} 取水",
+            severity="critical",
+            well=w,
+            detail=f"{month}: {used:.1f} m³（地下水管理条例 第三十五条）",
+            data=data,
+        )
     _clear_wells_gone(wells)
     return counts
 

@@ -8,6 +8,7 @@ workflow's role rules are in :mod:`aquifer.permits.reports`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -70,6 +71,10 @@ PERMIT_COLUMNS: list[tuple[str, str, Any]] = [
 
 def _join(errors: Any) -> str:
     return " ".join(str(e) for e in errors)
+
+
+def _form_errors(form: Any) -> str:
+    return "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items())
 
 
 def _columns(cols: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
@@ -237,9 +242,38 @@ def _fail(
             else "; ".join(getattr(exc, "messages", [str(exc)]))
         )
     else:
-        text = "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items())
+        text = _form_errors(form)
     messages.error(request, text)
     return HttpResponseRedirect(permit.get_absolute_url())
+
+
+def _act(
+    request: HttpRequest,
+    permit: Permit,
+    allowed: bool,
+    form_class: Any,
+    act: Callable[[dict[str, Any]], None],
+) -> HttpResponse:
+    """The body every permit/application action shares: 403 without the right, the form's
+    errors or the service's refusal as a message, else ``act`` (which posts its own message);
+    back to the permit either way."""
+    if not allowed:
+        raise PermissionDenied(_("您的角色无权执行该操作。"))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _fail(request, permit, form)
+    try:
+        act(form.cleaned_data)
+    except services.PermitError as exc:
+        return _fail(request, permit, form, exc)
+    return redirect(permit.get_absolute_url())
+
+
+def _decided(request: HttpRequest, d: Any, ok: str, refused: str) -> None:
+    if d.allowed:
+        messages.success(request, ok)
+    else:
+        messages.warning(request, refused + "；".join(r.zh for r in d.reasons))
 
 
 @require_POST
@@ -248,22 +282,12 @@ def application_review(request: HttpRequest, pk: int) -> HttpResponse:
     if denied:
         return denied
     app = _app_for(request, pk)
-    if not reports.can_review(request.user, app):
-        raise PermissionDenied(_("您的角色无权执行该操作。"))
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        return _fail(request, app.permit, form)
-    try:
-        services.review(
-            app,
-            recommends=form.cleaned_data["recommends"],
-            opinion=form.cleaned_data["opinion"],
-            by=request.user,
-        )
-    except services.PermitError as exc:
-        return _fail(request, app.permit, form, exc)
-    messages.success(request, _("初审意见已提交。"))
-    return redirect(app.permit.get_absolute_url())
+
+    def act(d: dict[str, Any]) -> None:
+        services.review(app, recommends=d["recommends"], opinion=d["opinion"], by=request.user)
+        messages.success(request, _("初审意见已提交。"))
+
+    return _act(request, app.permit, reports.can_review(request.user, app), ReviewForm, act)
 
 
 @require_POST
@@ -272,25 +296,12 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if denied:
         return denied
     app = _app_for(request, pk)
-    if not reports.can_decide(request.user):
-        raise PermissionDenied(_("您的角色无权执行该操作。"))
-    form = DecideForm(request.POST)
-    if not form.is_valid():
-        return _fail(request, app.permit, form)
-    try:
-        d = services.decide(
-            app,
-            approve=form.cleaned_data["approve"],
-            note=form.cleaned_data["note"],
-            by=request.user,
-        )
-    except services.PermitError as exc:
-        return _fail(request, app.permit, form, exc)
-    if d.allowed:
-        messages.success(request, _("已准予许可。"))
-    else:
-        messages.warning(request, _("不予许可：") + "；".join(r.zh for r in d.reasons))
-    return redirect(app.permit.get_absolute_url())
+
+    def act(d: dict[str, Any]) -> None:
+        decision = services.decide(app, approve=d["approve"], note=d["note"], by=request.user)
+        _decided(request, decision, _("已准予许可。"), _("不予许可："))
+
+    return _act(request, app.permit, reports.can_decide(request.user), DecideForm, act)
 
 
 def _permit_for(request: HttpRequest, pk: int) -> Permit:
@@ -303,13 +314,8 @@ def permit_request(request: HttpRequest, pk: int) -> HttpResponse:
     if denied:
         return denied
     permit = _permit_for(request, pk)
-    if not reports.can_request(request.user, permit):
-        raise PermissionDenied(_("您的角色无权执行该操作。"))
-    form = RequestForm(request.POST)
-    if not form.is_valid():
-        return _fail(request, permit, form)
-    d = form.cleaned_data
-    try:
+
+    def act(d: dict[str, Any]) -> None:
         app = services.apply_for(
             permit,
             d["kind"],
@@ -318,10 +324,11 @@ def permit_request(request: HttpRequest, pk: int) -> HttpResponse:
             statement=d["statement"],
             by=request.user,
         )
-    except services.PermitError as exc:
-        return _fail(request, permit, form, exc)
-    messages.success(request, _("申请已受理，决定期限：%(d)s") % {"d": app.deadline.isoformat()})
-    return redirect(permit.get_absolute_url())
+        messages.success(
+            request, _("申请已受理，决定期限：%(d)s") % {"d": app.deadline.isoformat()}
+        )
+
+    return _act(request, permit, reports.can_request(request.user, permit), RequestForm, act)
 
 
 @require_POST
@@ -330,26 +337,14 @@ def permit_quota(request: HttpRequest, pk: int) -> HttpResponse:
     if denied:
         return denied
     permit = _permit_for(request, pk)
-    if not reports.can_manage(request.user):
-        raise PermissionDenied(_("您的角色无权执行该操作。"))
-    form = QuotaForm(request.POST)
-    if not form.is_valid():
-        return _fail(request, permit, form)
-    try:
-        d = services.change_quota(
-            permit,
-            form.cleaned_data["new_quota_m3"],
-            reason=form.cleaned_data["reason"],
-            by=request.user,
-            source="web",
+
+    def act(d: dict[str, Any]) -> None:
+        decision = services.change_quota(
+            permit, d["new_quota_m3"], reason=d["reason"], by=request.user, source="web"
         )
-    except services.PermitError as exc:
-        return _fail(request, permit, form, exc)
-    if d.allowed:
-        messages.success(request, _("许可水量已调整。"))
-    else:
-        messages.warning(request, _("规则不允许：") + "；".join(r.zh for r in d.reasons))
-    return redirect(permit.get_absolute_url())
+        _decided(request, decision, _("许可水量已调整。"), _("规则不允许："))
+
+    return _act(request, permit, reports.can_manage(request.user), QuotaForm, act)
 
 
 @require_POST
@@ -358,17 +353,12 @@ def permit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if denied:
         return denied
     permit = _permit_for(request, pk)
-    if not reports.can_manage(request.user):
-        raise PermissionDenied(_("您的角色无权执行该操作。"))
-    form = CancelForm(request.POST)
-    if not form.is_valid():
-        return _fail(request, permit, form)
-    try:
-        services.cancel(permit, reason=form.cleaned_data["reason"], by=request.user)
-    except services.PermitError as exc:
-        return _fail(request, permit, form, exc)
-    messages.success(request, _("许可证已注销。"))
-    return redirect(permit.get_absolute_url())
+
+    def act(d: dict[str, Any]) -> None:
+        services.cancel(permit, reason=d["reason"], by=request.user)
+        messages.success(request, _("许可证已注销。"))
+
+    return _act(request, permit, reports.can_manage(request.user), CancelForm, act)
 
 
 QUOTA_COLUMNS: list[tuple[str, str, Any]] = [
@@ -536,7 +526,7 @@ def rules_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("规则设置已保存。"))
     else:
-        messages.error(request, "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _form_errors(form))
     return redirect("permits:rules")
 
 
@@ -554,7 +544,7 @@ def window_declare(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已宣布应急期。"))
     else:
-        messages.error(request, "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _form_errors(form))
     return redirect("permits:rules")
 
 
@@ -575,5 +565,5 @@ def window_end(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("应急期已结束。"))
     else:
-        messages.error(request, "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _form_errors(form))
     return redirect("permits:rules")

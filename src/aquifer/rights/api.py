@@ -7,6 +7,8 @@ visible but not allowed a 403; a refused rule is a 422 naming the field (or rule
 Do not add ``from __future__ import annotations`` (django-ninja reads these annotations).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +33,33 @@ router = Router(tags=["rights"])
 
 def _invalid(exc: MarketError) -> ValidationError:
     return ValidationError({field: [message] for field, message in exc.errors})
+
+
+@contextmanager
+def _market(request: HttpRequest, reason: str = "") -> Iterator[None]:
+    """Run a market service as the caller (audited as the API); its refusal → 422."""
+    try:
+        with audit_context(user=request.user, source="api", reason=reason):
+            yield
+    except MarketError as exc:
+        raise _invalid(exc) from None
+
+
+def _party(
+    user_id: int | None, user_field: str, township_id: int | None, township_field: str, none: str
+) -> Holder:
+    """The holder a payload names by water-user or township id; each bad id names its field."""
+    if user_id:
+        wu = WaterUser.objects.filter(pk=user_id).first()
+        if wu is None:
+            raise ValidationError({user_field: ["不存在该取用水户。"]})
+        return Holder.of_user(wu)
+    if township_id:
+        town = Township.objects.filter(pk=township_id).first()
+        if town is None:
+            raise ValidationError({township_field: ["不存在该乡镇。"]})
+        return Holder.of_township(town)
+    raise ValidationError({user_field: [none]})
 
 
 def _holder(request: HttpRequest) -> Holder:
@@ -329,28 +358,17 @@ def certificates(request: HttpRequest) -> Any:
 def grant(request: HttpRequest, payload: RightIn) -> Any:
     """Grant an initial right (bureau)."""
     _bureau(request)
-    if payload.water_user_id:
-        wu = WaterUser.objects.filter(pk=payload.water_user_id).first()
-        if wu is None:
-            raise ValidationError({"water_user_id": ["不存在该取用水户。"]})
-        holder = Holder.of_user(wu)
-    elif payload.township_id:
-        t = Township.objects.filter(pk=payload.township_id).first()
-        if t is None:
-            raise ValidationError({"township_id": ["不存在该乡镇。"]})
-        holder = Holder.of_township(t)
-    else:
-        raise ValidationError({"water_user_id": ["请指定取用水户或乡镇。"]})
-    try:
-        with audit_context(user=request.user, source="api"):
-            r = services.grant_right(
-                holder=holder, use_type=payload.use_type, source=payload.source,
-                zone=_zone(payload.zone_id), volume_m3=payload.volume_m3,
-                start_year=payload.start_year, end_year=payload.end_year,
-                document=payload.document, by=request.user,
-            )  # fmt: skip
-    except MarketError as exc:
-        raise _invalid(exc) from None
+    holder = _party(
+        payload.water_user_id, "water_user_id", payload.township_id, "township_id",
+        "请指定取用水户或乡镇。",
+    )  # fmt: skip
+    with _market(request):
+        r = services.grant_right(
+            holder=holder, use_type=payload.use_type, source=payload.source,
+            zone=_zone(payload.zone_id), volume_m3=payload.volume_m3,
+            start_year=payload.start_year, end_year=payload.end_year,
+            document=payload.document, by=request.user,
+        )  # fmt: skip
     return Status(201, _right_out(r))
 
 
@@ -384,30 +402,19 @@ def trade(request: HttpRequest, pk: int) -> Any:
 def trade_create(request: HttpRequest, payload: TradeIn) -> Any:
     """Propose a negotiated transfer (协议转让) as the seller."""
     seller = _holder(request)
-    if payload.buyer_water_user_id:
-        wu = WaterUser.objects.filter(pk=payload.buyer_water_user_id).first()
-        if wu is None:
-            raise ValidationError({"buyer_water_user_id": ["不存在该取用水户。"]})
-        buyer = Holder.of_user(wu)
-    elif payload.buyer_township_id:
-        town = Township.objects.filter(pk=payload.buyer_township_id).first()
-        if town is None:
-            raise ValidationError({"buyer_township_id": ["不存在该乡镇。"]})
-        buyer = Holder.of_township(town)
-    else:
-        raise ValidationError({"buyer_water_user_id": ["请指定受让方。"]})
-    try:
-        with audit_context(user=request.user, source="api"):
-            t = services.propose_trade(
-                seller=seller, buyer=buyer, use_type=payload.use_type, source=payload.source,
-                seller_zone=_zone(payload.seller_zone_id, "seller_zone_id"),
-                buyer_zone=_zone(payload.buyer_zone_id, "buyer_zone_id"),
-                volume_m3=payload.volume_m3, price=payload.price,
-                start_year=payload.start_year, end_year=payload.end_year,
-                is_lease=payload.is_lease, by=request.user,
-            )  # fmt: skip
-    except MarketError as exc:
-        raise _invalid(exc) from None
+    buyer = _party(
+        payload.buyer_water_user_id, "buyer_water_user_id",
+        payload.buyer_township_id, "buyer_township_id", "请指定受让方。",
+    )  # fmt: skip
+    with _market(request):
+        t = services.propose_trade(
+            seller=seller, buyer=buyer, use_type=payload.use_type, source=payload.source,
+            seller_zone=_zone(payload.seller_zone_id, "seller_zone_id"),
+            buyer_zone=_zone(payload.buyer_zone_id, "buyer_zone_id"),
+            volume_m3=payload.volume_m3, price=payload.price,
+            start_year=payload.start_year, end_year=payload.end_year,
+            is_lease=payload.is_lease, by=request.user,
+        )  # fmt: skip
     return Status(201, _trade_out(t))
 
 
@@ -418,25 +425,22 @@ def trade_action(request: HttpRequest, pk: int, action: str, payload: NoteIn) ->
     t = get_object_or_404(visible_trades(request.user), pk=pk)
     if action not in ("approve", "reject", "complete", "cancel"):
         raise Http404
-    try:
-        with audit_context(user=request.user, source="api", reason=f"trade {action}"):
-            if action == "cancel":
-                holder = _holder(request)
-                if holder.water_user_id != t.seller_user_id or (
-                    holder.water_user_id is None and holder.township_id != t.seller_township_id
-                ):
-                    raise PermissionDenied("只有出让方可以撤销。")
-                services.cancel(t, by=request.user)
+    with _market(request, reason=f"trade {action}"):
+        if action == "cancel":
+            holder = _holder(request)
+            if holder.water_user_id != t.seller_user_id or (
+                holder.water_user_id is None and holder.township_id != t.seller_township_id
+            ):
+                raise PermissionDenied("只有出让方可以撤销。")
+            services.cancel(t, by=request.user)
+        else:
+            _bureau(request)
+            if action == "approve":
+                services.approve(t, by=request.user, note=payload.note)
+            elif action == "reject":
+                services.reject(t, by=request.user, note=payload.note)
             else:
-                _bureau(request)
-                if action == "approve":
-                    services.approve(t, by=request.user, note=payload.note)
-                elif action == "reject":
-                    services.reject(t, by=request.user, note=payload.note)
-                else:
-                    services.complete(t, by=request.user)
-    except MarketError as exc:
-        raise _invalid(exc) from None
+                services.complete(t, by=request.user)
     t.refresh_from_db()
     return _trade_out(t)
 
@@ -460,17 +464,14 @@ def listing_create(request: HttpRequest, payload: ListingIn) -> Any:
     days = payload.days or int(conf.get("LISTING_DAYS"))
     if not 1 <= days <= 90:
         raise ValidationError({"days": ["挂牌天数应为 1 至 90。"]})
-    try:
-        with audit_context(user=request.user, source="api"):
-            lst = services.create_listing(
-                seller=seller, use_type=payload.use_type, source=payload.source,
-                zone=_zone(payload.zone_id), volume_m3=payload.volume_m3,
-                min_price=payload.min_price, start_year=payload.start_year,
-                end_year=payload.end_year, is_lease=payload.is_lease,
-                closes_at=timezone.now() + dt.timedelta(days=days), by=request.user,
-            )  # fmt: skip
-    except MarketError as exc:
-        raise _invalid(exc) from None
+    with _market(request):
+        lst = services.create_listing(
+            seller=seller, use_type=payload.use_type, source=payload.source,
+            zone=_zone(payload.zone_id), volume_m3=payload.volume_m3,
+            min_price=payload.min_price, start_year=payload.start_year,
+            end_year=payload.end_year, is_lease=payload.is_lease,
+            closes_at=timezone.now() + dt.timedelta(days=days), by=request.user,
+        )  # fmt: skip
     return Status(201, _listing_out(lst, request.user))
 
 
@@ -481,14 +482,11 @@ def bid(request: HttpRequest, pk: int, payload: BidIn) -> Any:
     bidder = _holder(request)
     if _is_seller(request.user, lst):
         raise PermissionDenied("不能竞买自己的挂牌。")
-    try:
-        with audit_context(user=request.user, source="api"):
-            b = services.place_bid(
-                lst, bidder=bidder, zone=_zone(payload.zone_id), volume_m3=payload.volume_m3,
-                price=payload.price, by=request.user,
-            )  # fmt: skip
-    except MarketError as exc:
-        raise _invalid(exc) from None
+    with _market(request):
+        b = services.place_bid(
+            lst, bidder=bidder, zone=_zone(payload.zone_id), volume_m3=payload.volume_m3,
+            price=payload.price, by=request.user,
+        )  # fmt: skip
     return Status(201, {"id": b.pk, "listing_id": lst.pk, "bidder": b.bidder_name,
                         "volume_m3": b.volume_m3, "price": float(b.price), "status": b.status,
                         "filled_m3": b.filled_m3})  # fmt: skip

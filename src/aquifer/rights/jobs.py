@@ -4,6 +4,8 @@ idempotent: it acts only on what is due and changes its state when it does."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.utils import timezone
 
@@ -13,6 +15,20 @@ from aquifer.rights import services
 from aquifer.rights.models import AuctionRound, Listing, ListingStatus, RoundStatus
 
 __all__ = ["clear_due_rounds", "close_due_listings", "complete_due_trades", "revert_due_leases"]
+
+
+def _each_due(due: Iterable[Any], act: Callable[[Any], object], reason: str) -> int:
+    """Run ``act`` on each due item as the system; one the rules refuse is left for the next
+    run. The number done."""
+    n = 0
+    with audit_context(source="system", reason=reason):
+        for item in due:
+            try:
+                act(item)
+                n += 1
+            except services.MarketError:
+                continue
+    return n
 
 
 @periodic("rights.complete_trades", every=dt.timedelta(hours=1))
@@ -25,31 +41,15 @@ def complete_due_trades() -> int:
 @periodic("rights.close_listings", every=dt.timedelta(hours=1))
 def close_due_listings() -> int:
     """Close listings past their closing time: bids win by price, then time."""
-    n = 0
-    with audit_context(source="system", reason="listing closed"):
-        for lst in Listing.objects.filter(status=ListingStatus.OPEN, closes_at__lte=timezone.now()):
-            try:
-                services.close_listing(lst)
-                n += 1
-            except services.MarketError:
-                continue
-    return n
+    due = Listing.objects.filter(status=ListingStatus.OPEN, closes_at__lte=timezone.now())
+    return _each_due(due, services.close_listing, "listing closed")
 
 
 @periodic("rights.clear_rounds", every=dt.timedelta(hours=1))
 def clear_due_rounds() -> int:
     """Clear auction rounds past their closing time at one uniform price."""
-    n = 0
-    with audit_context(source="system", reason="auction closed"):
-        for rnd in AuctionRound.objects.filter(
-            status=RoundStatus.OPEN, closes_at__lte=timezone.now()
-        ):
-            try:
-                services.clear_round(rnd)
-                n += 1
-            except services.MarketError:
-                continue
-    return n
+    due = AuctionRound.objects.filter(status=RoundStatus.OPEN, closes_at__lte=timezone.now())
+    return _each_due(due, services.clear_round, "auction closed")
 
 
 @periodic("rights.revert_leases", every=dt.timedelta(days=1))

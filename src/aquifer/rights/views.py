@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django import forms as djforms
@@ -99,6 +100,32 @@ def visible_trades(user: Any) -> QuerySet[Trade]:
 def _errors_to_form(form: djforms.Form, exc: MarketError) -> None:
     for field, message in exc.errors:
         form.add_error(field if field in form.fields else None, message)
+
+
+def _submitted(
+    request: HttpRequest, form: djforms.Form, call: Callable[[], object], ok: str
+) -> bool:
+    """Run a market action for a valid form as the web user; a refusal goes onto the form.
+    True (with ``ok`` as a message) when it went through."""
+    if not form.is_valid():
+        return False
+    try:
+        with audit_context(user=request.user, source="web"):
+            call()
+    except MarketError as exc:
+        _errors_to_form(form, exc)
+        return False
+    messages.success(request, ok)
+    return True
+
+
+def _sells(holder: Holder | None, lst: Listing) -> bool:
+    """Whether ``holder`` is the listing's seller."""
+    return holder is not None and (
+        (lst.water_user_id is not None and holder.water_user_id == lst.water_user_id)
+        or (lst.water_user_id is None and holder.water_user_id is None
+            and holder.township_id == lst.township_id)
+    )  # fmt: skip
 
 
 def _flash_errors(request: HttpRequest, exc: MarketError) -> None:
@@ -506,25 +533,19 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lst = get_object_or_404(visible_to(request.user, Action.VIEW, Listing), pk=pk)
     holder = holder_of(request.user)
     is_bureau = role_of(request.user) == Role.BUREAU
-    is_seller = holder is not None and (
-        (lst.water_user_id is not None and holder.water_user_id == lst.water_user_id)
-        or (lst.water_user_id is None and holder.water_user_id is None
-            and holder.township_id == lst.township_id)
-    )  # fmt: skip
+    is_seller = _sells(holder, lst)
     form = BidForm(request.POST or None)
     if request.method == "POST":
         bidder = _require_holder(request)
         if is_seller:
             raise PermissionDenied(_("不能竞买自己的挂牌。"))
-        if form.is_valid():
-            try:
-                with audit_context(user=request.user, source="web"):
-                    services.place_bid(lst, bidder=bidder, by=request.user, **form.cleaned_data)
-            except MarketError as exc:
-                _errors_to_form(form, exc)
-            else:
-                messages.success(request, _("报价已提交。"))
-                return redirect("rights:listing_detail", pk=lst.pk)
+        if _submitted(
+            request,
+            form,
+            lambda: services.place_bid(lst, bidder=bidder, by=request.user, **form.cleaned_data),
+            _("报价已提交。"),
+        ):
+            return redirect("rights:listing_detail", pk=lst.pk)
     if is_bureau or is_seller:
         bids = lst.bids.all()
     else:
@@ -549,12 +570,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def listing_close(request: HttpRequest, pk: int) -> HttpResponse:
     lst = get_object_or_404(visible_to(request.user, Action.VIEW, Listing), pk=pk)
-    holder = holder_of(request.user)
-    is_seller = holder is not None and (
-        (lst.water_user_id is not None and holder.water_user_id == lst.water_user_id)
-        or (lst.water_user_id is None and holder.water_user_id is None
-            and holder.township_id == lst.township_id)
-    )  # fmt: skip
+    is_seller = _sells(holder_of(request.user), lst)
     if not (is_seller or role_of(request.user) == Role.BUREAU):
         if not request.user.is_authenticated:
             raise Http404
@@ -597,15 +613,13 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = OrderForm(request.POST or None)
     if request.method == "POST":
         bidder = _require_holder(request)
-        if form.is_valid():
-            try:
-                with audit_context(user=request.user, source="web"):
-                    services.submit_order(rnd, holder=bidder, by=request.user, **form.cleaned_data)
-            except MarketError as exc:
-                _errors_to_form(form, exc)
-            else:
-                messages.success(request, _("报价已密封提交。"))
-                return redirect("rights:round_detail", pk=rnd.pk)
+        if _submitted(
+            request,
+            form,
+            lambda: services.submit_order(rnd, holder=bidder, by=request.user, **form.cleaned_data),
+            _("报价已密封提交。"),
+        ):
+            return redirect("rights:round_detail", pk=rnd.pk)
     orders = rnd.orders.all() if is_bureau else visible_to(
         request.user, Action.VIEW, AuctionOrder).filter(round=rnd)  # fmt: skip
     return render(

@@ -12,13 +12,10 @@ row and the column, and exit status 1.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from aquifer.analysis.quality import (
@@ -27,51 +24,30 @@ from aquifer.analysis.quality import (
     classify,
     overall_class,
 )
+from aquifer.core.csvinput import read_rows, row_error
 
 COLUMNS = ("sample_id", "indicator", "value", "unit", "detection_limit")
 
 
 def classify_file(path: str) -> list[dict[str, Any]]:
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(
-            _("无法读取文件 %(path)s：%(error)s") % {"path": path, "error": exc}
-        ) from None
     samples: dict[str, list[IndicatorResult]] = {}
-    with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        reader.fieldnames = columns
-        for col in COLUMNS:
-            if col not in columns:
-                raise CommandError(_("第 1 行：缺少列 “%(column)s”") % {"column": col})
-        for line, row in enumerate(reader, start=2):
-            sample_id = (row["sample_id"] or "").strip()
-            if not sample_id:
-                raise CommandError(
-                    _("第 %(row)d 行，列 “%(column)s”：%(error)s")
-                    % {"row": line, "column": "sample_id", "error": _("样品编号为空")}
-                )
-            dl_text = (row["detection_limit"] or "").strip()
+    for line, row in read_rows(path, COLUMNS):
+        sample_id = (row["sample_id"] or "").strip()
+        if not sample_id:
+            raise row_error(line, "sample_id", _("样品编号为空"))
+        dl_text = (row["detection_limit"] or "").strip()
+        try:
             try:
-                try:
-                    dl = float(dl_text) if dl_text else None
-                except ValueError:
-                    raise QualityError(f"not a number: {dl_text!r}", "detection_limit") from None
-                result = classify(row["indicator"] or "", row["value"] or "", row["unit"] or "", dl)
-            except QualityError as exc:
-                raise CommandError(
-                    _("第 %(row)d 行，列 “%(column)s”：%(error)s")
-                    % {"row": line, "column": exc.field, "error": exc}
-                ) from None
-            results = samples.setdefault(sample_id, [])
-            if any(r.indicator == result.indicator for r in results):
-                raise CommandError(
-                    _("第 %(row)d 行，列 “%(column)s”：%(error)s")
-                    % {"row": line, "column": "indicator", "error": _("同一样品中指标重复")}
-                )
-            results.append(result)
+                dl = float(dl_text) if dl_text else None
+            except ValueError:
+                raise QualityError(f"not a number: {dl_text!r}", "detection_limit") from None
+            result = classify(row["indicator"] or "", row["value"] or "", row["unit"] or "", dl)
+        except QualityError as exc:
+            raise row_error(line, exc.field, exc) from None
+        results = samples.setdefault(sample_id, [])
+        if any(r.indicator == result.indicator for r in results):
+            raise row_error(line, "indicator", _("同一样品中指标重复"))
+        results.append(result)
     out = []
     for sample_id, results in samples.items():
         klass, deciding = overall_class(results)

@@ -10,18 +10,16 @@ the column, and exit status 1.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from aquifer.analysis.trends import StatusParams, assess
+from aquifer.core.csvinput import read_rows
 
 
 def parse_time(text: str) -> datetime:
@@ -36,39 +34,26 @@ def parse_time(text: str) -> datetime:
 
 
 def read_series(path: str) -> tuple[list[datetime], list[float]]:
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(
-            _("无法读取文件 %(path)s：%(error)s") % {"path": path, "error": exc}
-        ) from None
     times: list[datetime] = []
     values: list[float] = []
-    with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        reader.fieldnames = columns
-        for col in ("time", "value"):
-            if col not in columns:
-                raise CommandError(_("第 1 行：缺少列 “%(column)s”") % {"column": col})
-        for line, row in enumerate(reader, start=2):
-            try:
-                times.append(parse_time(row["time"] or ""))
-            except ValueError:
-                raise CommandError(
-                    _("第 %(row)d 行，列 “%(column)s”：无法识别的时间 “%(text)s”")
-                    % {"row": line, "column": "time", "text": row["time"]}
-                ) from None
-            try:
-                value = float(row["value"] or "")
-                if not math.isfinite(value):
-                    raise ValueError
-            except ValueError:
-                raise CommandError(
-                    _("第 %(row)d 行，列 “%(column)s”：不是数字 “%(text)s”")
-                    % {"row": line, "column": "value", "text": row["value"]}
-                ) from None
-            values.append(value)
+    for line, row in read_rows(path, ("time", "value")):
+        try:
+            times.append(parse_time(row["time"] or ""))
+        except ValueError:
+            raise CommandError(
+                _("第 %(row)d 行，列 “%(column)s”：无法识别的时间 “%(text)s”")
+                % {"row": line, "column": "time", "text": row["time"]}
+            ) from None
+        try:
+            value = float(row["value"] or "")
+            if not math.isfinite(value):
+                raise ValueError
+        except ValueError:
+            raise CommandError(
+                _("第 %(row)d 行，列 “%(column)s”：不是数字 “%(text)s”")
+                % {"row": line, "column": "value", "text": row["value"]}
+            ) from None
+        values.append(value)
     return times, values
 
 

@@ -9,84 +9,62 @@ gives one line naming the row and the column, and exit status 1. No database is 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from aquifer.core.csvinput import read_rows, row_error
 from aquifer.rights.clearing import Order, Side, clear
 
 COLUMNS = ("order_id", "side", "volume_m3", "price")
 
 
-def _row_error(line: int, column: str, error: str) -> CommandError:
-    return CommandError(
-        _("第 %(row)d 行，列 “%(column)s”：%(error)s")
-        % {"row": line, "column": column, "error": error}
-    )
-
-
 def read_orders(path: str) -> list[Order]:
     """The orders of a CSV file; CommandError naming the row and column on the first bad one."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(
-            _("无法读取文件 %(path)s：%(error)s") % {"path": path, "error": exc}
-        ) from None
     orders: list[Order] = []
     seen: dict[str, int] = {}
-    with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        reader.fieldnames = columns
-        for col in COLUMNS:
-            if col not in columns:
-                raise CommandError(_("第 1 行：缺少列 “%(column)s”") % {"column": col})
-        for line, row in enumerate(reader, start=2):
-            if None in row:
-                raise _row_error(line, "-", _("列数多于表头"))
-            cells = {k: (v or "").strip() for k, v in row.items()}
-            order_id = cells["order_id"]
-            if not order_id:
-                raise _row_error(line, "order_id", _("订单编号为空"))
-            if order_id in seen:
-                raise _row_error(
-                    line, "order_id", _("订单编号与第 %(row)d 行重复") % {"row": seen[order_id]}
-                )
-            seen[order_id] = line
-            side = cells["side"].lower()
-            if side not in ("buy", "sell"):
-                raise _row_error(line, "side", _("应为 buy 或 sell"))
+    for line, row in read_rows(path, COLUMNS):
+        if None in row:
+            raise row_error(line, "-", _("列数多于表头"))
+        cells = {k: (v or "").strip() for k, v in row.items()}
+        order_id = cells["order_id"]
+        if not order_id:
+            raise row_error(line, "order_id", _("订单编号为空"))
+        if order_id in seen:
+            raise row_error(
+                line, "order_id", _("订单编号与第 %(row)d 行重复") % {"row": seen[order_id]}
+            )
+        seen[order_id] = line
+        side = cells["side"].lower()
+        if side not in ("buy", "sell"):
+            raise row_error(line, "side", _("应为 buy 或 sell"))
+        try:
+            volume_d = Decimal(cells["volume_m3"])
+            if not volume_d.is_finite() or volume_d != volume_d.to_integral_value():
+                raise InvalidOperation
+            volume = int(volume_d)
+        except InvalidOperation:
+            raise row_error(line, "volume_m3", _("应为整数立方米")) from None
+        if volume <= 0:
+            raise row_error(line, "volume_m3", _("应大于 0"))
+        try:
+            price = Decimal(cells["price"])
+            if not price.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise row_error(line, "price", _("不是数字")) from None
+        if price < 0:
+            raise row_error(line, "price", _("不能为负数"))
+        time = float(line)
+        if cells.get("time"):
             try:
-                volume_d = Decimal(cells["volume_m3"])
-                if not volume_d.is_finite() or volume_d != volume_d.to_integral_value():
-                    raise InvalidOperation
-                volume = int(volume_d)
-            except InvalidOperation:
-                raise _row_error(line, "volume_m3", _("应为整数立方米")) from None
-            if volume <= 0:
-                raise _row_error(line, "volume_m3", _("应大于 0"))
-            try:
-                price = Decimal(cells["price"])
-                if not price.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                raise _row_error(line, "price", _("不是数字")) from None
-            if price < 0:
-                raise _row_error(line, "price", _("不能为负数"))
-            time = float(line)
-            if cells.get("time"):
-                try:
-                    time = float(cells["time"])
-                except ValueError:
-                    raise _row_error(line, "time", _("不是数字")) from None
-            orders.append(Order(order_id, Side(side), volume, price, time))
+                time = float(cells["time"])
+            except ValueError:
+                raise row_error(line, "time", _("不是数字")) from None
+        orders.append(Order(order_id, Side(side), volume, price, time))
     return orders
 
 
