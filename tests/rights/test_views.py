@@ -350,3 +350,15 @@ def test_account_page_does_not_list_the_county_register(scene: Any) -> None:
          "trade-start_year": scene.year, "trade-end_year": scene.year},
     )  # fmt: skip
     assert r.status_code == 200 and 'data-field="buyer_code"' in r.content.decode()
+
+
+def test_county_and_township_totals_only_to_officials(scene: Any) -> None:
+    """The totals are the county's own, unpublished figures: officials see them on the rules
+    page and in the API, water users and the public do not."""
+    for role, shown in (("bureau", True), ("township", True), ("water_user", False),
+                        ("public", False), ("anonymous", False)):  # fmt: skip
+        page = scene.client(role).get(reverse("rights:rules")).content.decode()
+        api = scene.client(role).get("/api/rights/rules").json()
+        assert ("COUNTY_TOTAL_M3" in page) is shown, role
+        assert ("TOWNSHIP_TOTALS_M3" in api) is shown, role
+        assert "ANNOUNCEMENT_DAYS" in api, role

@@ -325,8 +325,8 @@ def prices(request: HttpRequest) -> Any:
 
 @router.get("/rights/rules", response=dict[str, Any], operation_id="rights_rules")
 def rules(request: HttpRequest) -> Any:
-    """The trading settings in force."""
-    return conf.current()
+    """The trading settings in force (the county's and townships' totals to officials only)."""
+    return conf.current_for(request.user)
 
 
 # ----------------------------------------------------------------------------- accounts

@@ -64,3 +64,19 @@ def current() -> dict[str, Any]:
     if row is not None:
         out.update(row.values or {})
     return out
+
+
+#: Settings shown to the bureau, township officers and inspectors only: the county's and the
+#: townships' totals are the county's own figures, not published (docs/rights.md).
+INTERNAL_KEYS = ("COUNTY_TOTAL_M3", "TOWNSHIP_TOTALS_M3")
+
+
+def current_for(user: Any) -> dict[str, Any]:
+    """``current()`` as ``user`` may see it: without the internal totals for water users, the
+    public and anonymous visitors."""
+    from aquifer.core.roles import Role, role_of
+
+    values = current()
+    if role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR):
+        return values
+    return {k: v for k, v in values.items() if k not in INTERNAL_KEYS}

@@ -243,7 +243,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         "rights/rules.html",
         {
             "title": _("水权交易规则"),
-            "settings": conf.current(),
+            "settings": conf.current_for(request.user),
             "history": MarketSettings.objects.all()[:20],
             "form": form if is_bureau else None,
         },
