@@ -782,6 +782,39 @@ def test_writer_process_answers_raises_and_survives_its_child() -> None:
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("max_delay", [0.0, 0.05])
+def test_batch_writer_close_during_a_commit_with_more_waiting_drains_and_returns(
+    max_delay: float,
+) -> None:
+    """close() arriving while a batch commits and others wait: everything is committed and
+    close returns (it used to wait forever when the last batch took every waiting row)."""
+    from aquifer.telemetry.gateway import BatchWriter
+
+    committed: list[int] = []
+
+    async def main() -> list[int]:
+        gate = asyncio.Event()
+
+        async def commit(rows: Any) -> int:
+            await gate.wait()
+            committed.append(len(rows))
+            return len(rows)
+
+        writer = BatchWriter(len, commit=commit, max_rows=3, max_delay=max_delay)
+        first = asyncio.ensure_future(writer.submit([1, 2, 3]))  # taken, held at the gate
+        await asyncio.sleep(0.01)
+        more = [asyncio.ensure_future(writer.submit([k])) for k in range(2)]
+        await asyncio.sleep(0.01)
+        closing = asyncio.ensure_future(writer.close())
+        await asyncio.sleep(0.01)
+        gate.set()
+        async with asyncio.timeout(5):
+            await asyncio.gather(first, *more, closing)
+        return committed
+
+    assert asyncio.run(main()) == [3, 2]
+
+
 def test_batch_writer_commits_through_the_writer_process() -> None:
     from aquifer.telemetry.gateway import BatchWriter
     from aquifer.telemetry.writer import ProcessWriter

@@ -187,6 +187,42 @@ def test_sl651_acknowledgement_round_trip(
 
 @ROUND_TRIPS
 @given(
+    function=st.sampled_from([0x2F, 0x30, 0x31, 0x32, 0x33, 0x34, 0x37, 0x3A]),
+    station=stations,
+    center=st.integers(0, 0xFF),
+    password=st.integers(0, 0xFFFF),
+    serial=st.integers(0, 0xFFFF),
+    send=seconds,
+    end=st.sampled_from([sl651.EOT, sl651.ESC]),
+    encoding=st.sampled_from(["HEX", "ASCII"]),
+)
+def test_sl651_acknowledgement_from_raw_header_bytes_is_the_same(
+    function: int,
+    station: str,
+    center: int,
+    password: int,
+    serial: int,
+    send: datetime,
+    end: int,
+    encoding: str,
+) -> None:
+    """The gateway's fast path (:func:`sl651.acknowledge_raw`) builds exactly what
+    :func:`sl651.acknowledge` does from the decoded frame, or declines (``None``)."""
+    raw = sl651.encode_report(
+        function, station, serial=serial, send_time=send, observation_time=send,
+        elements=[(0x0E, 12.34)] if function != 0x2F else [], password=password, center=center,
+        encoding=encoding,
+    )  # fmt: skip
+    fast = sl651.acknowledge_raw(raw, end=end)
+    if encoding == "ASCII" or function == 0x2F:
+        assert fast is None
+    else:
+        assert fast == sl651.acknowledge(sl651.decode(raw), end=end)
+        assert sl651.acknowledge_raw(fast, end=end) is None  # a down frame: never answered
+
+
+@ROUND_TRIPS
+@given(
     body=st.binary(min_size=0, max_size=3000),
     max_body=st.integers(20, 400),
     order=st.randoms(use_true_random=False),

@@ -27,6 +27,7 @@ from aquifer.telemetry.store import (
     bucket_end,
     bucket_start,
     ingest,
+    ingest_tuples,
     quarantine,
     rebuild_rollups,
 )
@@ -212,6 +213,43 @@ def test_bad_rows_are_refused_before_anything_is_written(
     assert ReadingHourly.objects.count() == ReadingDaily.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ((1, "depth", None, 1.0, 0), "row 2: unknown element 'depth'"),
+        ((1, "ph", None, float("nan"), 0), "row 2: value nan is not finite"),
+        ((1, "ph", None, True, 0), "row 2: value True is not a number"),
+        ((1, "ph", datetime(2024, 5, 1), 1.0, 0), "row 2: observed_at"),
+        ((1, "ph", None, 1.0, -1), "row 2: flags"),
+        (("1", "ph", None, 1.0, 0), "row 2: device_id '1' is not an integer"),
+        ((1, "ph", None, 1.0), "row 2: expected (device_id, element, observed_at, value, flags)"),
+    ],
+)
+def test_ingest_tuples_refuses_bad_rows_as_ingest_does(
+    world: Any, bad: tuple[Any, ...], message: str
+) -> None:
+    batch: list[Any] = [
+        (r.device_id, r.element, r.observed_at, r.value, r.flags)
+        for r in rows(world.device_a.pk, 4)
+    ]
+    batch[2] = tuple(T0 if v is None and i == 2 else v for i, v in enumerate(bad))
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ingest_tuples(batch)
+    assert Reading.objects.count() == 0
+    assert ReadingHourly.objects.count() == ReadingDaily.objects.count() == 0
+
+
+def test_ingest_tuples_stores_once_like_ingest(world: Any) -> None:
+    a = world.device_a.pk
+    batch = [(a, "flow_rate", T0, 3.5, 0), (a, "flow_rate", T0, 99.0, 0), (a, "ph", T0, 7, 0)]
+    assert ingest_tuples(batch) == 2  # the first of two rows with one key wins
+    assert ingest_tuples(batch) == 0
+    assert ingest([ReadingRow(a, "ph", T0, 8.0)]) == 0
+    stored = dict(Reading.objects.values_list("element", "value"))
+    assert stored == {"flow_rate": 3.5, "ph": 7.0}
+    assert_rollups_exact()
+
+
 def test_every_element_key_is_accepted(world: Any) -> None:
     batch = [ReadingRow(world.device_a.pk, key, T0, 1.0) for key in ELEMENTS]
     assert ingest(batch) == len(ELEMENTS)
@@ -308,6 +346,7 @@ def test_buckets_follow_local_days_across_daylight_saving(world: Any, settings: 
             st.sampled_from(["a", "b"]),
             st.sampled_from(["depth_to_water", "flow_rate"]),
             st.integers(0, 3 * 24 * 4),  # quarter hours over three days
+            st.sampled_from([0, 0, 0, 1, 500_000]),  # microseconds (text order in SQLite)
             st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
             st.sampled_from([0, 0, 0, int(ReadingFlag.SUSPECT), int(ReadingFlag.REJECTED)]),
         ),
@@ -320,19 +359,26 @@ def test_buckets_follow_local_days_across_daylight_saving(world: Any, settings: 
 def test_rollups_equal_a_recomputation_after_random_interleaved_batches(
     world: Any, readings: list[tuple[Any, ...]], cuts: list[int], resend: list[int]
 ) -> None:
+    """Through both entry points (``ingest`` and ``ingest_tuples``, batch by batch)."""
     Reading.objects.all().delete()
     ReadingHourly.objects.all().delete()
     ReadingDaily.objects.all().delete()
     ids = {"a": world.device_a.pk, "b": world.device_b.pk}
     all_rows = [
-        ReadingRow(ids[d], el, T0 + timedelta(minutes=15 * q), v, f) for d, el, q, v, f in readings
+        ReadingRow(ids[d], el, T0 + timedelta(minutes=15 * q, microseconds=us), v, f)
+        for d, el, q, us, v, f in readings
     ]
     # Split into batches at the cut points, and append resends of earlier rows to each batch.
     bounds = sorted({0, len(all_rows), *(c for c in cuts if c < len(all_rows))})
     batches = [all_rows[i:j] for i, j in itertools.pairwise(bounds)]
     for k, i in enumerate(resend):
         batches[k % len(batches)].append(all_rows[i % len(all_rows)])
-    total = sum(ingest(b) for b in batches)
+    total = sum(
+        ingest(b)
+        if k % 2
+        else ingest_tuples([(r.device_id, r.element, r.observed_at, r.value, r.flags) for r in b])
+        for k, b in enumerate(batches)
+    )
     distinct = {(r.device_id, r.element, r.observed_at) for r in all_rows}
     assert total == len(distinct) == Reading.objects.count()
     assert_rollups_exact()

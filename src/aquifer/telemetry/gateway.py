@@ -281,11 +281,13 @@ class BatchWriter:
 
     async def _run(self) -> None:
         while True:
-            await self._wakeup.wait()
+            # The state is checked before waiting (not the event after it): a close() that
+            # came during a commit, with more submissions pending, must not be lost.
             if not self._pending:
-                self._wakeup.clear()
                 if self._closing:
                     return
+                self._wakeup.clear()
+                await self._wakeup.wait()
                 continue
             wait = self.max_delay - (time.monotonic() - self._pending[0][2])
             if wait > 0 and self._rows < self.max_rows and not self._closing:
@@ -301,8 +303,6 @@ class BatchWriter:
             self._rows -= taken
             if self._rows < self.max_rows:
                 self._full.clear()
-            if not pending:
-                self._wakeup.clear()
             await self._commit([(part, fut) for part, fut, _t in batch])
 
     async def _commit(self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]]) -> None:
@@ -375,6 +375,8 @@ class _Connection:
     remote: str
     task: asyncio.Task[None] | None = None
     busy: bool = False  # a frame is being handled: let it finish at shutdown
+    last_seen: float = 0.0  # loop time of the last read (the idle sweep reads it)
+    idle_expired: bool = False  # the idle sweep cancelled this connection's task
     quarantined: int = 0
     reassembler: sl651.Reassembler | None = None
     # The last successful authentication on this connection: (station, secret), the device
@@ -442,6 +444,7 @@ class Gateway:
         self._connections: set[_Connection] = set()
         self._stopping = False
         self._refresher: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self.ports: dict[str, int] = {}
         self.stats: Counter[str] = Counter()
         self._ack_end = sl651.ESC if self.config.sl651_ack_end == "ESC" else sl651.EOT
@@ -473,6 +476,7 @@ class Gateway:
             self.ports[protocol] = server.sockets[0].getsockname()[1]
             log.info("%s listening on %s:%d", protocol, self.config.host, self.ports[protocol])
         self._refresher = asyncio.create_task(self._refresh_devices(), name="aquifer-devices")
+        self._sweeper = asyncio.create_task(self._sweep_idle(), name="aquifer-idle")
         return dict(self.ports)
 
     async def stop(self) -> None:
@@ -482,8 +486,9 @@ class Gateway:
         self._stopping = True
         for server in self._servers.values():
             server.close()
-        if self._refresher is not None:
-            self._refresher.cancel()
+        for task in (self._refresher, self._sweeper):
+            if task is not None:
+                task.cancel()
         tasks = []
         for conn in list(self._connections):
             if conn.task is None:
@@ -513,6 +518,26 @@ class Gateway:
             except Exception as exc:
                 log.warning("device cache refresh failed: %s", exc)
 
+    async def _sweep_idle(self) -> None:
+        """Close connections silent for ``idle_timeout`` (one task for all of them: cheaper
+        than a timer around every read). A connection waiting for its commit is not idle;
+        one is closed between ``idle_timeout`` and a quarter of it later."""
+        idle = self.config.idle_timeout
+        every = max(0.02, min(idle / 4, 5.0))
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(every)
+            now = loop.time()
+            for conn in list(self._connections):
+                if (
+                    not conn.busy
+                    and not conn.idle_expired
+                    and conn.task is not None
+                    and now - conn.last_seen >= idle
+                ):
+                    conn.idle_expired = True
+                    conn.task.cancel()
+
     @property
     def connections(self) -> int:
         return len(self._connections)
@@ -524,7 +549,9 @@ class Gateway:
     ) -> None:
         peer = writer.get_extra_info("peername")
         remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
-        conn = _Connection(protocol, remote, asyncio.current_task())
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        conn = _Connection(protocol, remote, task, last_seen=loop.time())
         if self._stopping:
             writer.close()
             return
@@ -535,14 +562,17 @@ class Gateway:
         try:
             while not self._stopping:
                 try:
-                    async with asyncio.timeout(idle):
-                        data = await reader.read(65536)
-                except TimeoutError:
+                    data = await reader.read(65536)
+                except asyncio.CancelledError:
+                    if not conn.idle_expired or task is None or self._stopping:
+                        raise
+                    task.uncancel()  # cancelled by the idle sweep: close it as idle
                     log.info("%s %s idle for %.0f s: closing", protocol, remote, idle)
                     self.stats["idle_closed"] += 1
                     break
                 if not data:
                     break
+                conn.last_seen = loop.time()
                 for piece in splitter.feed(data):
                     if self._stopping:
                         break
@@ -564,6 +594,7 @@ class Gateway:
                         log.warning("%s %s: too many bad frames, closing", protocol, remote)
                         self.stats["closed_bad"] += 1
                         return
+                conn.last_seen = loop.time()  # (a long commit is not silence)
             rest = splitter.pending()
             if rest and not self._stopping:
                 await self._quarantine(
@@ -692,6 +723,10 @@ class Gateway:
             return b""
         if not await self._store(conn, frame, raw, auth.device.id):
             return b""
+        if frame.packet_total is None:  # one HEX packet: the reply from its header bytes
+            ack = sl651.acknowledge_raw(raw, end=self._ack_end)
+            if ack is not None:
+                return ack
         return sl651.acknowledge(frame, end=self._ack_end)
 
     async def _szy206(self, conn: _Connection, frame: szy206.SZY206Frame, raw: bytes) -> bytes:

@@ -11,12 +11,18 @@
 - **Idempotent.** ``UNIQUE (device, element, observed_at)`` and ``ON CONFLICT DO NOTHING``:
   a resent reading is stored once (the first value wins); a full resend returns 0.
 - **Bulk.** One transaction per batch. SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO
-  NOTHING``; the new rows (all of them, or when ``rowcount`` says some were known, those with
-  an id above the previous maximum — SQLite has one writer) are aggregated in Python and
-  merged into the rollups with two ``executemany`` upserts. PostgreSQL: binary ``COPY`` into
-  a session-local staging table, then one statement: per-device advisory locks, ``INSERT …
-  SELECT … ON CONFLICT DO NOTHING RETURNING``, and the merge of what it returned into both
-  rollups (see :mod:`aquifer.telemetry.models` for the rollup design).
+  NOTHING`` (in batch order: of two rows with one key the first is kept); then the rollups
+  are merged in SQL, in the same transaction, from the rows that insert added (those with an
+  id above the previous maximum — SQLite has one writer, AUTOINCREMENT never reuses an id):
+  one ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` per rollup, with each distinct
+  time's local hour and day computed once in Python (any ``TIME_ZONE``) and joined from a
+  temporary table. PostgreSQL: binary ``COPY`` into a session-local staging table, then one
+  statement: per-device advisory locks, ``INSERT … SELECT … ON CONFLICT DO NOTHING
+  RETURNING``, and the merge of what it returned into both rollups (see
+  :mod:`aquifer.telemetry.models` for the rollup design).
+- **Plain tuples.** :func:`ingest_tuples` takes ``(device_id, element, observed_at, value,
+  flags)`` tuples (the gateway's writer process): the same checks (one fast pass, then row by
+  row for the message), without a :class:`ReadingRow` per reading.
 - **Durable on return.** The transaction is ``atomic(durable=True)``: calling ingest inside
   another atomic block is an error (outside tests), because its commit would be the caller's.
   When ingest returns, the rows are committed and a device may be acknowledged.
@@ -68,9 +74,11 @@ __all__ = [
     "bucket_end",
     "bucket_start",
     "ingest",
+    "ingest_tuples",
     "quarantine",
     "rebuild_rollups",
     "validate",
+    "validate_tuples",
 ]
 
 Resolution = Literal["hourly", "daily"]
@@ -90,25 +98,78 @@ class ReadingRow:
     flags: int = 0
 
 
+#: A reading as plain fields: (device_id, element, observed_at, value, flags).
+Plain = tuple[int, str, datetime, float, int]
+_ELEMENT_KEYS = frozenset(ELEMENTS)
+_INF = math.inf
+
+
+def _check(i: int, device_id: Any, element: Any, observed_at: Any, value: Any, flags: Any) -> None:
+    """Raise ``ValueError`` if one row is bad (``i``: its index, for the message)."""
+    if element not in ELEMENTS:
+        raise ValueError(f"row {i}: unknown element {element!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"row {i}: value {value!r} is not a number")
+    if not math.isfinite(value):
+        raise ValueError(f"row {i}: value {value!r} is not finite")
+    if not isinstance(observed_at, datetime) or observed_at.utcoffset() is None:
+        raise ValueError(f"row {i}: observed_at {observed_at!r} is not a timezone-aware datetime")
+    if isinstance(device_id, bool) or not isinstance(device_id, int):
+        raise ValueError(f"row {i}: device_id {device_id!r} is not an integer")
+    if not isinstance(flags, int) or not 0 <= flags <= _MAX_FLAGS:
+        raise ValueError(f"row {i}: flags {flags!r} out of range 0..{_MAX_FLAGS}")
+
+
 def validate(rows: Sequence[ReadingRow]) -> None:
     """Raise ``ValueError`` naming the first bad row (its index in ``rows``) and what is wrong."""
+    try:  # one fast pass for the usual case; anything it does not accept is checked below
+        if all(
+            type(r) is ReadingRow
+            and type(r.device_id) is int
+            and r.element in _ELEMENT_KEYS
+            and (type(r.value) is float or type(r.value) is int)
+            and -_INF < r.value < _INF
+            and type(r.flags) is int
+            and 0 <= r.flags <= _MAX_FLAGS
+            for r in rows
+        ) and all(
+            type(t) is datetime and t.utcoffset() is not None for t in {r.observed_at for r in rows}
+        ):
+            return
+    except (TypeError, ValueError, AttributeError):
+        pass
     for i, row in enumerate(rows):
         if not isinstance(row, ReadingRow):
             raise ValueError(f"row {i}: expected a ReadingRow, got {type(row).__name__}")
-        if row.element not in ELEMENTS:
-            raise ValueError(f"row {i}: unknown element {row.element!r}")
-        value = row.value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"row {i}: value {value!r} is not a number")
-        if not math.isfinite(value):
-            raise ValueError(f"row {i}: value {value!r} is not finite")
-        ts = row.observed_at
-        if not isinstance(ts, datetime) or ts.utcoffset() is None:
-            raise ValueError(f"row {i}: observed_at {ts!r} is not a timezone-aware datetime")
-        if isinstance(row.device_id, bool) or not isinstance(row.device_id, int):
-            raise ValueError(f"row {i}: device_id {row.device_id!r} is not an integer")
-        if not isinstance(row.flags, int) or not 0 <= row.flags <= _MAX_FLAGS:
-            raise ValueError(f"row {i}: flags {row.flags!r} out of range 0..{_MAX_FLAGS}")
+        _check(i, row.device_id, row.element, row.observed_at, row.value, row.flags)
+
+
+def validate_tuples(rows: Sequence[Plain]) -> None:
+    """:func:`validate` for plain tuples ``(device_id, element, observed_at, value, flags)``.
+
+    One fast pass for the usual case (exact ``int`` / ``float`` types, each distinct time
+    checked once); anything it does not accept is checked row by row for the message."""
+    try:
+        ok = all(
+            type(d) is int
+            and e in _ELEMENT_KEYS
+            and (type(v) is float or type(v) is int)
+            and -_INF < v < _INF
+            and type(f) is int
+            and 0 <= f <= _MAX_FLAGS
+            for d, e, _t, v, f in rows
+        ) and all(type(t) is datetime and t.utcoffset() is not None for t in {r[2] for r in rows})
+    except (TypeError, ValueError):
+        ok = False
+    if ok:
+        return
+    for i, row in enumerate(rows):
+        if not isinstance(row, tuple) or len(row) != 5:
+            raise ValueError(
+                f"row {i}: expected (device_id, element, observed_at, value, flags), "
+                f"got {type(row).__name__}"
+            )
+        _check(i, *row)
 
 
 # --- Buckets ----------------------------------------------------------------------------------
@@ -224,8 +285,48 @@ def _merge_sql(table: str) -> str:
     )
 
 
+_SQLITE_BUCKETS = "aquifer_reading_bucket"
+
+
+def _sqlite_merge(table: str, bucket: str) -> str:
+    """SQLite: aggregate the rows a batch added (id above %s) per ``bucket`` ("hour" or
+    "day", from the temporary bucket table) and merge them into ``table``.
+
+    first / last: a bucket's only new reading (the gateway's case) is its own first and last;
+    otherwise they are looked up by their times on the unique index."""
+
+    def at(column: str) -> str:
+        return (
+            f"CASE WHEN g.n = 1 THEN g.mn ELSE (SELECT x.value FROM {_READING} AS x "
+            "WHERE x.device_id = g.device_id AND x.element = g.element "
+            f"AND x.observed_at = g.{column}) END"
+        )
+
+    return (
+        f"INSERT INTO {table} ({_ROLLUP_COLS}) "
+        f"SELECT g.device_id, g.element, g.b, g.n, g.mn, g.mx, g.s, {at('fa')}, {at('la')}, "
+        f"g.fa, g.la FROM (SELECT r.device_id, r.element, k.{bucket} AS b, count(*) AS n, "
+        "min(r.value) AS mn, max(r.value) AS mx, sum(r.value) AS s, "
+        "min(r.observed_at) AS fa, max(r.observed_at) AS la "
+        # The new rows by id (NOT INDEXED: a rowid range), then each one's buckets by key
+        # (CROSS JOIN keeps that order; t has observed_at's affinity, so its key is used).
+        f"FROM {_READING} AS r NOT INDEXED CROSS JOIN temp.{_SQLITE_BUCKETS} AS k "
+        "ON k.t = r.observed_at "
+        f"WHERE r.id > %s AND (r.flags & {_REJECTED}) = 0 "
+        f"GROUP BY r.device_id, r.element, k.{bucket}) AS g "
+        f"WHERE true {_merge_sql(table)}"  # (GROUP BY's order: the rollup index's)
+    )
+
+
 class _SQLite:
-    """SQLite: one writer at a time (BEGIN IMMEDIATE); times are UTC text, as Django writes."""
+    """SQLite: one writer at a time (BEGIN IMMEDIATE); times are UTC text, as Django writes.
+
+    One ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` (rows in batch order, so of two
+    rows with the same key the first is kept), then the rollups are merged in SQL from the
+    rows that insert added — those with an id above the previous maximum (SQLite has one
+    writer, and AUTOINCREMENT never reuses an id). The hour and day of each distinct time
+    are computed once in Python (any ``TIME_ZONE``) and joined from a temporary table.
+    """
 
     INSERT = (
         f"INSERT INTO {_READING} (device_id, element, observed_at, value, flags, received_at) "
@@ -233,70 +334,70 @@ class _SQLite:
         "ON CONFLICT (device_id, element, observed_at) DO NOTHING"
     )
     MAX_ID = f"SELECT coalesce(max(id), 0) FROM {_READING}"
-    NEW = f"SELECT device_id, element, CAST(observed_at AS TEXT) FROM {_READING} WHERE id > %s"
-    VALUES = "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    UPSERT_HOURLY = f"INSERT INTO {_HOURLY} ({_ROLLUP_COLS}) {VALUES}{_merge_sql(_HOURLY)}"
-    UPSERT_DAILY = f"INSERT INTO {_DAILY} ({_ROLLUP_COLS}) {VALUES}{_merge_sql(_DAILY)}"
+    TEXT_TIMES = True  # observed_at is bound as Django's text form
+    BUCKETS = _SQLITE_BUCKETS
+    CREATE_BUCKETS = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {BUCKETS} "
+        "(t datetime PRIMARY KEY, hour datetime NOT NULL, day datetime NOT NULL) WITHOUT ROWID"
+    )
+    CLEAR_BUCKETS = f"DELETE FROM temp.{BUCKETS}"
+    FILL_BUCKETS = f"INSERT INTO temp.{BUCKETS} (t, hour, day) VALUES (%s, %s, %s)"
+
+    MERGE_HOURLY = _sqlite_merge(_HOURLY, "hour")
+    MERGE_DAILY = _sqlite_merge(_DAILY, "day")
 
     @staticmethod
     def dt(ts: datetime) -> str:
         """As Django's SQLite backend stores an aware datetime (naive UTC, ``str()``)."""
         return str(ts.astimezone(UTC).replace(tzinfo=None))
 
-    def ingest(self, cursor: Any, rows: Sequence[ReadingRow], received_at: datetime) -> int:
-        tz, dt = _tz(), self.dt
-        times: dict[datetime, tuple[str, str, str]] = {}  # observed_at -> (text, hour, day)
-        hours: dict[tuple[Any, ...], str] = {}  # local (date, hour, fold) -> hour start text
-        days: dict[Any, str] = {}  # local date -> day start text
-        batch: dict[tuple[int, str, str], ReadingRow] = {}  # first occurrence wins
-        for row in rows:
-            t = times.get(row.observed_at)
-            if t is None:
-                local = row.observed_at.astimezone(tz)
-                date = local.date()
-                hour = hours.get(hkey := (date, local.hour, local.fold))
-                if hour is None:
-                    hour = hours[hkey] = dt(bucket_start(local, "hourly", tz))
-                day = days.get(date)
-                if day is None:
-                    day = days[date] = dt(bucket_start(local, "daily", tz))
-                t = times[row.observed_at] = (dt(row.observed_at), hour, day)
-            batch.setdefault((row.device_id, row.element, t[0]), row)
+    # A connection that ingests keeps the pages it touches in memory: every series' last
+    # index page, the current hour's and day's rollup rows (10,000 series: ~60 MB; SQLite's
+    # default cache is 2 MB, and reading a page back from the OS costs a system call).
+    CACHE_KIB = 98304
+
+    def ingest(self, cursor: Any, rows: Sequence[Plain], texts: dict[datetime, str],
+               received_at: datetime) -> int:  # fmt: skip
+        raw = connection.connection
+        if getattr(connection, "_aquifer_tuned", None) is not raw:  # (no weakref to it)
+            cursor.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
+            connection._aquifer_tuned = raw  # type: ignore[attr-defined]
+        received = self.dt(received_at)
         cursor.execute(self.MAX_ID)
         (max_id,) = cursor.fetchone()
-        received = dt(received_at)
         cursor.executemany(
-            self.INSERT,
-            [(d, e, t, float(r.value), r.flags, received) for (d, e, t), r in batch.items()],
+            self.INSERT, [(d, e, texts[t], v, f, received) for d, e, t, v, f in rows]
         )
         inserted = int(cursor.rowcount)
         if inserted == 0:
             return 0
-        keys: Iterable[tuple[int, str, str]] = batch.keys()
-        if inserted < len(batch):  # some were stored before: merge only the new ones
-            cursor.execute(self.NEW, [max_id])
-            keys = cursor.fetchall()
-        self._merge(
-            cursor,
-            (
-                (d, e, times[r.observed_at][1], times[r.observed_at][2], t, float(r.value))
-                for d, e, t in keys
-                if not (r := batch[(d, e, t)]).flags & _REJECTED
-            ),
-        )
+        tz = _tz()
+        cursor.execute(self.CREATE_BUCKETS)
+        cursor.execute(self.CLEAR_BUCKETS)
+        hours: dict[tuple[Any, ...], str] = {}  # local (date, hour, fold) -> hour start text
+        days: dict[Any, str] = {}  # local date -> day start text
+        buckets = []
+        for ts, text in texts.items():
+            local = ts.astimezone(tz)
+            date = local.date()
+            hour = hours.get(hkey := (date, local.hour, local.fold))
+            if hour is None:
+                hour = hours[hkey] = self.dt(bucket_start(local, "hourly", tz))
+            day = days.get(date)
+            if day is None:
+                day = days[date] = self.dt(bucket_start(local, "daily", tz))
+            buckets.append((text, hour, day))
+        cursor.executemany(self.FILL_BUCKETS, buckets)
+        cursor.execute(self.MERGE_HOURLY, [max_id])
+        cursor.execute(self.MERGE_DAILY, [max_id])
         return inserted
-
-    def _merge(self, cursor: Any, items: Iterable[tuple[int, str, Any, Any, Any, float]]) -> None:
-        hourly, daily = _rollups(items)
-        for sql, aggs in ((self.UPSERT_HOURLY, hourly), (self.UPSERT_DAILY, daily)):
-            if aggs:
-                cursor.executemany(sql, [(*key, *agg) for key, agg in sorted(aggs.items())])
 
 
 class _Postgres:
     """PostgreSQL: COPY into a staging table, then one statement inserts the readings and
     merges what it inserted (``RETURNING``) into both rollups."""
 
+    TEXT_TIMES = False
     STAGE = "aquifer_reading_stage"
     CREATE_STAGE = (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (device_id bigint NOT NULL, "
@@ -349,10 +450,14 @@ class _Postgres:
         keys = sorted({d & 0x7FFFFFFF for d in device_ids})
         cursor.execute(self.LOCK, [self.LOCK_NAMESPACE, keys])
 
-    def ingest(self, cursor: Any, rows: Sequence[ReadingRow], received_at: datetime) -> int:
+    def ingest(self, cursor: Any, rows: Sequence[Plain], texts: dict[datetime, str],
+               received_at: datetime) -> int:  # fmt: skip
         # Duplicates within the batch are dropped here, the first kept: one INSERT cannot
         # be relied on to keep the first of two conflicting rows.
-        batch = list({(r.device_id, r.element, r.observed_at): r for r in reversed(rows)}.values())
+        batch = {(r[0], r[1], r[2]): r for r in reversed(rows)}
+        if len(batch) == len(rows):
+            batch = {}
+        raw = connection.connection
         raw = connection.connection
         if raw not in self._staged:
             # Created inside the transaction: it only exists once that commits.
@@ -360,8 +465,9 @@ class _Postgres:
             transaction.on_commit(lambda: self._staged.add(raw))
         with cursor.cursor.copy(self.COPY) as copy:
             copy.set_types(self.COPY_TYPES)
-            for r in batch:
-                copy.write_row((r.device_id, r.element, r.observed_at, float(r.value), r.flags))
+            write = copy.write_row
+            for d, e, t, v, f in batch.values() if batch else rows:
+                write((d, e, t, float(v), f))
         params = {"now": received_at, "tz": settings.TIME_ZONE, "ns": self.LOCK_NAMESPACE}
         cursor.execute(self.LOCK_STAGED + self.INGEST, params)
         cursor.nextset()
@@ -417,13 +523,27 @@ def ingest(rows: Sequence[ReadingRow]) -> int:
     """Store ``rows`` once each, merge the new ones into the rollups, commit; return how many
     rows were new."""
     validate(rows)
+    return _ingest([(r.device_id, r.element, r.observed_at, r.value, r.flags) for r in rows])
+
+
+def ingest_tuples(rows: Sequence[Plain]) -> int:
+    """:func:`ingest` for plain tuples ``(device_id, element, observed_at, value, flags)``:
+    the same validation, idempotency, rollups and durable commit, without building a
+    :class:`ReadingRow` per reading (the gateway's writer process calls this)."""
+    validate_tuples(rows)
+    return _ingest(rows)
+
+
+def _ingest(rows: Sequence[Plain]) -> int:
     if not rows:
         return 0
     backend = _backend()
+    # Each distinct time converted once (a batch of reports shares a few times).
+    texts = {t: _SQLite.dt(t) for t in {r[2] for r in rows}} if backend.TEXT_TIMES else {}
     with _worker_connection():
         received_at = timezone.now()
         with transaction.atomic(durable=True), connection.cursor() as cursor:
-            return backend.ingest(cursor, rows, received_at)
+            return backend.ingest(cursor, rows, texts, received_at)
 
 
 def rebuild_rollups(

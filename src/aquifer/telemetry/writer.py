@@ -13,7 +13,9 @@ is unchanged.
 
 The wire: a Unix socket pair. Each request is a 4-byte big-endian length and a pickle of
 ``(rows,)`` with rows as plain tuples ``(device_id, element, observed_at, value, flags)``
-(a ``ReadingRow`` pickles five times slower); each answer ``(True, inserted)`` or
+(a ``ReadingRow`` pickles five times slower), which the child hands as they are to
+:func:`~aquifer.telemetry.store.ingest_tuples` (another target gets ``ReadingRow`` objects);
+each answer ``(True, inserted)`` or
 ``(False, exception)``. One request at a time (the batch writer commits one batch at a time and
 collects the next meanwhile).
 
@@ -91,9 +93,11 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
         import django
 
         django.setup()
-    from aquifer.telemetry.store import ReadingRow
+    from aquifer.telemetry.store import ReadingRow, ingest_tuples
 
     fn = _resolve(target)
+    # The store's own ingest takes the tuples as they come (same checks, no ReadingRow each).
+    plain = target == DEFAULT_TARGET
     _send(sock, (True, os.getpid()))  # ready
     while True:
         header = _recv_exactly(sock, _HEADER.size)
@@ -104,7 +108,7 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
             break
         (rows,) = pickle.loads(body)
         try:
-            result = fn([ReadingRow(*r) for r in rows])
+            result = ingest_tuples(rows) if plain else fn([ReadingRow(*r) for r in rows])
         except Exception as exc:
             answer: tuple[bool, Any] = (False, _picklable(exc))
         else:

@@ -61,6 +61,7 @@ __all__ = [
     "ReassemblyError",
     "SL651Frame",
     "acknowledge",
+    "acknowledge_raw",
     "decode",
     "encode",
     "encode_body",
@@ -1467,6 +1468,32 @@ def acknowledge(
         packet=packet,
         encoding=frame.encoding,
     )
+
+
+def acknowledge_raw(raw: bytes | bytearray, *, end: int = ESC) -> bytes | None:
+    """:func:`acknowledge` built from the up frame's own header bytes, without decoding it.
+
+    For the gateway's usual case, a single-packet HEX frame (start STX) that was decoded
+    successfully: the confirmation swaps centre and station, keeps password and function,
+    sets the down bit with the body length 8, and echoes the serial and send time bytes as
+    they came (a frame that decoded has a valid BCD time, so they are what :func:`acknowledge`
+    would encode). Returns ``None`` for anything else (ASCII, M3 packets, a keep-alive, a down
+    frame, too short): call :func:`acknowledge` with the decoded frame then.
+    """
+    if (
+        len(raw) < 25
+        or raw[0] != 0x7E
+        or raw[1] != 0x7E
+        or raw[13] != STX
+        or raw[11] & 0xF0  # a down frame (8xxx)
+        or raw[10] == 0x2F  # keep-alive: no reply
+    ):
+        return None
+    frame = (
+        b"\x7e\x7e" + raw[3:8] + raw[2:3] + raw[8:11] + b"\x80\x08\x02" + raw[14:22]
+        + bytes((end,))
+    )  # fmt: skip
+    return frame + crc16_modbus(frame).to_bytes(2, "big")
 
 
 def negative_acknowledge(
