@@ -878,3 +878,50 @@ def test_a_connection_reverifies_when_its_password_or_the_device_changes(devices
         ("auth_failed", f"wrong password or token for station {SL651_STATION}"),
     ]
     assert gw.devices.stats["hash_checks"] == 2
+
+
+def test_status_bits_raise_monitoring_alarms_at_once_and_clear_when_normal(devices: Any) -> None:
+    """A report whose status word (45H) says the cabinet door is open and the mains are off
+    opens those alarms as it is stored; the next report with a normal word clears them; a
+    repeat of the same word is not reported again."""
+    from aquifer.monitoring.models import Alarm
+
+    door_closed = 1 << 7
+    words = [0b1, 0b1, door_closed]  # door open + AC off, the same again, all normal
+
+    def frame(serial: int, word: int) -> bytes:
+        return sl651.encode_report(
+            0x32, SL651_STATION, serial=serial, send_time=T + timedelta(minutes=serial),
+            observation_time=T + timedelta(minutes=serial),
+            elements=[(0x0E, 12.0), (0x45, word)], password=0x1A2B,
+        )  # fmt: skip
+
+    opened: list[set[str]] = []
+
+    async def scenario(gw: Gateway, db: TestThreadDb) -> None:
+        dev = await Device().open(gw.ports["SL651"])
+        for serial, word in enumerate(words, start=1):
+            await dev.send(frame(serial, word))
+            assert await dev.reply()
+            for _ in range(200):  # the report to monitoring runs beside the acknowledgement
+                if not gw._status_tasks:
+                    break
+                await asyncio.sleep(0.01)
+            opened.append(
+                set(
+                    await db(
+                        lambda: list(
+                            Alarm.objects.filter(kind="device_status", state="open").values_list(
+                                "data__bit", flat=True
+                            )
+                        )
+                    )
+                )
+            )
+        dev.close()
+
+    gw = run(scenario)
+    assert opened[0] == {"door_open", "ac_power_off"}
+    assert opened[1] == opened[0] and gw.stats["status_reports"] == 2
+    assert opened[2] == set()
+    assert Alarm.objects.filter(kind="device_status").count() == 2

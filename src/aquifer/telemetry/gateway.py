@@ -386,6 +386,15 @@ class _Connection:
     auth: AuthResult | None = None
 
 
+def report_device_status(device_id: int, bits: dict[str, bool], at: datetime) -> int:
+    """Monitoring's alarms on a device's status bits (``monitoring.sweeps.report_status``)."""
+    from aquifer.monitoring.sweeps import report_status
+    from aquifer.registry.models import Device
+
+    device = Device.objects.filter(pk=device_id).select_related("well").first()
+    return 0 if device is None else report_status(device, bits, at)
+
+
 class Gateway:
     """SL651 and SZY206 TCP servers feeding one group-commit writer.
 
@@ -400,6 +409,10 @@ class Gateway:
     run_db
         How blocking calls run (:func:`asyncio.to_thread`; tests run them on their own
         thread and database connection).
+    status_report
+        Called (through ``run_db``) with a device id, the status bits its frame reported and
+        the time, whenever they differ from the device's previous frame here: by default
+        :func:`report_device_status` (monitoring's alarms); ``None`` leaves them.
     writer
         A :class:`BatchWriter` to share (with the MQTT subscriber); one is made otherwise,
         committing in a writer process (``config.writer == "process"``, the default) when
@@ -415,6 +428,9 @@ class Gateway:
         quarantine: Callable[..., Any] | None = None,
         run_db: RunDb = asyncio.to_thread,
         writer: BatchWriter | None = None,
+        status_report: Callable[[int, dict[str, bool], datetime], Any] | None = (
+            report_device_status
+        ),
     ) -> None:
         from aquifer.telemetry.store import ReadingRow
 
@@ -448,6 +464,9 @@ class Gateway:
         self.ports: dict[str, int] = {}
         self.stats: Counter[str] = Counter()
         self._ack_end = sl651.ESC if self.config.sl651_ack_end == "ESC" else sl651.EOT
+        self.status_report = status_report
+        self._status_seen: dict[int, dict[str, bool]] = {}
+        self._status_tasks: set[asyncio.Task[None]] = set()
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -502,6 +521,8 @@ class Gateway:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1)
+        if self._status_tasks:  # status bits already handed over reach monitoring
+            await asyncio.wait(list(self._status_tasks), timeout=self.config.drain_timeout)
         await self.writer.close()
         if self.process_writer is not None:
             await self.process_writer.close()
@@ -782,4 +803,25 @@ class Gateway:
             self.stats["commit_failed"] += 1
             return False
         self.stats["readings"] += len(rows)
+        if mapping.status:
+            self._status_changed(device_id, mapping.status)
         return True
+
+    def _status_changed(self, device_id: int, bits: dict[str, bool]) -> None:
+        """Hand a device's status bits to monitoring when they differ from what it last
+        reported here (door opened, power cut, magnetic interference raise an alarm at once;
+        bits back to normal clear it). In the background: the acknowledgement never waits."""
+        if self._status_seen.get(device_id) == bits or self.status_report is None:
+            return
+        self._status_seen[device_id] = bits
+        task = asyncio.get_running_loop().create_task(self._report_status(device_id, bits))
+        self._status_tasks.add(task)
+        task.add_done_callback(self._status_tasks.discard)
+
+    async def _report_status(self, device_id: int, bits: dict[str, bool]) -> None:
+        try:
+            await self.run_db(self.status_report, device_id, bits, datetime.now(UTC))
+            self.stats["status_reports"] += 1
+        except Exception as exc:  # logged, and tried again with the device's next frame
+            self._status_seen.pop(device_id, None)
+            log.error("device %s: status bits not reported to monitoring: %s", device_id, exc)

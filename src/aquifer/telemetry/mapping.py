@@ -146,6 +146,10 @@ class FrameMapping:
 
     readings: list[MappedReading] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: The status and alarm bits the frame reported (SL651 45H, SZY206 alarm and status
+    #: words), by the decoders' names; empty when it carried none. Not readings: the gateway
+    #: hands them to monitoring (``monitoring.sweeps.report_status``).
+    status: dict[str, bool] = field(default_factory=dict)
 
 
 def map_frame(frame: Frame, *, received_at: datetime, tz: tzinfo = CHINA_TZ) -> FrameMapping:
@@ -168,6 +172,9 @@ def map_frame(frame: Frame, *, received_at: datetime, tz: tzinfo = CHINA_TZ) -> 
         default_time = frame.observation_time or frame.send_time
     seen: set[tuple[str, datetime]] = set()
     for el in frame.elements:
+        if el.bits:
+            for name, on in el.bits.items():
+                out.status[name] = out.status.get(name, False) or bool(on)
         key = table.get(el.code)
         if key is None:
             if el.value is not None and el.code not in ("alarm", "status", "work_mode", "link"):
