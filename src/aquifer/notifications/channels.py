@@ -9,6 +9,7 @@ from which a gateway sends. A real gateway plugs in by naming its sender class i
 
 from __future__ import annotations
 
+import abc
 from typing import Any, ClassVar, Protocol
 
 from django.conf import settings
@@ -49,18 +50,20 @@ def absolute(url: str) -> str:
     return str(notification_settings()["SITE_URL"]).rstrip("/") + url
 
 
-class DeliveryChannel:
+class DeliveryChannel(abc.ABC):
     """Send one delivery. Subclasses set ``name`` and implement ``address`` and ``send``."""
 
     name: ClassVar[str]
     #: True when creating the delivery is delivering it (the inbox).
     immediate: ClassVar[bool] = False
 
+    @abc.abstractmethod
     def address(self, user: Any) -> str:
-        raise NotImplementedError
+        """Where this channel reaches ``user`` ("" when it cannot)."""
 
+    @abc.abstractmethod
     def send(self, delivery: Delivery) -> None:
-        raise NotImplementedError
+        """Deliver ``delivery``; raise to have it retried."""
 
 
 class InboxChannel(DeliveryChannel):
