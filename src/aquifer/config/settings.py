@@ -107,6 +107,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         f"PRAGMA synchronous={os.environ.get('AQUIFER_SQLITE_SYNCHRONOUS', 'FULL')}; "
         "PRAGMA foreign_keys=ON;",
     }
+    # Tests on SQLite use a file beside it (each xdist worker its own), not the shared-cache
+    # in-memory database: there a second connection of the process (a thread's) fails at
+    # once with "database table is locked" instead of waiting for the lock as on a file.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(_name).with_name("test-aquifer.sqlite3"))
+        if _name and _name != ":memory:" and not _name.startswith("file:")
+        else None
+    }
 DATABASES["default"].setdefault("TEST", {})
 
 AUTH_USER_MODEL = "core.User"
