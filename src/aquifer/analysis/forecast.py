@@ -26,8 +26,6 @@ A forecast is given only when the series has at least ``min_months`` monthly mea
 from __future__ import annotations
 
 import math
-import sys
-import types
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -215,23 +213,8 @@ def _finite(v: float) -> float | None:
 
 
 def import_pastas() -> Any:
-    """Import pastas 2.0, which imports ``tqdm`` for an optional progress bar without
-    declaring it; when tqdm is absent a stand-in module lets the import succeed (the progress
-    bar is never used here)."""
-    try:
-        import tqdm.auto  # noqa: F401
-    except ImportError:
-        stub = types.ModuleType("tqdm")
-        auto = types.ModuleType("tqdm.auto")
-
-        class _NoProgress:  # pastas subclasses it for SolveTimer only
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                pass
-
-        auto.tqdm = _NoProgress  # type: ignore[attr-defined]
-        stub.auto = auto  # type: ignore[attr-defined]
-        sys.modules.setdefault("tqdm", stub)
-        sys.modules.setdefault("tqdm.auto", auto)
+    """Import pastas with its logging turned down to errors (its INFO lines flood the test
+    output). pastas 2.0 imports ``tqdm`` without declaring it: pyproject.toml declares it."""
     import logging
 
     import pastas
