@@ -20,8 +20,13 @@ Measured, each in one transaction per batch, on emptied tables, best of ``--roun
 
 - ``ingest``: ``store.ingest(batch)`` — validation, ``INSERT … ON CONFLICT DO NOTHING``
   (SQLite ``executemany``; PostgreSQL ``COPY`` to a staging table, ``INSERT … SELECT``),
-  per-device advisory locks (PostgreSQL), hourly and daily rollups recomputed for the
-  touched buckets, connection hygiene (``close_old_connections``), durable commit;
+  per-device advisory locks (PostgreSQL), connection hygiene, durable commit — **and the
+  hourly and daily rollups**, merged as the gateway's writer process merges them
+  (``telemetry.writer.RollupPacer``: a chunk of ``ROLLUP_CHUNK_ROWS`` readings by
+  ``store.refresh_rollups`` whenever that many were stored, the rest at the end, inside the
+  timing): every reading is in the rollups when the clock stops;
+- ``ingest_only``: the same ``store.ingest`` calls without the rollup merges (what a
+  device's acknowledgement waits for), and ``refresh``: the merges' own rate;
 - ``baseline``: the same rows, same batches, same connection, as the plainest insert into
   the same table: ``executemany`` of ``INSERT`` (SQLite), ``COPY`` (PostgreSQL); no
   validation, no conflict handling, no rollups;
@@ -29,8 +34,8 @@ Measured, each in one transaction per batch, on emptied tables, best of ``--roun
 
     python bench/ingest.py [--quick] [--db sqlite|postgres|both] [--rows N] [--batch B]
 
-Prints one JSON object: per shape, rows per second of each and ``ratio`` = ingest / baseline;
-the top-level ``ratio`` is the worse of the two (target ≥ 0.5). Rounds alternate baseline and
+Prints one JSON object: per shape, rows per second of each and ``ratio`` = ingest (rollups
+included) / baseline; the top-level ``ratio`` is the worse of the two (target ≥ 0.5). Rounds alternate baseline and
 ingest on the same database, so a busy machine slows both alike; ``ratio`` compares the best
 round of each and ``ratio_rounds`` lists each round's own ratio. ``--db both`` runs each
 database in its own process and prints ``{"sqlite": …, "postgres": …}``.
@@ -254,8 +259,27 @@ def main() -> None:
     with bench_database(args.db) as info:
         from django.db import connection
 
+        from django.db.models import Sum
+
         from aquifer.telemetry.models import Reading, ReadingDaily, ReadingHourly
-        from aquifer.telemetry.store import ingest
+        from aquifer.telemetry.store import ingest, refresh_rollups, rollup_chunk_rows
+        from aquifer.telemetry.writer import RollupPacer
+
+        def with_rollups(batches: list[list[Any]], counts: list[int]) -> float:
+            """Ingest each batch, merging rollups as the writer process does; seconds."""
+            pacer = RollupPacer()
+
+            def one(batch: list[Any]) -> None:
+                n = ingest(batch)
+                counts.append(n)
+                pacer.stored(n)
+                if pacer.owed():
+                    pacer.run()
+
+            t0 = time.perf_counter()
+            timed(batches, one)
+            pacer.run(idle=True)
+            return time.perf_counter() - t0
 
         device_ids = make_devices(args.devices)
         shapes: dict[str, Any] = {}
@@ -267,29 +291,43 @@ def main() -> None:
             clear()
             timed(batches[:3], baseline_insert)
             clear()
-            base_s, ingest_s, resend_s = [], [], []
+            base_s, ingest_s, only_s, refresh_s, resend_s = [], [], [], [], []
             for _ in range(rounds):
                 base_s.append(timed(batches, baseline_insert))
                 assert Reading.objects.count() == len(rows)
                 clear()
                 counts: list[int] = []
-                ingest_s.append(timed(batches, lambda b, c=counts: c.append(ingest(b))))
+                ingest_s.append(with_rollups(batches, counts))
                 assert sum(counts) == len(rows) == Reading.objects.count()
+                for model in (ReadingHourly, ReadingDaily):  # every reading merged, once
+                    assert model.objects.aggregate(n=Sum("n"))["n"] == len(rows), model
                 resent: list[int] = []
                 resend_s.append(timed(batches, lambda b, r=resent: r.append(ingest(b))))
                 assert sum(resent) == 0, "a resend stored rows again"
                 hourly, daily = ReadingHourly.objects.count(), ReadingDaily.objects.count()
                 clear()
+                only: list[int] = []
+                only_s.append(timed(batches, lambda b, c=only: c.append(ingest(b))))
+                t0 = time.perf_counter()
+                refresh_rollups()
+                refresh_s.append(time.perf_counter() - t0)
+                clear()
             ingest_rate = len(rows) / min(ingest_s)
             base_rate = len(rows) / min(base_s)
+            only_rate = len(rows) / min(only_s)
             shapes[shape] = {
                 "shape": SHAPES[shape],
                 "ingest_rows_per_s": round(ingest_rate),
                 "baseline_rows_per_s": round(base_rate),
                 "ratio": round(ingest_rate / base_rate, 3),
                 "ratio_rounds": [round(b / i, 3) for b, i in zip(base_s, ingest_s, strict=True)],
+                "ingest_only_rows_per_s": round(only_rate),
+                "ingest_only_ratio": round(only_rate / base_rate, 3),
+                "refresh_rows_per_s": round(len(rows) / min(refresh_s)),
+                "rollup_chunk_rows": rollup_chunk_rows(),
                 "resend_rows_per_s": round(len(rows) / min(resend_s)),
                 "ingest_ms_per_batch": round(1000 * min(ingest_s) / len(batches), 2),
+                "ingest_only_ms_per_batch": round(1000 * min(only_s) / len(batches), 2),
                 "baseline_ms_per_batch": round(1000 * min(base_s) / len(batches), 2),
                 "rollup_rows": {"hourly": hourly, "daily": daily},
             }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from aquifer.core.roles import Role
@@ -125,3 +126,20 @@ def require_or_skip(available: bool, what: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what} is required under CI=true")
     pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture
+def watermark_below_the_next_id(db: Any) -> None:
+    """As in a database where every reading so far was merged: the watermark just below the
+    next reading id. (A test's rollback resets the watermark row but, on PostgreSQL, not the
+    id sequence, which earlier tests have moved on.)"""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('telemetry_reading', 'id')")
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}")
+        (last,) = cursor.fetchone()
+    from aquifer.telemetry.models import RollupWatermark
+
+    RollupWatermark.objects.update_or_create(pk=1, defaults={"reading_id": last})

@@ -11,7 +11,7 @@ import pytest
 
 from aquifer.registry.models import Device
 from aquifer.telemetry.models import QuarantinedFrame, ReadingFlag
-from aquifer.telemetry.store import ReadingRow, ingest
+from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
 T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)  # 08:00 Beijing time
 ROLES = ["bureau", "township", "water_user", "inspector", "public", "anonymous"]
@@ -329,3 +329,47 @@ def test_the_quarantine_in_the_admin_is_read_only(world: Any) -> None:
     assert client.get("/admin/telemetry/quarantinedframe/add/").status_code == 403
     client.post(f"/admin/telemetry/quarantinedframe/{frame.pk}/delete/", {"post": "yes"})
     assert QuarantinedFrame.objects.filter(pk=frame.pk).exists()
+
+
+@pytest.mark.parametrize("element", ["depth_to_water", "cumulative_volume"])
+@pytest.mark.usefixtures("watermark_below_the_next_id")
+def test_the_chart_is_current_before_the_rollups_are_merged(world: Any, element: str) -> None:
+    """Readings above the rollup watermark are added to the stored rollups: the same points
+    before any refresh, after a refresh that stops inside a bucket, and after a full one."""
+    second = Device.objects.create(
+        kind="level_logger", protocol="MQTT", station_address="logger-a-3", well=world.well_a
+    )
+    # Two devices of one well; the later ingest brings readings earlier than stored ones.
+    ingest(quarter_hours(world.device_a.pk, 40, element=element))
+    ingest(
+        [
+            ReadingRow(second.pk, element, T0 + timedelta(minutes=7 + 15 * i), 50.0 + i)
+            for i in range(30)
+        ]
+    )
+    ingest(
+        [
+            ReadingRow(world.device_a.pk, element, T0 + timedelta(minutes=5 + 15 * i), 30.0 - i)
+            for i in range(0, 40, 3)
+        ]
+    )
+    client = world.client("bureau")
+    url = f"/api/wells/{world.well_a.pk}/series"
+
+    def points() -> dict[str, Any]:
+        return {
+            res: client.get(url, {"element": element, "resolution": res}).json()["points"]
+            for res in ("hourly", "daily", "auto")
+        }
+
+    def same(got: dict[str, Any], want: dict[str, Any]) -> None:  # sums in another order
+        for res, pts in want.items():
+            assert [p[0] for p in got[res]] == [p[0] for p in pts], res
+            assert [p[1:] for p in got[res]] == [pytest.approx(p[1:], rel=1e-12) for p in pts]
+
+    before = points()
+    assert len(before["hourly"]) == 10 and len(before["daily"]) == 1
+    refresh_rollups(max_rows=45, chunk_rows=17)  # stops inside an hour of device a
+    same(points(), before)
+    refresh_rollups()
+    same(points(), before)

@@ -30,9 +30,16 @@ from aquifer.telemetry.store import (
     ingest_tuples,
     quarantine,
     rebuild_rollups,
+    refresh_rollups,
+    rollup_backlog,
+    rollup_tail,
+    rollup_watermark,
 )
 
 T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
+
+
+pytestmark = pytest.mark.usefixtures("watermark_below_the_next_id")
 
 
 def rows(
@@ -100,7 +107,12 @@ def stored_rollups(model: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
     }
 
 
-def assert_rollups_exact(tz: str = "Asia/Shanghai") -> None:
+def assert_rollups_exact(tz: str = "Asia/Shanghai", refresh: bool = True) -> None:
+    """The stored rollups equal a recomputation from the raw rows, once every reading has
+    been merged (``refresh``: merge what is left first)."""
+    if refresh:
+        refresh_rollups()
+    assert rollup_backlog() == 0
     hourly, daily = expected_rollups(tz)
     for model, expected in ((ReadingHourly, hourly), (ReadingDaily, daily)):
         got = stored_rollups(model)
@@ -131,6 +143,7 @@ def test_duplicates_within_a_batch_count_once_and_the_first_value_wins(world: An
     assert ingest([r, r, ReadingRow(world.device_a.pk, "flow_rate", T0, 99.0)]) == 1
     assert ingest([ReadingRow(world.device_a.pk, "flow_rate", T0, 42.0)]) == 0
     assert list(Reading.objects.values_list("value", flat=True)) == [3.5]
+    refresh_rollups()
     assert ReadingHourly.objects.get().max == 3.5
 
 
@@ -271,6 +284,7 @@ def test_ingest_refuses_to_run_inside_a_callers_transaction(world: Any) -> None:
 def test_rollups_of_a_day(world: Any) -> None:
     # 2024-05-01 00:00 UTC is 08:00 Beijing time: 64 quarter hours to the local midnight.
     assert ingest(rows(world.device_a.pk, 96)) == 96
+    refresh_rollups()
     days = list(ReadingDaily.objects.order_by("bucket").values_list("bucket", "n"))
     assert days == [
         (datetime(2024, 4, 30, 16, tzinfo=UTC), 64),
@@ -300,6 +314,7 @@ def test_rejected_readings_are_kept_but_left_out_of_rollups(world: Any) -> None:
         ]
     )
     assert Reading.objects.count() == 3
+    refresh_rollups()
     hour = ReadingHourly.objects.get()
     assert (hour.n, hour.max, hour.last) == (2, 11.0, 11.0)
     assert_rollups_exact()
@@ -308,6 +323,7 @@ def test_rejected_readings_are_kept_but_left_out_of_rollups(world: Any) -> None:
 def test_rebuild_after_a_reading_is_rejected_later(world: Any) -> None:
     a = world.device_a.pk
     ingest(rows(a, 8))
+    refresh_rollups()
     spike = Reading.objects.get(observed_at=T0 + timedelta(minutes=30))
     Reading.objects.filter(pk=spike.pk).update(flags=ReadingFlag.REJECTED)
     assert ReadingHourly.objects.order_by("bucket").first().n == 4  # type: ignore[union-attr]
@@ -330,9 +346,99 @@ def test_buckets_follow_local_days_across_daylight_saving(world: Any, settings: 
     assert start == day.astimezone(UTC)
     assert bucket_end(start, "daily") - start == timedelta(hours=23)
     ingest(rows(world.device_a.pk, 26, step_min=60, start=day.astimezone(UTC)))
+    refresh_rollups()
     days = list(ReadingDaily.objects.order_by("bucket").values_list("n", flat=True))
     assert days == [23, 3]
     assert_rollups_exact("Europe/Berlin")
+
+
+def test_ingest_leaves_the_rollups_to_the_refresh(world: Any) -> None:
+    a = world.device_a.pk
+    assert ingest(rows(a, 8)) == 8
+    assert ReadingHourly.objects.count() == ReadingDaily.objects.count() == 0
+    assert rollup_backlog() == 8
+    mark = rollup_watermark()
+    assert refresh_rollups() == 8
+    assert rollup_watermark() == mark + 8 == Reading.objects.order_by("-id").first().pk  # type: ignore[union-attr]
+    assert refresh_rollups() == 0  # nothing new: nothing moves, nothing counted twice
+    assert ReadingHourly.objects.get(bucket=T0).n == 4
+    assert_rollups_exact(refresh=False)
+
+
+def test_refresh_in_chunks_and_with_a_limit(world: Any) -> None:
+    a, b = world.device_a.pk, world.device_b.pk
+    ingest(rows(a, 10) + rows(b, 10, element="flow_rate"))
+    assert refresh_rollups(max_rows=7, chunk_rows=3) == 7
+    assert rollup_backlog() == 13
+    assert sum(ReadingHourly.objects.values_list("n", flat=True)) == 7
+    assert refresh_rollups(chunk_rows=4) == 13
+    assert_rollups_exact(refresh=False)
+
+
+def test_a_reading_rejected_before_its_merge_is_left_out(world: Any) -> None:
+    a = world.device_a.pk
+    ingest(rows(a, 4))
+    Reading.objects.filter(observed_at=T0).update(flags=ReadingFlag.REJECTED)
+    refresh_rollups()
+    assert ReadingHourly.objects.get().n == 3
+    assert_rollups_exact(refresh=False)
+
+
+def test_rebuild_leaves_readings_above_the_watermark_to_the_refresh(world: Any) -> None:
+    a = world.device_a.pk
+    ingest(rows(a, 4))
+    refresh_rollups()
+    ingest(rows(a, 8))  # 4 more in the same hour and the next, not merged yet
+    assert rebuild_rollups(a, "depth_to_water") == 4  # only what the rollups hold
+    assert ReadingHourly.objects.get().n == 4
+    refresh_rollups()
+    assert sorted(ReadingHourly.objects.values_list("n", flat=True)) == [4, 4]
+    assert_rollups_exact(refresh=False)
+
+
+def test_the_tail_adds_what_the_rollups_do_not_hold_yet(world: Any) -> None:
+    a, b = world.device_a.pk, world.device_b.pk
+    ingest(rows(a, 6))
+    refresh_rollups()
+    ingest(rows(a, 10) + rows(b, 3) + rows(a, 2, element="flow_rate"))
+    stored, tail = rollup_tail(
+        lambda found: set(ReadingHourly.objects.values_list("bucket", "n")),
+        [a, b],
+        "depth_to_water",
+        "hourly",
+    )
+    assert stored == {(T0, 4), (T0 + timedelta(hours=1), 2)}  # device a's first 6
+    got = [(t.device_id, t.bucket, t.n, t.first, t.last) for t in tail]
+    assert got == sorted(
+        [
+            (a, T0 + timedelta(hours=1), 2, 10.06, 10.07),
+            (a, T0 + timedelta(hours=2), 2, 10.08, 10.09),
+            (b, T0, 3, 10.0, 10.02),
+        ]
+    )
+    # A range selects whole buckets; an end inside an hour keeps that hour.
+    _, late = rollup_tail(lambda found: None, [a], "depth_to_water", "daily", T0, T0)
+    assert [(t.n, t.min, t.max) for t in late] == [(4, 10.06, 10.09)]
+    _, none = rollup_tail(
+        lambda found: None, [b], "depth_to_water", "hourly", T0 + timedelta(hours=1)
+    )
+    assert none == []
+
+
+def test_the_tail_is_read_again_when_a_refresh_moves_the_watermark(world: Any) -> None:
+    a = world.device_a.pk
+    ingest(rows(a, 4))
+    reads: list[bool] = []
+
+    def read(found: bool) -> int:
+        reads.append(found)
+        if len(reads) == 1:
+            refresh_rollups()  # a refresh commits between the two reads
+        return ReadingHourly.objects.count()
+
+    stored, tail = rollup_tail(read, [a], "depth_to_water", "hourly")
+    assert reads == [True, False]  # first with the tail, then again with none left
+    assert (stored, tail) == (1, [])
 
 
 @settings(
@@ -355,11 +461,20 @@ def test_buckets_follow_local_days_across_daylight_saving(world: Any, settings: 
     ),
     cuts=st.lists(st.integers(0, 60), max_size=6),
     resend=st.lists(st.integers(0, 59), max_size=20),
+    refreshes=st.lists(
+        st.none() | st.tuples(st.integers(1, 7), st.none() | st.integers(1, 20)), max_size=7
+    ),
 )
 def test_rollups_equal_a_recomputation_after_random_interleaved_batches(
-    world: Any, readings: list[tuple[Any, ...]], cuts: list[int], resend: list[int]
+    world: Any,
+    readings: list[tuple[Any, ...]],
+    cuts: list[int],
+    resend: list[int],
+    refreshes: list[tuple[int, int | None] | None],
 ) -> None:
-    """Through both entry points (``ingest`` and ``ingest_tuples``, batch by batch)."""
+    """Through both entry points (``ingest`` and ``ingest_tuples``, batch by batch), with
+    partial refreshes of random chunk sizes between the batches: every reading is merged
+    exactly once."""
     Reading.objects.all().delete()
     ReadingHourly.objects.all().delete()
     ReadingDaily.objects.all().delete()
@@ -373,12 +488,20 @@ def test_rollups_equal_a_recomputation_after_random_interleaved_batches(
     batches = [all_rows[i:j] for i, j in itertools.pairwise(bounds)]
     for k, i in enumerate(resend):
         batches[k % len(batches)].append(all_rows[i % len(all_rows)])
-    total = sum(
-        ingest(b)
-        if k % 2
-        else ingest_tuples([(r.device_id, r.element, r.observed_at, r.value, r.flags) for r in b])
-        for k, b in enumerate(batches)
-    )
+    total = 0
+    for k, b in enumerate(batches):
+        if k % 2:
+            total += ingest(b)
+        else:
+            total += ingest_tuples(
+                [(r.device_id, r.element, r.observed_at, r.value, r.flags) for r in b]
+            )
+        step = refreshes[k] if k < len(refreshes) else None
+        if step is not None:
+            before = rollup_backlog()
+            moved = refresh_rollups(max_rows=step[1], chunk_rows=step[0])
+            assert moved == (before if step[1] is None else min(before, step[1]))
+            assert rollup_backlog() == before - moved
     distinct = {(r.device_id, r.element, r.observed_at) for r in all_rows}
     assert total == len(distinct) == Reading.objects.count()
     assert_rollups_exact()

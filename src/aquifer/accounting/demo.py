@@ -28,8 +28,9 @@ def _meter_history(log: Callable[[str], None]) -> int:
     from aquifer.registry.models import Device
     from aquifer.telemetry import simulator
     from aquifer.telemetry.models import ReadingDaily
-    from aquifer.telemetry.store import ReadingRow, ingest
+    from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
+    refresh_rollups()
     have = set(
         ReadingDaily.objects.filter(element="cumulative_volume")
         .values_list("device_id", flat=True)
@@ -59,6 +60,7 @@ def _meter_history(log: Callable[[str], None]) -> int:
         stored += ingest(rows)
         if n % 50 == 0 or n == len(devices):
             log(f"accounting demo: meter history {n}/{len(devices)}")
+    refresh_rollups()
     return stored
 
 

@@ -413,6 +413,9 @@ def refresh(
     well_list = _wells(wells)
     if not wanted or not well_list:
         return 0
+    from aquifer.telemetry.store import refresh_rollups
+
+    refresh_rollups()  # the daily rollups up to the last reading
     stored = 0
     # Consecutive runs of months are computed together (one series read each).
     runs: list[list[int]] = []

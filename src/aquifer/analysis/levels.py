@@ -37,6 +37,7 @@ from aquifer.analysis.models import (
 )
 from aquifer.registry.models import Device, MonitoringWell, Zone
 from aquifer.telemetry.models import ReadingDaily
+from aquifer.telemetry.store import refresh_rollups
 
 __all__ = [
     "LevelSeries",
@@ -255,6 +256,7 @@ def compute_trends(
     (default today). Idempotent: rows of that day are replaced. Returns counts."""
     on = on or timezone.localdate()
     params = params or trends.StatusParams()
+    refresh_rollups()  # the daily means up to the last reading
     wells = list(MonitoringWell.objects.filter(monitors_level=True).select_related("well"))
     sums = _monthly_sums(wells)
     chosen: dict[int, tuple[str, Acc, set[str]]] = {}
@@ -368,6 +370,7 @@ def compute_forecast(
         cached = LevelForecast.objects.filter(monitoring_well=mw, computed_on=on).first()
         if cached is not None:
             return cached
+    refresh_rollups()  # the daily means up to the last reading
     s = level_series(mw)
     prev = _month_start(date(on.year, on.month, 1), -1)
     first, grid = monthly_grid(s, prev)

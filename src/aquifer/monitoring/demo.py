@@ -39,7 +39,7 @@ def _recent_readings(
     log: Callable[[str], None],
 ) -> int:
     from aquifer.telemetry import simulator
-    from aquifer.telemetry.store import ReadingRow, ingest
+    from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
     rng = random.Random(SEED)
     stored = 0
@@ -61,6 +61,7 @@ def _recent_readings(
         stored += ingest(rows) if rows else 0
         if n % 50 == 0:
             log(f"recent readings {n}/{len(devices)}")
+    refresh_rollups()
     return stored
 
 

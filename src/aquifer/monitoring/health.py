@@ -37,7 +37,9 @@ def compute_day(day: dt.date) -> int:
     """Store every expected device's figures for ``day`` (idempotent: replaces them)."""
     from aquifer.registry.models import Device
     from aquifer.telemetry.models import ReadingDaily
+    from aquifer.telemetry.store import refresh_rollups
 
+    refresh_rollups()  # the day's counts up to the last reading
     devices = list(
         Device.objects.filter(active=True, well__isnull=False).values_list(
             "pk", "reporting_interval_min", "well__township_id"

@@ -618,9 +618,11 @@ def level_sweep(now: dt.datetime | None = None) -> SweepStats:
     threshold (m/day over its window, from daily means)."""
     from aquifer.registry.models import Device, MonitoringWell
     from aquifer.telemetry.models import ReadingDaily
+    from aquifer.telemetry.store import refresh_rollups
 
     now = now or timezone.now()
     stats = SweepStats()
+    refresh_rollups()  # the daily means up to the last reading
     mwells = list(
         MonitoringWell.objects.filter(monitors_level=True).select_related(
             "well__township", "well__owner"

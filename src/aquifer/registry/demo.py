@@ -973,7 +973,7 @@ def build_history(
 
     from aquifer.registry.models import Device
     from aquifer.telemetry import simulator
-    from aquifer.telemetry.store import ReadingRow, ingest
+    from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
     live = {
         d.station
@@ -1002,4 +1002,5 @@ def build_history(
         ]
         stored += ingest(rows)
         log(f"{n}/{len(devices)}")
+    refresh_rollups()
     return stored

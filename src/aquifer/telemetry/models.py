@@ -68,6 +68,7 @@ __all__ = [
     "ReadingDaily",
     "ReadingFlag",
     "ReadingHourly",
+    "RollupWatermark",
 ]
 
 _DEVICE_SCOPE = Scope(township="device__well__township_id", owner="device__well__owner_id")
@@ -170,6 +171,22 @@ class ReadingDaily(Rollup):
                 fields=["device", "element", "bucket"], name="readingdaily_device_element_bucket"
             ),
         ]
+
+
+class RollupWatermark(models.Model):
+    """How far the rollups have been merged: every reading with ``id <= reading_id`` is in
+    them, none above it (one row, ``pk=1``; :func:`aquifer.telemetry.store.refresh_rollups`
+    advances it in the transaction that merges the readings up to it)."""
+
+    reading_id = models.BigIntegerField(_("已汇总至读数编号"), default=0)
+    refreshed_at = models.DateTimeField(_("汇总时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("汇总进度")
+        verbose_name_plural = _("汇总进度")
+
+    def __str__(self) -> str:
+        return f"rollups through reading {self.reading_id}"
 
 
 class QuarantineKind(models.TextChoices):

@@ -23,7 +23,7 @@ the API formats them in ``settings.TIME_ZONE``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
@@ -35,9 +35,10 @@ from django.db.models import F, FloatField, Func, QuerySet
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
+from aquifer.registry.models import Device
 from aquifer.telemetry.elements import ELEMENTS
 from aquifer.telemetry.models import Reading, ReadingDaily, ReadingFlag, ReadingHourly
-from aquifer.telemetry.store import bucket_start
+from aquifer.telemetry.store import TailBucket, bucket_start, rollup_tail
 
 __all__ = [
     "OVERSAMPLE",
@@ -278,6 +279,35 @@ def _merge_equal_times(
     )
 
 
+def _with_tail(rows: list[tuple[Any, ...]], tail: list[TailBucket]) -> tuple[IntArray, FloatArray]:
+    """Rollup rows ``(bucket, n, sum, min, max, last, device_id, last_at)`` with the tail's
+    buckets added (n and sum added, min and max combined, the later last kept), in
+    (bucket, device) order: times, and columns n, sum, min, max, last."""
+    t = _epoch_us([r[0] for r in rows])
+    last_at = _epoch_us([r[7] for r in rows])
+    merged: dict[tuple[int, int], list[float]] = {
+        (int(t[i]), r[6]): [*r[1:6], float(last_at[i])] for i, r in enumerate(rows)
+    }
+    tail_t = _epoch_us([b.bucket for b in tail])
+    tail_last = _epoch_us([b.last_at for b in tail])
+    for i, b in enumerate(tail):
+        key = (int(tail_t[i]), b.device_id)
+        have = merged.get(key)
+        if have is None:
+            merged[key] = [b.n, b.sum, b.min, b.max, b.last, float(tail_last[i])]
+            continue
+        have[0] += b.n
+        have[1] += b.sum
+        have[2] = min(have[2], b.min)
+        have[3] = max(have[3], b.max)
+        if tail_last[i] > have[5]:
+            have[4], have[5] = b.last, float(tail_last[i])
+    keys = sorted(merged)
+    times = np.array([k[0] for k in keys], dtype=np.int64)
+    cols = np.array([merged[k][:5] for k in keys], dtype=np.float64).reshape(-1, 5)
+    return times, cols
+
+
 def _querysets(
     user: Any, device_ids: Sequence[int], element: str, start: datetime | None, end: datetime | None
 ) -> dict[str, QuerySet[Any]]:
@@ -305,15 +335,19 @@ def _querysets(
     }
 
 
-def _pick(querysets: dict[str, QuerySet[Any]], budget: int) -> str:
+def _pick(querysets: dict[str, QuerySet[Any]], budget: int, tail_hours: Callable[[], int]) -> str:
     """The finest resolution with at most ``budget`` points (counting stops at budget + 1).
 
     Raw rows are counted rejected ones included (the flags test would hide the index range
     from PostgreSQL's estimates, and a few more points only move the choice at the margin).
+    Hours are the stored hourly rows plus the hours of the readings not merged yet
+    (``tail_hours``; an hour in both counts twice: again only the margin moves).
     """
-    for resolution, qs in (("raw", querysets["raw_all"]), ("hourly", querysets["hourly"])):
-        if qs.order_by()[: budget + 1].count() <= budget:
-            return resolution
+    if querysets["raw_all"].order_by()[: budget + 1].count() <= budget:
+        return "raw"
+    hours = querysets["hourly"].order_by()[: budget + 1].count()
+    if hours <= budget and hours + tail_hours() <= budget:
+        return "hourly"
     return "daily"
 
 
@@ -339,7 +373,19 @@ def series(
         res = "raw" if resolution == "auto" else resolution
         return Series(element, el.unit, res, np.zeros(0, dtype=np.int64), empty, empty, empty, 0)
     querysets = _querysets(user, list(device_ids), element, start, end)
-    chosen = _pick(querysets, OVERSAMPLE * max_points) if resolution == "auto" else resolution
+    visible = list(
+        visible_to(user, Action.VIEW, Device)
+        .filter(pk__in=list(device_ids))
+        .values_list("pk", flat=True)
+    )
+
+    def tail_hours() -> int:
+        return len(rollup_tail(lambda found: None, visible, element, "hourly", start, end)[1])
+
+    if resolution == "auto":
+        chosen = _pick(querysets, OVERSAMPLE * max_points, tail_hours)
+    else:
+        chosen = resolution
     qs = querysets[chosen]
     if chosen == "raw":
         rows = _fetch(qs, "observed_at", ["value"])
@@ -347,9 +393,19 @@ def series(
         v = np.array([r[1] for r in rows], dtype=np.float64)
         n, s, lo, hi, last = np.ones_like(v), v, v, v, v
     else:
-        rows = _fetch(qs, "bucket", ["n", "sum", "min", "max", "last"])
-        t = _epoch_us([r[0] for r in rows])
-        cols = np.array([r[1:] for r in rows], dtype=np.float64).reshape(-1, 5)
+        # The rollups, plus the readings not yet merged into them (above the watermark).
+        fields = ["n", "sum", "min", "max", "last", "device_id"]
+
+        def read(tail_found: bool) -> list[tuple[Any, ...]]:
+            return _fetch(qs, "bucket", [*fields, "last_at"] if tail_found else fields)
+
+        bucket: Literal["hourly", "daily"] = "hourly" if chosen == "hourly" else "daily"
+        rows, tail = rollup_tail(read, visible, element, bucket, start, end)
+        if tail:
+            t, cols = _with_tail(rows, tail)
+        else:
+            t = _epoch_us([r[0] for r in rows])
+            cols = np.array([r[1:6] for r in rows], dtype=np.float64).reshape(-1, 5)
         n, s, lo, hi, last = (cols[:, i] for i in range(5))
     if len(device_ids) > 1:
         t, n, s, lo, hi, last = _merge_equal_times(t, n, s, lo, hi, last)

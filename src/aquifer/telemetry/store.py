@@ -11,15 +11,22 @@
 - **Idempotent.** ``UNIQUE (device, element, observed_at)`` and ``ON CONFLICT DO NOTHING``:
   a resent reading is stored once (the first value wins); a full resend returns 0.
 - **Bulk.** One transaction per batch. SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO
-  NOTHING`` (in batch order: of two rows with one key the first is kept); then the rollups
-  are merged in SQL, in the same transaction, from the rows that insert added (those with an
-  id above the previous maximum — SQLite has one writer, AUTOINCREMENT never reuses an id):
-  one ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` per rollup, with each distinct
-  time's local hour and day computed once in Python (any ``TIME_ZONE``) and joined from a
-  temporary table. PostgreSQL: binary ``COPY`` into a session-local staging table, then one
-  statement: per-device advisory locks, ``INSERT … SELECT … ON CONFLICT DO NOTHING
-  RETURNING``, and the merge of what it returned into both rollups (see
-  :mod:`aquifer.telemetry.models` for the rollup design).
+  NOTHING`` (in batch order: of two rows with one key the first is kept). PostgreSQL: binary
+  ``COPY`` into a session-local staging table, then per-device advisory locks and one
+  ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+- **Rollups after the commit.** The hourly and daily rollups are not touched by ingest:
+  :func:`refresh_rollups` merges every reading above a watermark (``RollupWatermark``, a
+  reading id) into them in large chunks and moves the watermark in the same transaction —
+  exactly once, and 3–4 times cheaper per reading than merging each small batch in the
+  commit a device waits for. It runs in the gateway's writer process between batches, as
+  the ``telemetry.rollups`` job, and first in every job that reads the rollups. Readers
+  that must be current to the last reading (the chart series) add the readings above the
+  watermark themselves (:func:`rollup_tail`), as TimescaleDB's real-time aggregates add the
+  not yet materialised rows. SQLite: the readings above the watermark are those with an id
+  up to the largest (one writer; AUTOINCREMENT never reuses an id). PostgreSQL: ids come
+  from a sequence and batches commit out of order, so every ingest holds a shared advisory
+  lock (the fence) while it inserts, and the refresh takes it exclusively for a moment to
+  learn the id below which everything is settled.
 - **Plain tuples.** :func:`ingest_tuples` takes ``(device_id, element, observed_at, value,
   flags)`` tuples (the gateway's writer process): the same checks (one fast pass, then row by
   row for the message), without a :class:`ReadingRow` per reading.
@@ -47,12 +54,12 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import time as dtime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -67,21 +74,29 @@ from aquifer.telemetry.models import (
     ReadingDaily,
     ReadingFlag,
     ReadingHourly,
+    RollupWatermark,
 )
 
 __all__ = [
+    "ROLLUP_CHUNK_ROWS",
     "ReadingRow",
+    "TailBucket",
     "bucket_end",
     "bucket_start",
     "ingest",
     "ingest_tuples",
     "quarantine",
     "rebuild_rollups",
+    "refresh_rollups",
+    "rollup_backlog",
+    "rollup_tail",
+    "rollup_watermark",
     "validate",
     "validate_tuples",
 ]
 
 Resolution = Literal["hourly", "daily"]
+_T = TypeVar("_T")
 _HOUR = timedelta(hours=1)
 _MAX_FLAGS = 32767  # PositiveSmallIntegerField
 _REJECTED = int(ReadingFlag.REJECTED)
@@ -289,11 +304,11 @@ _SQLITE_BUCKETS = "aquifer_reading_bucket"
 
 
 def _sqlite_merge(table: str, bucket: str) -> str:
-    """SQLite: aggregate the rows a batch added (id above %s) per ``bucket`` ("hour" or
+    """SQLite: aggregate the readings with an id in (%s, %s] per ``bucket`` ("hour" or
     "day", from the temporary bucket table) and merge them into ``table``.
 
-    first / last: a bucket's only new reading (the gateway's case) is its own first and last;
-    otherwise they are looked up by their times on the unique index."""
+    first / last: a bucket's only new reading is its own first and last; otherwise they are
+    looked up by their times on the unique index."""
 
     def at(column: str) -> str:
         return (
@@ -312,20 +327,42 @@ def _sqlite_merge(table: str, bucket: str) -> str:
         # (CROSS JOIN keeps that order; t has observed_at's affinity, so its key is used).
         f"FROM {_READING} AS r NOT INDEXED CROSS JOIN temp.{_SQLITE_BUCKETS} AS k "
         "ON k.t = r.observed_at "
-        f"WHERE r.id > %s AND (r.flags & {_REJECTED}) = 0 "
+        f"WHERE r.id > %s AND r.id <= %s AND (r.flags & {_REJECTED}) = 0 "
         f"GROUP BY r.device_id, r.element, k.{bucket}) AS g "
         f"WHERE true {_merge_sql(table)}"  # (GROUP BY's order: the rollup index's)
     )
 
 
+_WATERMARK = RollupWatermark._meta.db_table
+
+
+def _buckets_of(times: Iterable[datetime], dt: Callable[[datetime], Any]) -> list[tuple[Any, ...]]:
+    """(time, local hour start, local day start) of each distinct time, each as ``dt`` makes
+    it (SQLite: Django's UTC text), the hour and day computed once each (any ``TIME_ZONE``)."""
+    tz = _tz()
+    hours: dict[tuple[Any, ...], Any] = {}  # local (date, hour, fold) -> hour start
+    days: dict[Any, Any] = {}  # local date -> day start
+    out = []
+    for ts in times:
+        local = ts.astimezone(tz)
+        date = local.date()
+        hour = hours.get(hkey := (date, local.hour, local.fold))
+        if hour is None:
+            hour = hours[hkey] = dt(bucket_start(local, "hourly", tz))
+        day = days.get(date)
+        if day is None:
+            day = days[date] = dt(bucket_start(local, "daily", tz))
+        out.append((dt(ts), hour, day))
+    return out
+
+
 class _SQLite:
     """SQLite: one writer at a time (BEGIN IMMEDIATE); times are UTC text, as Django writes.
 
-    One ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` (rows in batch order, so of two
-    rows with the same key the first is kept), then the rollups are merged in SQL from the
-    rows that insert added — those with an id above the previous maximum (SQLite has one
-    writer, and AUTOINCREMENT never reuses an id). The hour and day of each distinct time
-    are computed once in Python (any ``TIME_ZONE``) and joined from a temporary table.
+    Ingest is one ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` (rows in batch
+    order, so of two rows with the same key the first is kept). The rollup merge takes the
+    readings by id above the watermark: SQLite has one writer, and AUTOINCREMENT never reuses
+    an id, so every id up to the largest one visible is committed.
     """
 
     INSERT = (
@@ -333,7 +370,6 @@ class _SQLite:
         "VALUES (%s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (device_id, element, observed_at) DO NOTHING"
     )
-    MAX_ID = f"SELECT coalesce(max(id), 0) FROM {_READING}"
     TEXT_TIMES = True  # observed_at is bound as Django's text form
     BUCKETS = _SQLITE_BUCKETS
     CREATE_BUCKETS = (
@@ -342,7 +378,7 @@ class _SQLite:
     )
     CLEAR_BUCKETS = f"DELETE FROM temp.{BUCKETS}"
     FILL_BUCKETS = f"INSERT INTO temp.{BUCKETS} (t, hour, day) VALUES (%s, %s, %s)"
-
+    TIMES = f"SELECT DISTINCT observed_at FROM {_READING} WHERE id > %s AND id <= %s"
     MERGE_HOURLY = _sqlite_merge(_HOURLY, "hour")
     MERGE_DAILY = _sqlite_merge(_DAILY, "day")
 
@@ -356,46 +392,56 @@ class _SQLite:
     # default cache is 2 MB, and reading a page back from the OS costs a system call).
     CACHE_KIB = 98304
 
-    def ingest(self, cursor: Any, rows: Sequence[Plain], texts: dict[datetime, str],
-               received_at: datetime) -> int:  # fmt: skip
+    def _tune(self, cursor: Any) -> None:
         raw = connection.connection
         if getattr(connection, "_aquifer_tuned", None) is not raw:  # (no weakref to it)
             cursor.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
             connection._aquifer_tuned = raw  # type: ignore[attr-defined]
+
+    def ingest(self, cursor: Any, rows: Sequence[Plain], texts: dict[datetime, str],
+               received_at: datetime) -> int:  # fmt: skip
+        self._tune(cursor)
         received = self.dt(received_at)
-        cursor.execute(self.MAX_ID)
-        (max_id,) = cursor.fetchone()
         cursor.executemany(
             self.INSERT, [(d, e, texts[t], v, f, received) for d, e, t, v, f in rows]
         )
-        inserted = int(cursor.rowcount)
-        if inserted == 0:
-            return 0
-        tz = _tz()
+        return int(cursor.rowcount)
+
+    def settled(self, cursor: Any) -> int:
+        """The highest reading id below which every reading is committed: the largest id
+        (called inside the refresh's write transaction: no other writer)."""
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
+        return int(cursor.fetchone()[0])
+
+    def merge(self, cursor: Any, low: int, high: int) -> None:
+        """Merge the readings with ids in (low, high] into both rollups."""
+        self._tune(cursor)
+        cursor.execute(self.TIMES, [low, high])
+        times = [_from_text(t) for (t,) in cursor.fetchall()]
         cursor.execute(self.CREATE_BUCKETS)
         cursor.execute(self.CLEAR_BUCKETS)
-        hours: dict[tuple[Any, ...], str] = {}  # local (date, hour, fold) -> hour start text
-        days: dict[Any, str] = {}  # local date -> day start text
-        buckets = []
-        for ts, text in texts.items():
-            local = ts.astimezone(tz)
-            date = local.date()
-            hour = hours.get(hkey := (date, local.hour, local.fold))
-            if hour is None:
-                hour = hours[hkey] = self.dt(bucket_start(local, "hourly", tz))
-            day = days.get(date)
-            if day is None:
-                day = days[date] = self.dt(bucket_start(local, "daily", tz))
-            buckets.append((text, hour, day))
-        cursor.executemany(self.FILL_BUCKETS, buckets)
-        cursor.execute(self.MERGE_HOURLY, [max_id])
-        cursor.execute(self.MERGE_DAILY, [max_id])
-        return inserted
+        cursor.executemany(self.FILL_BUCKETS, _buckets_of(times, self.dt))
+        cursor.execute(self.MERGE_HOURLY, [low, high])
+        cursor.execute(self.MERGE_DAILY, [low, high])
+
+
+def _from_text(value: Any) -> datetime:
+    """A stored SQLite time (naive UTC text) as an aware datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 class _Postgres:
-    """PostgreSQL: COPY into a staging table, then one statement inserts the readings and
-    merges what it inserted (``RETURNING``) into both rollups."""
+    """PostgreSQL: COPY into a staging table, then one ``INSERT … SELECT … ON CONFLICT DO
+    NOTHING``; the rollup merge aggregates an id range of the readings in SQL.
+
+    Ids come from a sequence and concurrent batches commit out of id order, so the merge
+    first makes sure every id up to its range's end is settled (committed or rolled back):
+    each ingest holds a shared advisory lock (the *fence*) from before its insert takes ids
+    until it commits; :meth:`settled` takes it exclusively for a moment — every batch
+    inserting then has committed, every later one takes ids above the largest it reads.
+    """
 
     TEXT_TIMES = False
     STAGE = "aquifer_reading_stage"
@@ -408,35 +454,38 @@ class _Postgres:
         f"COPY {STAGE} (device_id, element, observed_at, value, flags) FROM STDIN (FORMAT BINARY)"
     )
     COPY_TYPES = ("int8", "varchar", "timestamptz", "float8", "int2")
-    # One statement: insert what is new; aggregate the inserted rows per hour (hp); merge
-    # those into the hourly rollup and, grouped by day, into the daily one.
     INGEST = (
-        f"WITH ins AS (INSERT INTO {_READING} "
-        "(device_id, element, observed_at, value, flags, received_at) "
+        f"INSERT INTO {_READING} (device_id, element, observed_at, value, flags, received_at) "
         f"SELECT device_id, element, observed_at, value, flags, %(now)s FROM {STAGE} "
-        "ON CONFLICT (device_id, element, observed_at) DO NOTHING "
-        "RETURNING device_id, element, observed_at, value, flags), "
-        "hp AS (SELECT device_id, element, date_trunc('hour', observed_at, %(tz)s) AS hour, "
+        "ON CONFLICT (device_id, element, observed_at) DO NOTHING"
+    )
+    # Aggregate an id range of the readings per hour (hp); merge those into the hourly
+    # rollup and, grouped by day, into the daily one.
+    MERGE = (
+        "WITH hp AS (SELECT device_id, element, date_trunc('hour', observed_at, %(tz)s) AS hour, "
         "count(*) AS n, min(value) AS mn, max(value) AS mx, sum(value) AS s, "
         "(array_agg(value ORDER BY observed_at))[1] AS f, "
         "(array_agg(value ORDER BY observed_at DESC))[1] AS l, "
         "min(observed_at) AS fa, max(observed_at) AS la "
-        f"FROM ins WHERE flags & {_REJECTED} = 0 GROUP BY 1, 2, 3), "
+        f"FROM {_READING} WHERE id > %(low)s AND id <= %(high)s AND flags & {_REJECTED} = 0 "
+        "GROUP BY 1, 2, 3), "
         f"h AS (INSERT INTO {_HOURLY} ({_ROLLUP_COLS}) "
         "SELECT device_id, element, hour, n, mn, mx, s, f, l, fa, la FROM hp "
-        f"ORDER BY 1, 2, 3 {_merge_sql(_HOURLY)}), "
-        f"d AS (INSERT INTO {_DAILY} ({_ROLLUP_COLS}) "
+        f"ORDER BY 1, 2, 3 {_merge_sql(_HOURLY)}) "
+        f"INSERT INTO {_DAILY} ({_ROLLUP_COLS}) "
         "SELECT device_id, element, date_trunc('day', hour, %(tz)s) AS day, sum(n), min(mn), "
         "max(mx), sum(s), (array_agg(f ORDER BY fa))[1], (array_agg(l ORDER BY la DESC))[1], "
-        f"min(fa), max(la) FROM hp GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 {_merge_sql(_DAILY)}) "
-        "SELECT count(*) FROM ins"
+        f"min(fa), max(la) FROM hp GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 {_merge_sql(_DAILY)}"
     )
     CLEAR_STAGE = f"DELETE FROM {STAGE}"
     LOCK_NAMESPACE = 0x41515254  # "AQRT": this module's advisory locks, keyed by device id
-    # Per-device transaction locks, taken in device order (no deadlocks) before the insert:
-    # two concurrent batches resending the same readings in different orders would otherwise
-    # wait on each other's unique-index entries. Sent with INGEST in one round trip.
+    FENCE = (0x41515246, 0)  # "AQRF": held shared by every ingest, exclusively by settled()
+    # The fence, then per-device transaction locks taken in device order (no deadlocks)
+    # before the insert: two concurrent batches resending the same readings in different
+    # orders would otherwise wait on each other's unique-index entries. Sent with INGEST in
+    # one round trip.
     LOCK_STAGED = (
+        f"SELECT pg_advisory_xact_lock_shared({FENCE[0]}, {FENCE[1]}); "
         "SELECT count(pg_advisory_xact_lock(%(ns)s, (device_id & 2147483647)::int4)) "
         f"FROM (SELECT DISTINCT device_id FROM {STAGE} ORDER BY device_id) AS d; "
     )
@@ -458,7 +507,6 @@ class _Postgres:
         if len(batch) == len(rows):
             batch = {}
         raw = connection.connection
-        raw = connection.connection
         if raw not in self._staged:
             # Created inside the transaction: it only exists once that commits.
             cursor.execute(self.CREATE_STAGE)
@@ -468,14 +516,32 @@ class _Postgres:
             write = copy.write_row
             for d, e, t, v, f in batch.values() if batch else rows:
                 write((d, e, t, float(v), f))
-        params = {"now": received_at, "tz": settings.TIME_ZONE, "ns": self.LOCK_NAMESPACE}
+        params = {"now": received_at, "ns": self.LOCK_NAMESPACE}
         cursor.execute(self.LOCK_STAGED + self.INGEST, params)
         cursor.nextset()
-        inserted = int(cursor.fetchone()[0])
+        cursor.nextset()
+        inserted = int(cursor.rowcount)
         if connection.savepoint_ids:
             # Nested in a caller's transaction (tests): ON COMMIT DELETE ROWS will not run.
             cursor.execute(self.CLEAR_STAGE)
         return inserted
+
+    def settled(self, cursor: Any) -> int:
+        """The highest reading id below which every reading is committed or rolled back.
+
+        The fence is a session lock, released at once whatever transaction the caller is
+        in: it waits for the batches inserting now to commit and holds the next ones back
+        only for the one read (READ COMMITTED: the read sees every batch committed before).
+        """
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", list(self.FENCE))
+        try:
+            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
+            return int(cursor.fetchone()[0])
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", list(self.FENCE))
+
+    def merge(self, cursor: Any, low: int, high: int) -> None:
+        cursor.execute(self.MERGE, {"low": low, "high": high, "tz": settings.TIME_ZONE})
 
 
 def _backend() -> _SQLite | _Postgres:
@@ -546,6 +612,160 @@ def _ingest(rows: Sequence[Plain]) -> int:
             return backend.ingest(cursor, rows, texts, received_at)
 
 
+# --- Rollups: merged after the commit, up to a watermark -----------------------------------
+
+#: Readings merged per refresh transaction unless the settings say otherwise.
+ROLLUP_CHUNK_ROWS = 50_000
+
+
+def rollup_chunk_rows() -> int:
+    """``settings.AQUIFER["TELEMETRY"]["ROLLUP_CHUNK_ROWS"]``: readings merged per transaction."""
+    own = getattr(settings, "AQUIFER", {}).get("TELEMETRY", {})
+    return int(own.get("ROLLUP_CHUNK_ROWS", ROLLUP_CHUNK_ROWS))
+
+
+def _watermark(cursor: Any, *, lock: bool) -> int:
+    """The stored watermark (the row is made when missing); ``lock``: FOR UPDATE on
+    PostgreSQL (SQLite's write transaction already excludes every other writer)."""
+    suffix = " FOR UPDATE" if lock and connection.vendor == "postgresql" else ""
+    cursor.execute(f"SELECT reading_id FROM {_WATERMARK} WHERE id = 1{suffix}")
+    row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    cursor.execute(
+        f"INSERT INTO {_WATERMARK} (id, reading_id) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
+    )
+    return _watermark(cursor, lock=lock)
+
+
+def rollup_watermark() -> int:
+    """The id of the last reading merged into the rollups (every one up to it is in them)."""
+    with connection.cursor() as cursor:
+        return _watermark(cursor, lock=False)
+
+
+def rollup_backlog() -> int:
+    """How many ids lie above the watermark (readings not yet in the rollups; an upper
+    bound: ids of rolled-back batches count too)."""
+    with connection.cursor() as cursor:
+        mark = _watermark(cursor, lock=False)
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
+        return max(0, int(cursor.fetchone()[0]) - mark)
+
+
+def refresh_rollups(max_rows: int | None = None, chunk_rows: int | None = None) -> int:
+    """Merge the readings stored since the last refresh into the hourly and daily rollups.
+
+    Each chunk of at most ``chunk_rows`` readings (by id) is merged and the watermark moved
+    past it in one transaction, so every reading is merged exactly once whatever runs
+    concurrently or crashes. Stops when the readings committed before the call are merged,
+    or after ``max_rows`` ids. Returns the number of ids the watermark moved by.
+
+    Readers that need rollups to the last reading call this first (periodic jobs), or add
+    the readings above the watermark themselves (:func:`rollup_tail`, the chart series).
+    """
+    chunk = max(1, chunk_rows or rollup_chunk_rows())
+    backend = _backend()
+    moved = 0
+    with _worker_connection():
+        with connection.cursor() as cursor:
+            settled = backend.settled(cursor)
+        while max_rows is None or moved < max_rows:
+            step = chunk if max_rows is None else min(chunk, max_rows - moved)
+            with transaction.atomic(), connection.cursor() as cursor:
+                low = _watermark(cursor, lock=True)
+                high = min(settled, low + step)
+                if high <= low:
+                    break
+                backend.merge(cursor, low, high)
+                cursor.execute(
+                    f"UPDATE {_WATERMARK} SET reading_id = %s, refreshed_at = %s WHERE id = 1",
+                    [high, timezone.now()],
+                )
+            moved += high - low
+    return moved
+
+
+@dataclass(frozen=True, slots=True)
+class TailBucket:
+    """The readings of one device and bucket above the watermark, aggregated."""
+
+    device_id: int
+    bucket: datetime
+    n: int
+    min: float
+    max: float
+    sum: float
+    first: float
+    last: float
+    first_at: datetime
+    last_at: datetime
+
+
+def rollup_tail(
+    read_rollups: Callable[[bool], _T],
+    device_ids: Sequence[int],
+    element: str,
+    resolution: Resolution,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    attempts: int = 5,
+) -> tuple[_T, list[TailBucket]]:
+    """Stored rollups and the readings above the watermark, read consistently.
+
+    ``read_rollups(tail_found)`` reads the stored rollups the caller wants; the readings of
+    ``element`` by ``device_ids`` above the watermark come back aggregated per device and
+    ``resolution`` bucket (buckets from ``start``'s to ``end``'s, both included; rejected
+    readings left out): what a reader adds to the stored rollups to be current to the last
+    committed reading. The caller has checked that the devices are visible.
+
+    Without locks: the watermark is read before and after both reads, and both repeated if a
+    refresh moved it meanwhile (a refresh moves it in the transaction that merges; a
+    rebuild recomputes from the readings up to it), so no reading is counted twice or not
+    at all. The readings above it are the newest ids: they are read by id range.
+    """
+    tz = _tz()
+    adapt = connection.ops.adapt_datetimefield_value
+    # NOT INDEXED (SQLite): walk the id range, not every reading of the devices in the range.
+    hint = " NOT INDEXED" if connection.vendor == "sqlite" else ""
+    sql = (
+        f"SELECT device_id, observed_at, value FROM {_READING}{hint} WHERE id > %s "
+        f"AND device_id IN ({', '.join(['%s'] * len(device_ids))}) AND element = %s "
+        f"AND (flags & {_REJECTED}) = 0"
+    )
+    params: list[Any] = [*device_ids, element]
+    if start is not None:
+        sql += " AND observed_at >= %s"
+        params.append(adapt(bucket_start(start, resolution, tz)))
+    if end is not None:
+        sql += " AND observed_at < %s"
+        params.append(adapt(bucket_end(bucket_start(end, resolution, tz), resolution, tz)))
+    convert = _from_text if connection.vendor == "sqlite" else None
+    for _ in range(attempts):
+        mark = rollup_watermark()
+        rows: list[tuple[Any, ...]] = []
+        if device_ids:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [mark, *params])
+                rows = cursor.fetchall()
+        stored = read_rollups(bool(rows))
+        if rollup_watermark() != mark:
+            continue
+        aggs: dict[tuple[int, datetime], Agg] = {}
+        times: dict[Any, tuple[datetime, datetime]] = {}  # as fetched -> (time, bucket)
+        for device, fetched, value in rows:
+            known = times.get(fetched)
+            if known is None:
+                at = convert(fetched) if convert is not None else fetched
+                known = times[fetched] = (at, bucket_start(at, resolution, tz))
+            at, begins = known
+            key = (device, begins)
+            aggs[key] = _merge_value(aggs.get(key), value, at)
+        return stored, [TailBucket(d, b, *a) for (d, b), a in sorted(aggs.items())]
+    raise RuntimeError("the rollups kept moving while their tail was read; try again")
+
+
 def rebuild_rollups(
     device_id: int, element: str, start: datetime | None = None, end: datetime | None = None
 ) -> int:
@@ -553,13 +773,16 @@ def rebuild_rollups(
     [start, end] (all of them when None).
 
     For after flags were changed (a reading rejected later) or a rollup is in doubt. Returns
-    the number of raw rows the rollups were rebuilt from.
+    the number of raw rows the rollups were rebuilt from. Only the readings up to the
+    watermark are in the rollups (:func:`refresh_rollups` merges the later ones): the
+    watermark is held for the rebuild, so neither sees the other half done.
     """
     tz = _tz()
     with _worker_connection(), transaction.atomic(), connection.cursor() as cursor:
+        mark = _watermark(cursor, lock=True)
         if connection.vendor == "postgresql":
             _Postgres().lock(cursor, [device_id])
-        raw = Reading.objects.filter(device_id=device_id, element=element)
+        raw = Reading.objects.filter(device_id=device_id, element=element, id__lte=mark)
         hourly = ReadingHourly.objects.filter(device_id=device_id, element=element)
         daily = ReadingDaily.objects.filter(device_id=device_id, element=element)
         if start is not None:

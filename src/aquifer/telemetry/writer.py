@@ -36,9 +36,11 @@ import logging
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import socket
 import struct
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,6 +86,60 @@ def _picklable(exc: BaseException) -> BaseException:
     return exc
 
 
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether a request arrives on ``sock`` within ``timeout`` seconds."""
+    return bool(select.select([sock], [], [], timeout)[0])
+
+
+class RollupPacer:
+    """When the writer process merges what it stored into the rollups
+    (:func:`aquifer.telemetry.store.refresh_rollups`).
+
+    Merging a large chunk costs a third to a quarter per reading of merging each batch in its
+    own commit (a series' readings of several batches fold into one rollup row), but while
+    it runs the next batch waits: so one chunk of ``ROLLUP_CHUNK_ROWS`` at a time, once that
+    many readings were stored, or ``ROLLUP_MAX_LAG_S`` after the oldest unmerged one; and
+    everything when no batch has come for ``IDLE_S``. Readers do not wait for it: the chart
+    series add the readings above the watermark themselves, jobs refresh first.
+    """
+
+    IDLE_S = 0.5
+
+    def __init__(self) -> None:
+        from django.conf import settings
+
+        from aquifer.telemetry.store import rollup_chunk_rows
+
+        own = getattr(settings, "AQUIFER", {}).get("TELEMETRY", {})
+        self.chunk = rollup_chunk_rows()
+        self.max_lag = float(own.get("ROLLUP_MAX_LAG_S", 5.0))
+        self.pending = 0
+        self.since: float | None = None  # monotonic time of the oldest unmerged batch
+
+    def stored(self, inserted: int) -> None:
+        if inserted > 0:
+            self.pending += inserted
+            if self.since is None:
+                self.since = time.monotonic()
+
+    def owed(self) -> bool:
+        if self.pending <= 0 or self.since is None:
+            return False
+        return self.pending >= self.chunk or time.monotonic() - self.since >= self.max_lag
+
+    def run(self, idle: bool = False) -> None:
+        from aquifer.telemetry.store import refresh_rollups
+
+        try:
+            moved = refresh_rollups(max_rows=None if idle else self.chunk)
+        except Exception:  # the job and the next batch try again; ingest goes on
+            log.exception("merging the rollups failed")
+            self.since = time.monotonic()
+            return
+        self.pending = max(0, self.pending - moved)
+        self.since = time.monotonic() if self.pending else None
+
+
 def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
     """The writer process: answer each batch with what ``target`` returned or raised."""
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -98,8 +154,16 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
     fn = _resolve(target)
     # The store's own ingest takes the tuples as they come (same checks, no ReadingRow each).
     plain = target == DEFAULT_TARGET
+    pacer = RollupPacer() if plain else None
     _send(sock, (True, os.getpid()))  # ready
     while True:
+        # Rollups between batches, after the last one was answered (the gateway collects
+        # the next meanwhile); all of them when no batch comes for a while.
+        if pacer is not None and pacer.pending:
+            if pacer.owed():
+                pacer.run()
+            elif not _readable(sock, pacer.IDLE_S):
+                pacer.run(idle=True)
         header = _recv_exactly(sock, _HEADER.size)
         if header is None:
             break
@@ -113,6 +177,8 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
             answer: tuple[bool, Any] = (False, _picklable(exc))
         else:
             answer = (True, result)
+            if pacer is not None:
+                pacer.stored(int(result or 0))
         try:
             _send(sock, answer)
         except OSError:
