@@ -5,7 +5,8 @@ acknowledged. The gateway is killed with SIGKILL mid-load and started again on t
 ports; the devices reconnect and resend what was not acknowledged. Then every acknowledged
 reading must be in the database exactly once, with its value — nothing acknowledged is lost,
 nothing resent is stored twice. The gateway's writer process, orphaned by the kill, must exit
-on its own. The restarted gateway is stopped with SIGTERM and must drain and exit 0.
+on its own. The restarted gateway is stopped with SIGTERM and must drain and exit 0, its writer
+having merged every reading into the rollups exactly once.
 
 The helpers (a migrated database in a temporary directory, a gateway process) are used by
 test_simulator.py too.
@@ -216,3 +217,14 @@ def test_nothing_acknowledged_is_lost_and_nothing_resent_is_stored_twice(tmp_pat
     assert not wrong, wrong[:3]
     # What is stored beyond the acknowledged: at most each device's last, unacknowledged report.
     assert len(stored) - len(expected) <= N_DEVICES * 5
+    # The writer merged what it stored into the rollups as it went (and the rest when the
+    # gateway stopped): every reading once, the kill in the middle notwithstanding.
+    with sqlite3.connect(tmp_path / "aquifer.sqlite3") as conn:
+        (n_readings, last_id) = conn.execute(
+            "SELECT count(*), max(id) FROM telemetry_reading WHERE flags & 4 = 0"
+        ).fetchone()
+        for table in ("telemetry_readinghourly", "telemetry_readingdaily"):
+            (n,) = conn.execute(f"SELECT sum(n) FROM {table}").fetchone()
+            assert n == n_readings, table
+        (mark,) = conn.execute("SELECT reading_id FROM telemetry_rollupwatermark").fetchone()
+        assert mark == last_id

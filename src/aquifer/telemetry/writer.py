@@ -183,6 +183,8 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
             _send(sock, answer)
         except OSError:
             break
+    if pacer is not None and pacer.pending:  # the gateway is stopping: merge the rest
+        pacer.run(idle=True)
     if setup_django:
         from django.db import connections
 
