@@ -142,4 +142,6 @@ def watermark_below_the_next_id(db: Any) -> None:
         (last,) = cursor.fetchone()
     from aquifer.telemetry.models import RollupWatermark
 
-    RollupWatermark.objects.update_or_create(pk=1, defaults={"reading_id": last})
+    RollupWatermark.objects.update_or_create(
+        pk=1, defaults={"reading_id": last, "window_end": last, "next_device": 0}
+    )

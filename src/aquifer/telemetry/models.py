@@ -174,11 +174,17 @@ class ReadingDaily(Rollup):
 
 
 class RollupWatermark(models.Model):
-    """How far the rollups have been merged: every reading with ``id <= reading_id`` is in
-    them, none above it (one row, ``pk=1``; :func:`aquifer.telemetry.store.refresh_rollups`
-    advances it in the transaction that merges the readings up to it)."""
+    """How far the rollups have been merged (one row, ``pk=1``): every reading with
+    ``id <= reading_id``; of the window ``reading_id < id <= window_end`` being merged slice
+    by slice, the readings of devices below ``next_device``; nothing above ``window_end``.
+    :func:`aquifer.telemetry.store.refresh_step` moves it in the transaction that merges
+    (:class:`aquifer.telemetry.store.Mark`)."""
 
     reading_id = models.BigIntegerField(_("已汇总至读数编号"), default=0)
+    window_end = models.BigIntegerField(_("汇总窗口止于读数编号"), default=0)
+    next_device = models.BigIntegerField(_("窗口内下一设备编号"), default=0)
+    device_step = models.BigIntegerField(_("每段设备编号跨度"), default=0)
+    device_end = models.BigIntegerField(_("窗口内设备编号上界"), default=0)
     refreshed_at = models.DateTimeField(_("汇总时间"), null=True, blank=True)
 
     class Meta:

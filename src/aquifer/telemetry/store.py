@@ -56,7 +56,7 @@ import math
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import time as dtime
 from typing import Any, Literal, TypeVar
@@ -79,7 +79,10 @@ from aquifer.telemetry.models import (
 
 __all__ = [
     "ROLLUP_CHUNK_ROWS",
+    "ROLLUP_SLICE_ROWS",
+    "Mark",
     "ReadingRow",
+    "RefreshStep",
     "TailBucket",
     "bucket_end",
     "bucket_start",
@@ -88,7 +91,9 @@ __all__ = [
     "quarantine",
     "rebuild_rollups",
     "refresh_rollups",
+    "refresh_step",
     "rollup_backlog",
+    "rollup_mark",
     "rollup_tail",
     "rollup_watermark",
     "validate",
@@ -304,8 +309,9 @@ _SQLITE_BUCKETS = "aquifer_reading_bucket"
 
 
 def _sqlite_merge(table: str, bucket: str) -> str:
-    """SQLite: aggregate the readings with an id in (%s, %s] per ``bucket`` ("hour" or
-    "day", from the temporary bucket table) and merge them into ``table``.
+    """SQLite: aggregate the readings with an id in (%s, %s] and a device id in [%s, %s)
+    per ``bucket`` ("hour" or "day", from the temporary bucket table) and merge them into
+    ``table``.
 
     first / last: a bucket's only new reading is its own first and last; otherwise they are
     looked up by their times on the unique index."""
@@ -327,7 +333,8 @@ def _sqlite_merge(table: str, bucket: str) -> str:
         # (CROSS JOIN keeps that order; t has observed_at's affinity, so its key is used).
         f"FROM {_READING} AS r NOT INDEXED CROSS JOIN temp.{_SQLITE_BUCKETS} AS k "
         "ON k.t = r.observed_at "
-        f"WHERE r.id > %s AND r.id <= %s AND (r.flags & {_REJECTED}) = 0 "
+        f"WHERE r.id > %s AND r.id <= %s AND r.device_id >= %s AND r.device_id < %s "
+        f"AND (r.flags & {_REJECTED}) = 0 "
         f"GROUP BY r.device_id, r.element, k.{bucket}) AS g "
         f"WHERE true {_merge_sql(table)}"  # (GROUP BY's order: the rollup index's)
     )
@@ -378,7 +385,11 @@ class _SQLite:
     )
     CLEAR_BUCKETS = f"DELETE FROM temp.{BUCKETS}"
     FILL_BUCKETS = f"INSERT INTO temp.{BUCKETS} (t, hour, day) VALUES (%s, %s, %s)"
-    TIMES = f"SELECT DISTINCT observed_at FROM {_READING} WHERE id > %s AND id <= %s"
+    ID_RANGE_HINT = " NOT INDEXED"  # walk the id range, not an index of the other columns
+    TIMES = (
+        f"SELECT DISTINCT observed_at FROM {_READING} NOT INDEXED "
+        "WHERE id > %s AND id <= %s AND device_id >= %s AND device_id < %s"
+    )
     MERGE_HOURLY = _sqlite_merge(_HOURLY, "hour")
     MERGE_DAILY = _sqlite_merge(_DAILY, "day")
 
@@ -413,16 +424,18 @@ class _SQLite:
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
         return int(cursor.fetchone()[0])
 
-    def merge(self, cursor: Any, low: int, high: int) -> None:
-        """Merge the readings with ids in (low, high] into both rollups."""
+    def merge(self, cursor: Any, low: int, high: int, first: int, end: int) -> None:
+        """Merge the readings with ids in (low, high] of devices in [first, end) into both
+        rollups."""
         self._tune(cursor)
-        cursor.execute(self.TIMES, [low, high])
+        params = [low, high, first, end]
+        cursor.execute(self.TIMES, params)
         times = [_from_text(t) for (t,) in cursor.fetchall()]
         cursor.execute(self.CREATE_BUCKETS)
         cursor.execute(self.CLEAR_BUCKETS)
         cursor.executemany(self.FILL_BUCKETS, _buckets_of(times, self.dt))
-        cursor.execute(self.MERGE_HOURLY, [low, high])
-        cursor.execute(self.MERGE_DAILY, [low, high])
+        cursor.execute(self.MERGE_HOURLY, params)
+        cursor.execute(self.MERGE_DAILY, params)
 
 
 def _from_text(value: Any) -> datetime:
@@ -467,7 +480,8 @@ class _Postgres:
         "(array_agg(value ORDER BY observed_at))[1] AS f, "
         "(array_agg(value ORDER BY observed_at DESC))[1] AS l, "
         "min(observed_at) AS fa, max(observed_at) AS la "
-        f"FROM {_READING} WHERE id > %(low)s AND id <= %(high)s AND flags & {_REJECTED} = 0 "
+        f"FROM {_READING} WHERE id > %(low)s AND id <= %(high)s "
+        f"AND device_id >= %(first)s AND device_id < %(end)s AND flags & {_REJECTED} = 0 "
         "GROUP BY 1, 2, 3), "
         f"h AS (INSERT INTO {_HOURLY} ({_ROLLUP_COLS}) "
         "SELECT device_id, element, hour, n, mn, mx, s, f, l, fa, la FROM hp "
@@ -540,8 +554,11 @@ class _Postgres:
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", list(self.FENCE))
 
-    def merge(self, cursor: Any, low: int, high: int) -> None:
-        cursor.execute(self.MERGE, {"low": low, "high": high, "tz": settings.TIME_ZONE})
+    ID_RANGE_HINT = ""
+
+    def merge(self, cursor: Any, low: int, high: int, first: int, end: int) -> None:
+        params = {"low": low, "high": high, "first": first, "end": end}
+        cursor.execute(self.MERGE, params | {"tz": settings.TIME_ZONE})
 
 
 def _backend() -> _SQLite | _Postgres:
@@ -614,75 +631,180 @@ def _ingest(rows: Sequence[Plain]) -> int:
 
 # --- Rollups: merged after the commit, up to a watermark -----------------------------------
 
-#: Readings merged per refresh transaction unless the settings say otherwise.
+#: Readings merged per window (ids) unless the settings say otherwise.
 ROLLUP_CHUNK_ROWS = 50_000
+#: Readings per slice of a window when the merge is paced (the gateway's writer process).
+ROLLUP_SLICE_ROWS = 10_000
+
+
+def _telemetry_setting(key: str, default: int) -> int:
+    own = getattr(settings, "AQUIFER", {}).get("TELEMETRY", {})
+    return int(own.get(key, default))
 
 
 def rollup_chunk_rows() -> int:
-    """``settings.AQUIFER["TELEMETRY"]["ROLLUP_CHUNK_ROWS"]``: readings merged per transaction."""
-    own = getattr(settings, "AQUIFER", {}).get("TELEMETRY", {})
-    return int(own.get("ROLLUP_CHUNK_ROWS", ROLLUP_CHUNK_ROWS))
+    """``settings.AQUIFER["TELEMETRY"]["ROLLUP_CHUNK_ROWS"]``: readings (ids) per window."""
+    return _telemetry_setting("ROLLUP_CHUNK_ROWS", ROLLUP_CHUNK_ROWS)
 
 
-def _watermark(cursor: Any, *, lock: bool) -> int:
-    """The stored watermark (the row is made when missing); ``lock``: FOR UPDATE on
-    PostgreSQL (SQLite's write transaction already excludes every other writer)."""
+def rollup_slice_rows() -> int:
+    """``settings.AQUIFER["TELEMETRY"]["ROLLUP_SLICE_ROWS"]``: readings per paced slice."""
+    return _telemetry_setting("ROLLUP_SLICE_ROWS", ROLLUP_SLICE_ROWS)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """How far the rollups are merged (the ``RollupWatermark`` row).
+
+    Every reading with ``id <= reading_id`` is in the rollups; of those with
+    ``reading_id < id <= window_end`` (the window being merged slice by slice), the ones of
+    devices below ``next_device``; none above ``window_end``. No window is open when
+    ``window_end == reading_id``.
+    """
+
+    reading_id: int = 0
+    window_end: int = 0
+    next_device: int = 0
+    device_step: int = 0
+    device_end: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.window_end > self.reading_id
+
+    def merged_through(self, device_id: int) -> int:
+        """The id up to which ``device_id``'s readings are in the rollups."""
+        return self.window_end if device_id < self.next_device else self.reading_id
+
+
+_MARK_COLUMNS = "reading_id, window_end, next_device, device_step, device_end"
+
+
+def _mark(cursor: Any, *, lock: bool) -> Mark:
+    """The stored mark (the row is made when missing); ``lock``: FOR UPDATE on PostgreSQL
+    (SQLite's write transaction already excludes every other writer)."""
     suffix = " FOR UPDATE" if lock and connection.vendor == "postgresql" else ""
-    cursor.execute(f"SELECT reading_id FROM {_WATERMARK} WHERE id = 1{suffix}")
+    cursor.execute(f"SELECT {_MARK_COLUMNS} FROM {_WATERMARK} WHERE id = 1{suffix}")
     row = cursor.fetchone()
     if row is not None:
-        return int(row[0])
+        return Mark(*(int(v) for v in row))
     cursor.execute(
-        f"INSERT INTO {_WATERMARK} (id, reading_id) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
+        f"INSERT INTO {_WATERMARK} (id, {_MARK_COLUMNS}) VALUES (1, 0, 0, 0, 0, 0) "
+        "ON CONFLICT (id) DO NOTHING"
     )
-    return _watermark(cursor, lock=lock)
+    return _mark(cursor, lock=lock)
+
+
+def _store_mark(cursor: Any, mark: Mark) -> None:
+    cursor.execute(
+        f"UPDATE {_WATERMARK} SET reading_id = %s, window_end = %s, next_device = %s, "
+        "device_step = %s, device_end = %s, refreshed_at = %s WHERE id = 1",
+        [mark.reading_id, mark.window_end, mark.next_device, mark.device_step,
+         mark.device_end, timezone.now()],
+    )  # fmt: skip
+
+
+def rollup_mark() -> Mark:
+    """The stored :class:`Mark`."""
+    with connection.cursor() as cursor:
+        return _mark(cursor, lock=False)
 
 
 def rollup_watermark() -> int:
-    """The id of the last reading merged into the rollups (every one up to it is in them)."""
-    with connection.cursor() as cursor:
-        return _watermark(cursor, lock=False)
+    """The id up to which every reading is in the rollups (see :class:`Mark`)."""
+    return rollup_mark().reading_id
 
 
 def rollup_backlog() -> int:
-    """How many ids lie above the watermark (readings not yet in the rollups; an upper
-    bound: ids of rolled-back batches count too)."""
+    """How many ids lie above the watermark (readings not yet wholly in the rollups; an
+    upper bound: ids of rolled-back batches count too)."""
     with connection.cursor() as cursor:
-        mark = _watermark(cursor, lock=False)
+        mark = _mark(cursor, lock=False)
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
-        return max(0, int(cursor.fetchone()[0]) - mark)
+        return max(0, int(cursor.fetchone()[0]) - mark.reading_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshStep:
+    """What one :func:`refresh_step` did: ``moved`` ids the watermark moved by (when it
+    closed a window), ``window_open`` whether a window is still being merged."""
+
+    moved: int
+    window_open: bool
+    merged: bool  # anything was done at all
+
+
+def refresh_step(
+    settled: int | None = None, chunk_rows: int | None = None, slice_rows: int | None = None
+) -> RefreshStep:
+    """One transaction of the rollup merge: the next slice of the open window, or a new
+    window of at most ``chunk_rows`` ids of the readings committed (``settled``: the id below
+    which all are; looked up when None) and its first slice.
+
+    A window's devices are merged in slices of about ``slice_rows`` readings (by device id
+    range; None: the whole window at once). A slice costs about as much per reading as the
+    whole window, since each series' readings of the window fold into its rollup rows
+    together, but it holds the database for a fraction of the time: the gateway's writer
+    process runs one slice between two batches, so a device's acknowledgement never waits
+    for a whole window.
+    """
+    backend = _backend()
+    with _worker_connection():
+        if settled is None:
+            with connection.cursor() as cursor:
+                settled = backend.settled(cursor)
+        with transaction.atomic(), connection.cursor() as cursor:
+            mark = _mark(cursor, lock=True)
+            if not mark.open:
+                high = min(settled, mark.reading_id + max(1, chunk_rows or rollup_chunk_rows()))
+                if high <= mark.reading_id:
+                    return RefreshStep(0, False, False)
+                cursor.execute(
+                    f"SELECT min(device_id), max(device_id), count(*) FROM {_READING}"
+                    f"{backend.ID_RANGE_HINT} WHERE id > %s AND id <= %s",
+                    [mark.reading_id, high],
+                )
+                first, last, n = cursor.fetchone()
+                if not n:  # ids of rolled-back batches only
+                    _store_mark(cursor, Mark(high, high))
+                    return RefreshStep(high - mark.reading_id, False, True)
+                slices = 1 if not slice_rows else max(1, -(-int(n) // slice_rows))
+                step = -(-(int(last) - int(first) + 1) // slices)
+                mark = Mark(mark.reading_id, high, int(first), step, int(last) + 1)
+            upto = min(mark.next_device + mark.device_step, mark.device_end)
+            backend.merge(cursor, mark.reading_id, mark.window_end, mark.next_device, upto)
+            if upto >= mark.device_end:  # the window is done
+                _store_mark(cursor, Mark(mark.window_end, mark.window_end))
+                return RefreshStep(mark.window_end - mark.reading_id, False, True)
+            _store_mark(cursor, replace(mark, next_device=upto))
+            return RefreshStep(0, True, True)
 
 
 def refresh_rollups(max_rows: int | None = None, chunk_rows: int | None = None) -> int:
     """Merge the readings stored since the last refresh into the hourly and daily rollups.
 
-    Each chunk of at most ``chunk_rows`` readings (by id) is merged and the watermark moved
-    past it in one transaction, so every reading is merged exactly once whatever runs
-    concurrently or crashes. Stops when the readings committed before the call are merged,
-    or after ``max_rows`` ids. Returns the number of ids the watermark moved by.
+    Window by window of at most ``chunk_rows`` ids, each merged and the watermark moved past
+    it in one transaction (an open window of the paced merge is finished first, slice by
+    slice), so every reading is merged exactly once whatever runs concurrently or crashes.
+    Stops when the readings committed before the call are merged, or once the watermark has
+    moved by ``max_rows`` ids or more. Returns the number of ids it moved by.
 
     Readers that need rollups to the last reading call this first (periodic jobs), or add
-    the readings above the watermark themselves (:func:`rollup_tail`, the chart series).
+    the readings not merged yet themselves (:func:`rollup_tail`, the chart series).
     """
-    chunk = max(1, chunk_rows or rollup_chunk_rows())
-    backend = _backend()
+    with connection.cursor() as cursor:
+        settled = _backend().settled(cursor)
     moved = 0
-    with _worker_connection():
-        with connection.cursor() as cursor:
-            settled = backend.settled(cursor)
-        while max_rows is None or moved < max_rows:
-            step = chunk if max_rows is None else min(chunk, max_rows - moved)
-            with transaction.atomic(), connection.cursor() as cursor:
-                low = _watermark(cursor, lock=True)
-                high = min(settled, low + step)
-                if high <= low:
-                    break
-                backend.merge(cursor, low, high)
-                cursor.execute(
-                    f"UPDATE {_WATERMARK} SET reading_id = %s, refreshed_at = %s WHERE id = 1",
-                    [high, timezone.now()],
-                )
-            moved += high - low
+    while max_rows is None or moved < max_rows:
+        chunk = (
+            chunk_rows
+            if max_rows is None
+            else min(chunk_rows or rollup_chunk_rows(), max_rows - moved)
+        )
+        step = refresh_step(settled, chunk)
+        moved += step.moved
+        if not step.merged:
+            break
     return moved
 
 
@@ -729,8 +851,10 @@ def rollup_tail(
     adapt = connection.ops.adapt_datetimefield_value
     # NOT INDEXED (SQLite): walk the id range, not every reading of the devices in the range.
     hint = " NOT INDEXED" if connection.vendor == "sqlite" else ""
+    # Not merged yet: above the watermark, except the open window's merged slices.
     sql = (
         f"SELECT device_id, observed_at, value FROM {_READING}{hint} WHERE id > %s "
+        "AND (id > %s OR device_id >= %s) "
         f"AND device_id IN ({', '.join(['%s'] * len(device_ids))}) AND element = %s "
         f"AND (flags & {_REJECTED}) = 0"
     )
@@ -743,14 +867,14 @@ def rollup_tail(
         params.append(adapt(bucket_end(bucket_start(end, resolution, tz), resolution, tz)))
     convert = _from_text if connection.vendor == "sqlite" else None
     for _ in range(attempts):
-        mark = rollup_watermark()
+        mark = rollup_mark()
         rows: list[tuple[Any, ...]] = []
         if device_ids:
             with connection.cursor() as cursor:
-                cursor.execute(sql, [mark, *params])
+                cursor.execute(sql, [mark.reading_id, mark.window_end, mark.next_device, *params])
                 rows = cursor.fetchall()
         stored = read_rollups(bool(rows))
-        if rollup_watermark() != mark:
+        if rollup_mark() != mark:
             continue
         aggs: dict[tuple[int, datetime], Agg] = {}
         times: dict[Any, tuple[datetime, datetime]] = {}  # as fetched -> (time, bucket)
@@ -779,7 +903,7 @@ def rebuild_rollups(
     """
     tz = _tz()
     with _worker_connection(), transaction.atomic(), connection.cursor() as cursor:
-        mark = _watermark(cursor, lock=True)
+        mark = _mark(cursor, lock=True).merged_through(device_id)
         if connection.vendor == "postgresql":
             _Postgres().lock(cursor, [device_id])
         raw = Reading.objects.filter(device_id=device_id, element=element, id__lte=mark)

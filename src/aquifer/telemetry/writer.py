@@ -93,14 +93,15 @@ def _readable(sock: socket.socket, timeout: float) -> bool:
 
 class RollupPacer:
     """When the writer process merges what it stored into the rollups
-    (:func:`aquifer.telemetry.store.refresh_rollups`).
+    (:func:`aquifer.telemetry.store.refresh_step`).
 
-    Merging a large chunk costs a third to a quarter per reading of merging each batch in its
-    own commit (a series' readings of several batches fold into one rollup row), but while
-    it runs the next batch waits: so one chunk of ``ROLLUP_CHUNK_ROWS`` at a time, once that
-    many readings were stored, or ``ROLLUP_MAX_LAG_S`` after the oldest unmerged one; and
-    everything when no batch has come for ``IDLE_S``. Readers do not wait for it: the chart
-    series add the readings above the watermark themselves, jobs refresh first.
+    Merging a window of ``ROLLUP_CHUNK_ROWS`` readings costs a third to a half per reading of
+    merging each batch in its own commit (a series' readings of several batches fold into
+    one rollup row), but while a merge runs the next batch waits. So a window is opened once
+    that many readings were stored (or ``ROLLUP_MAX_LAG_S`` after the oldest unmerged one)
+    and merged one slice of about ``ROLLUP_SLICE_ROWS`` readings between two batches; when
+    no batch has come for ``IDLE_S``, everything left is merged. Readers do not wait for it:
+    the chart series add the readings not merged yet themselves, jobs refresh first.
     """
 
     IDLE_S = 0.5
@@ -108,13 +109,20 @@ class RollupPacer:
     def __init__(self) -> None:
         from django.conf import settings
 
-        from aquifer.telemetry.store import rollup_chunk_rows
+        from aquifer.telemetry.store import rollup_chunk_rows, rollup_slice_rows
 
         own = getattr(settings, "AQUIFER", {}).get("TELEMETRY", {})
         self.chunk = rollup_chunk_rows()
+        self.slice = rollup_slice_rows()
         self.max_lag = float(own.get("ROLLUP_MAX_LAG_S", 5.0))
-        self.pending = 0
+        self.pending = 0  # readings stored and not merged (as far as this process knows)
         self.since: float | None = None  # monotonic time of the oldest unmerged batch
+        self.window_open = False
+
+    @property
+    def busy(self) -> bool:
+        """Something is left to merge."""
+        return self.pending > 0 or self.window_open
 
     def stored(self, inserted: int) -> None:
         if inserted > 0:
@@ -123,21 +131,31 @@ class RollupPacer:
                 self.since = time.monotonic()
 
     def owed(self) -> bool:
+        """A slice is due now (between two batches)."""
+        if self.window_open:
+            return True
         if self.pending <= 0 or self.since is None:
             return False
         return self.pending >= self.chunk or time.monotonic() - self.since >= self.max_lag
 
     def run(self, idle: bool = False) -> None:
-        from aquifer.telemetry.store import refresh_rollups
+        """One slice; everything left when ``idle``."""
+        from aquifer.telemetry.store import refresh_rollups, refresh_step
 
         try:
-            moved = refresh_rollups(max_rows=None if idle else self.chunk)
+            if idle:
+                moved, self.window_open, left = refresh_rollups(), False, False
+            else:
+                step = refresh_step(chunk_rows=self.chunk, slice_rows=self.slice)
+                moved, self.window_open, left = step.moved, step.window_open, step.merged
         except Exception:  # the job and the next batch try again; ingest goes on
             log.exception("merging the rollups failed")
             self.since = time.monotonic()
             return
-        self.pending = max(0, self.pending - moved)
-        self.since = time.monotonic() if self.pending else None
+        # Nothing left (merged here, or by the job in another process): start counting anew.
+        self.pending = max(0, self.pending - moved) if left or self.window_open else 0
+        if moved or not self.pending:
+            self.since = time.monotonic() if self.pending else None
 
 
 def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
@@ -159,7 +177,7 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
     while True:
         # Rollups between batches, after the last one was answered (the gateway collects
         # the next meanwhile); all of them when no batch comes for a while.
-        if pacer is not None and pacer.pending:
+        if pacer is not None and pacer.busy:
             if pacer.owed():
                 pacer.run()
             elif not _readable(sock, pacer.IDLE_S):
@@ -183,7 +201,7 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
             _send(sock, answer)
         except OSError:
             break
-    if pacer is not None and pacer.pending:  # the gateway is stopping: merge the rest
+    if pacer is not None and pacer.busy:  # the gateway is stopping: merge the rest
         pacer.run(idle=True)
     if setup_django:
         from django.db import connections

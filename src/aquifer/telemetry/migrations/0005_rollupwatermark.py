@@ -10,7 +10,9 @@ def start_at_the_last_reading(apps, schema_editor):  # type: ignore[no-untyped-d
     Reading = apps.get_model("telemetry", "Reading")
     RollupWatermark = apps.get_model("telemetry", "RollupWatermark")
     last = Reading.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    RollupWatermark.objects.update_or_create(pk=1, defaults={"reading_id": last})
+    RollupWatermark.objects.update_or_create(
+        pk=1, defaults={"reading_id": last, "window_end": last}
+    )
 
 
 class Migration(migrations.Migration):
@@ -31,6 +33,22 @@ class Migration(migrations.Migration):
                 (
                     "reading_id",
                     models.BigIntegerField(default=0, verbose_name="已汇总至读数编号"),
+                ),
+                (
+                    "window_end",
+                    models.BigIntegerField(default=0, verbose_name="汇总窗口止于读数编号"),
+                ),
+                (
+                    "next_device",
+                    models.BigIntegerField(default=0, verbose_name="窗口内下一设备编号"),
+                ),
+                (
+                    "device_step",
+                    models.BigIntegerField(default=0, verbose_name="每段设备编号跨度"),
+                ),
+                (
+                    "device_end",
+                    models.BigIntegerField(default=0, verbose_name="窗口内设备编号上界"),
                 ),
                 (
                     "refreshed_at",
