@@ -306,37 +306,17 @@ def _merge_sql(table: str) -> str:
 
 
 _SQLITE_BUCKETS = "aquifer_reading_bucket"
+_SQLITE_ROWS = "aquifer_rollup_rows"
+_SQLITE_HOURS = "aquifer_rollup_hours"
 
 
-def _sqlite_merge(table: str, bucket: str) -> str:
-    """SQLite: aggregate the readings with an id in (%s, %s] and a device id in [%s, %s)
-    per ``bucket`` ("hour" or "day", from the temporary bucket table) and merge them into
-    ``table``.
-
-    first / last: a bucket's only new reading is its own first and last; otherwise they are
-    looked up by their times on the unique index."""
-
-    def at(column: str) -> str:
-        return (
-            f"CASE WHEN g.n = 1 THEN g.mn ELSE (SELECT x.value FROM {_READING} AS x "
-            "WHERE x.device_id = g.device_id AND x.element = g.element "
-            f"AND x.observed_at = g.{column}) END"
-        )
-
+def _sqlite_value_at(column: str) -> str:
+    """SQLite: the value of the reading at time ``g.<column>`` of group ``g``: a group of one
+    reading has it as its min; otherwise it is looked up on the readings' unique index."""
     return (
-        f"INSERT INTO {table} ({_ROLLUP_COLS}) "
-        f"SELECT g.device_id, g.element, g.b, g.n, g.mn, g.mx, g.s, {at('fa')}, {at('la')}, "
-        f"g.fa, g.la FROM (SELECT r.device_id, r.element, k.{bucket} AS b, count(*) AS n, "
-        "min(r.value) AS mn, max(r.value) AS mx, sum(r.value) AS s, "
-        "min(r.observed_at) AS fa, max(r.observed_at) AS la "
-        # The new rows by id (NOT INDEXED: a rowid range), then each one's buckets by key
-        # (CROSS JOIN keeps that order; t has observed_at's affinity, so its key is used).
-        f"FROM {_READING} AS r NOT INDEXED CROSS JOIN temp.{_SQLITE_BUCKETS} AS k "
-        "ON k.t = r.observed_at "
-        f"WHERE r.id > %s AND r.id <= %s AND r.device_id >= %s AND r.device_id < %s "
-        f"AND (r.flags & {_REJECTED}) = 0 "
-        f"GROUP BY r.device_id, r.element, k.{bucket}) AS g "
-        f"WHERE true {_merge_sql(table)}"  # (GROUP BY's order: the rollup index's)
+        f"CASE WHEN g.n = 1 THEN g.mn ELSE (SELECT x.value FROM {_READING} AS x "
+        f"WHERE x.device_id = g.device_id AND x.observed_at = g.{column} "
+        "AND x.element = g.element) END"
     )
 
 
@@ -386,12 +366,54 @@ class _SQLite:
     CLEAR_BUCKETS = f"DELETE FROM temp.{BUCKETS}"
     FILL_BUCKETS = f"INSERT INTO temp.{BUCKETS} (t, hour, day) VALUES (%s, %s, %s)"
     ID_RANGE_HINT = " NOT INDEXED"  # walk the id range, not an index of the other columns
-    TIMES = (
-        f"SELECT DISTINCT observed_at FROM {_READING} NOT INDEXED "
-        "WHERE id > %s AND id <= %s AND device_id >= %s AND device_id < %s"
+    # A merge: the slice's usable readings copied once (one walk of the window's id range,
+    # NOT INDEXED), each distinct time's hour and day from Python, the hourly groups (with
+    # their first and last values) into a temporary table; then the hourly rollup merged
+    # from it, and the daily one from its groups by day.
+    CREATE_ROWS = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SQLITE_ROWS} "
+        "(device_id integer, element text, observed_at datetime, value real)"
     )
-    MERGE_HOURLY = _sqlite_merge(_HOURLY, "hour")
-    MERGE_DAILY = _sqlite_merge(_DAILY, "day")
+    CLEAR_ROWS = f"DELETE FROM temp.{_SQLITE_ROWS}"
+    FILL_ROWS = (
+        f"INSERT INTO temp.{_SQLITE_ROWS} SELECT device_id, element, observed_at, value "
+        f"FROM {_READING} NOT INDEXED WHERE id > %s AND id <= %s AND device_id >= %s "
+        f"AND device_id < %s AND (flags & {_REJECTED}) = 0"
+    )
+    TIMES = f"SELECT DISTINCT observed_at FROM temp.{_SQLITE_ROWS}"
+    CREATE_HOURS = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SQLITE_HOURS} (device_id integer, "
+        "element text, hour datetime, day datetime, n integer, mn real, mx real, s real, "
+        "f real, l real, fa datetime, la datetime, PRIMARY KEY (device_id, element, hour)) "
+        "WITHOUT ROWID"
+    )
+    CLEAR_HOURS = f"DELETE FROM temp.{_SQLITE_HOURS}"
+    FILL_HOURS = (
+        f"INSERT INTO temp.{_SQLITE_HOURS} SELECT g.device_id, g.element, g.hour, g.day, g.n, "
+        f"g.mn, g.mx, g.s, {_sqlite_value_at('fa')}, {_sqlite_value_at('la')}, g.fa, g.la "
+        "FROM (SELECT r.device_id, r.element, k.hour, k.day, count(*) AS n, "
+        "min(r.value) AS mn, max(r.value) AS mx, sum(r.value) AS s, "
+        "min(r.observed_at) AS fa, max(r.observed_at) AS la "
+        # CROSS JOIN keeps the order rows → buckets (t has observed_at's affinity: its key
+        # is used); day depends on hour alone.
+        f"FROM temp.{_SQLITE_ROWS} AS r CROSS JOIN temp.{BUCKETS} AS k "
+        "ON k.t = r.observed_at GROUP BY r.device_id, r.element, k.hour) AS g"
+    )
+    MERGE_HOURLY = (
+        f"INSERT INTO {_HOURLY} ({_ROLLUP_COLS}) SELECT device_id, element, hour, n, mn, mx, "
+        f"s, f, l, fa, la FROM temp.{_SQLITE_HOURS} WHERE true {_merge_sql(_HOURLY)}"
+    )
+    MERGE_DAILY = (
+        f"INSERT INTO {_DAILY} ({_ROLLUP_COLS}) SELECT g.device_id, g.element, g.day, g.n, "
+        f"g.mn, g.mx, g.s, (SELECT h.f FROM temp.{_SQLITE_HOURS} AS h "
+        "WHERE h.device_id = g.device_id AND h.element = g.element AND h.fa = g.fa), "
+        f"(SELECT h.l FROM temp.{_SQLITE_HOURS} AS h WHERE h.device_id = g.device_id "
+        "AND h.element = g.element AND h.la = g.la), g.fa, g.la "
+        "FROM (SELECT device_id, element, day, sum(n) AS n, min(mn) AS mn, max(mx) AS mx, "
+        "sum(s) AS s, min(fa) AS fa, max(la) AS la "
+        f"FROM temp.{_SQLITE_HOURS} GROUP BY device_id, element, day) AS g "
+        f"WHERE true {_merge_sql(_DAILY)}"
+    )
 
     @staticmethod
     def dt(ts: datetime) -> str:
@@ -428,14 +450,20 @@ class _SQLite:
         """Merge the readings with ids in (low, high] of devices in [first, end) into both
         rollups."""
         self._tune(cursor)
-        params = [low, high, first, end]
-        cursor.execute(self.TIMES, params)
+        for create, clear in (
+            (self.CREATE_ROWS, self.CLEAR_ROWS),
+            (self.CREATE_BUCKETS, self.CLEAR_BUCKETS),
+            (self.CREATE_HOURS, self.CLEAR_HOURS),
+        ):
+            cursor.execute(create)
+            cursor.execute(clear)
+        cursor.execute(self.FILL_ROWS, [low, high, first, end])
+        cursor.execute(self.TIMES)
         times = [_from_text(t) for (t,) in cursor.fetchall()]
-        cursor.execute(self.CREATE_BUCKETS)
-        cursor.execute(self.CLEAR_BUCKETS)
         cursor.executemany(self.FILL_BUCKETS, _buckets_of(times, self.dt))
-        cursor.execute(self.MERGE_HOURLY, params)
-        cursor.execute(self.MERGE_DAILY, params)
+        cursor.execute(self.FILL_HOURS)
+        cursor.execute(self.MERGE_HOURLY)
+        cursor.execute(self.MERGE_DAILY)
 
 
 def _from_text(value: Any) -> datetime:
