@@ -21,25 +21,32 @@ Rollups (why they exist, and why this design)
     daylight saving), stored as their UTC instant; a day is the bureau's day (00:00–24:00
     Beijing time), as in its reports.
 
-    The ingest path maintains them in the same transaction as the raw rows, by *merging*: the
-    insert (``ON CONFLICT DO NOTHING``) tells exactly which readings of a batch are new, and
-    only those are aggregated per touched (device, element, hour / day) and merged into the
-    stored rows by upsert (n and sum added, min / max compared, first / last replaced when
-    earlier / later). A resent reading is not new, so it is never counted twice; rollups equal
-    a recomputation from the raw rows (the sum up to floating-point rounding order), which the
-    tests check with random interleaved and resent batches.
+    They are maintained by *merging*, after the readings' commit
+    (:func:`aquifer.telemetry.store.refresh_rollups`): the readings above a watermark
+    (:class:`RollupWatermark`, a reading id) are aggregated per touched (device, element,
+    hour / day) and merged into the stored rows by upsert (n and sum added, min / max
+    compared, first / last replaced when earlier / later), and the watermark moves past them
+    in the same transaction. Each reading is inserted once (``ON CONFLICT DO NOTHING``) and
+    merged once, so rollups equal a recomputation from the raw rows (the sum up to
+    floating-point rounding order), which the tests check with random interleaved and resent
+    batches and partial merges.
 
-    Why not recompute each touched bucket from its raw rows (the first design, measured in
-    ``bench/ingest.py``)? It reads every stored reading of each touched hour and every hourly
-    row of each touched day: about twice the cost of the merge, and ingest fell to a third of
-    a raw insert's speed. Merging reads nothing but the rows it updates. Its weakness — a
-    rollup can only be as right as the merges into it — is covered by
+    Why after the commit, not in it? A device's acknowledgement waits for the commit. In the
+    commit, each small batch upserted one rollup row per series it touched; merged over a
+    window of 50,000 readings, a series' readings of many batches fold into one upsert, a
+    third to a half of the cost per reading, and the commit a device waits for holds the
+    readings only (``bench/ingest.py``, ``bench/gateway.py``; docs/operations.md). Readers
+    that must be current add the readings above the watermark (the chart series, as
+    TimescaleDB's real-time aggregates add the rows not materialised yet); jobs that read the
+    rollups merge first. Why merging at all, not recomputing each touched bucket from its
+    raw rows? Recomputing read every stored reading of each touched hour and every hourly
+    row of each touched day: about twice the cost. Merging's weakness — a rollup can only be
+    as right as the merges into it — is covered by
     :func:`~aquifer.telemetry.store.rebuild_rollups`, which recomputes a series from its raw
-    rows (for a later change of flags, or any doubt). Also considered: aggregating on read
-    (the first chart of a range pays for it), a periodic job (charts lag ingest),
-    PostgreSQL-only tools (TimescaleDB continuous aggregates): the store must behave the same
-    on SQLite. On PostgreSQL the rollup tables leave 30 % of each page free (migration 0002)
-    so that their constant updates stay HOT (no index churn).
+    rows (for a later change of flags, or any doubt). PostgreSQL-only tools (TimescaleDB
+    continuous aggregates) were not an option: the store must behave the same on SQLite. On
+    PostgreSQL the rollup tables leave 30 % of each page free (migration 0002) so that their
+    constant updates stay HOT (no index churn).
 
     Rejected readings (``flags & REJECTED``) are kept in the raw table but left out of rollups
     and of chart series.
