@@ -159,6 +159,14 @@ def build(n_wells: int, seed: int) -> dict[str, Any]:
             daily_rows += len(rows)
         Reading.objects.bulk_create(raw, batch_size=5000)
         MeterChange.objects.bulk_create(changes)
+        # The daily rollups above are what merging these readings would have made: every
+        # reading is merged (the watermark past the last), so refresh() finds nothing to do.
+        from aquifer.telemetry.models import RollupWatermark
+
+        last = Reading.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        RollupWatermark.objects.update_or_create(
+            pk=1, defaults={"reading_id": last, "window_end": last, "next_device": 0}
+        )
     return {
         "expected": expected,
         "daily_rows": daily_rows,

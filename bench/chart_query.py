@@ -4,8 +4,8 @@ Sets up its own database (a temporary SQLite file, or with ``--db postgres`` a f
 PostgreSQL database ``aquifer_bench_<pid>``, created and dropped; see ``bench/ingest.py``),
 registers one well with one level logger and stores 10 × 365 days of 15-minute depths to
 water (350,400 readings: a seasonal cycle, a slow decline, noise, pumping dips and one
-spike) through ``telemetry.store.ingest`` in batches of 5,000 — so the rollups are the ones
-ingest maintains. ``--quick``: one year (35,040 readings).
+spike) through ``telemetry.store.ingest`` in batches of 5,000, then merged into the rollups
+(``store.refresh_rollups``, as the gateway's writer and the rollup job do). ``--quick``: one year (35,040 readings).
 
 Measured: ``GET /api/wells/<id>/series?element=depth_to_water&resolution=auto&max_points=1000``
 through ``django.test.Client`` as the bureau (the whole stack: middleware, session, scoping,
@@ -82,7 +82,7 @@ def main() -> None:
         from aquifer.core.roles import Role
         from aquifer.registry.models import Device
         from aquifer.telemetry.models import Reading, ReadingDaily, ReadingHourly
-        from aquifer.telemetry.store import ingest
+        from aquifer.telemetry.store import ingest, refresh_rollups
 
         (device_id,) = make_devices(1, prefix="chart")
         well_id = Device.objects.get(pk=device_id).well_id
@@ -90,6 +90,7 @@ def main() -> None:
         t0 = time.perf_counter()
         for i in range(0, len(rows), 5000):
             ingest(rows[i : i + 5000])
+        refresh_rollups()  # as the gateway's writer and the rollup job would have
         load_s = time.perf_counter() - t0
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

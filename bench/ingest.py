@@ -35,8 +35,8 @@ Measured, each in one transaction per batch, on emptied tables, best of ``--roun
     python bench/ingest.py [--quick] [--db sqlite|postgres|both] [--rows N] [--batch B]
 
 Prints one JSON object: per shape, rows per second of each and ``ratio`` = ingest (rollups
-included) / baseline; the top-level ``ratio`` is the worse of the two (target ≥ 0.5). Rounds alternate baseline and
-ingest on the same database, so a busy machine slows both alike; ``ratio`` compares the best
+included) / baseline; the top-level ``ratio`` is the worse of the two (target ≥ 0.5). Rounds
+alternate baseline and ingest on the same database, so a busy machine slows both alike; ``ratio`` compares the best
 round of each and ``ratio_rounds`` lists each round's own ratio. ``--db both`` runs each
 database in its own process and prints ``{"sqlite": …, "postgres": …}``.
 """
@@ -258,7 +258,6 @@ def main() -> None:
 
     with bench_database(args.db) as info:
         from django.db import connection
-
         from django.db.models import Sum
 
         from aquifer.telemetry.models import Reading, ReadingDaily, ReadingHourly

@@ -130,7 +130,7 @@ def job_bench(n: int, years: int, db: str) -> dict[str, object]:
     with bench_database(db) as info:
         from aquifer.analysis import levels
         from aquifer.registry.models import Device, MonitoringWell
-        from aquifer.telemetry.store import ReadingRow, ingest
+        from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
         device_ids = make_devices(n, prefix="trend")
         MonitoringWell.objects.bulk_create(
@@ -151,6 +151,7 @@ def job_bench(n: int, years: int, db: str) -> dict[str, object]:
                 ingest(rows)
                 rows = []
         ingest(rows)
+        refresh_rollups()  # as the gateway's writer and the rollup job would have
         load_s = time.perf_counter() - load
         start = time.perf_counter()
         counts = levels.compute_trends(datetime(2026, 6, 30).date())
