@@ -5,7 +5,8 @@ PostgreSQL database ``aquifer_bench_<pid>``, created and dropped; see ``bench/in
 registers one well with one level logger and stores 10 × 365 days of 15-minute depths to
 water (350,400 readings: a seasonal cycle, a slow decline, noise, pumping dips and one
 spike) through ``telemetry.store.ingest`` in batches of 5,000, then merged into the rollups
-(``store.refresh_rollups``, as the gateway's writer and the rollup job do). ``--quick``: one year (35,040 readings).
+(``store.refresh_rollups``, as the gateway's writer and the rollup job do). ``--quick``: one
+year (35,040 readings).
 
 Measured: ``GET /api/wells/<id>/series?element=depth_to_water&resolution=auto&max_points=1000``
 through ``django.test.Client`` as the bureau (the whole stack: middleware, session, scoping,

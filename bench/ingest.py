@@ -36,9 +36,9 @@ Measured, each in one transaction per batch, on emptied tables, best of ``--roun
 
 Prints one JSON object: per shape, rows per second of each and ``ratio`` = ingest (rollups
 included) / baseline; the top-level ``ratio`` is the worse of the two (target ≥ 0.5). Rounds
-alternate baseline and ingest on the same database, so a busy machine slows both alike; ``ratio`` compares the best
-round of each and ``ratio_rounds`` lists each round's own ratio. ``--db both`` runs each
-database in its own process and prints ``{"sqlite": …, "postgres": …}``.
+alternate baseline and ingest on the same database, so a busy machine slows both alike;
+``ratio`` compares the best round of each and ``ratio_rounds`` lists each round's own ratio.
+``--db both`` runs each database in its own process and prints ``{"sqlite": …, "postgres": …}``.
 """
 
 from __future__ import annotations
