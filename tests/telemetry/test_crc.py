@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from aquifer.telemetry.protocols.crc import (
     crc8,
     crc8_bitwise,
+    crc8_table,
     crc16_modbus,
     crc16_modbus_bitwise,
 )
@@ -52,3 +53,21 @@ def test_crc16_long_input_and_continuation() -> None:
 @given(st.binary(max_size=300), st.sampled_from([0xE5, 0x07, 0xE1]))
 def test_crc8_table_equals_bit_loop(data: bytes, poly: int) -> None:
     assert crc8(data, poly) == crc8_bitwise(data, poly)
+
+
+@settings(max_examples=100)
+@given(st.binary(max_size=300), st.integers(0, 0xFFFF), st.integers(0, 0xFF))
+def test_buffers_and_presets_agree_with_the_bit_loops(data: bytes, init16: int, init8: int) -> None:
+    """The compiled CRCs take any buffer (the gateway passes bytearray and memoryview slices)
+    and a preset, exactly as the bit-by-bit references do."""
+    for buf in (data, bytearray(data), memoryview(data)):
+        assert crc16_modbus(buf, init16) == crc16_modbus_bitwise(data, init16)
+        assert crc8(buf, 0xE5, init8) == crc8_bitwise(data, 0xE5, init8)
+
+
+def test_crc8_continuation_and_table() -> None:
+    data = bytes(range(256)) * 3
+    assert crc8(data[500:], init=crc8(data[:500])) == crc8(data) == crc8_bitwise(data)
+    table = crc8_table(0xE5)
+    assert len(table) == 256
+    assert all(table[b] == crc8_bitwise(bytes([b])) for b in range(256))

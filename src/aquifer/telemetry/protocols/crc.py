@@ -1,4 +1,4 @@
-"""Checksums of the telemetry protocols, computed with precomputed tables.
+"""Checksums of the telemetry protocols, computed by a compiled extension (``crcmod-plus``).
 
 SL 651-2014 (STD Tables 11/20, H.3.2): CRC-16 with generator X16+X15+X2+1, register preset
 FFFFH, bytes fed into the low byte and shifted right with the reflected polynomial A001H, no
@@ -10,15 +10,18 @@ SZY 206-2016 (as implemented by the sources in docs/protocols.md): CRC-8 with po
 x⁷+x⁶+x⁵+x²+1 (E5H), init 0, MSB first, no reflection, no final XOR, over the user data only
 (control field through the last data byte).
 
-Each checksum has two implementations: the table-driven one the codecs use, and a bit-by-bit
-reference (``*_bitwise``) that transcribes the standard's description literally; tests check
-that they agree and the benchmark uses the bit loop as its baseline.
+Each checksum has two implementations: the one the codecs use (``crcmod``'s C table loop,
+a declared dependency), and a bit-by-bit reference (``*_bitwise``) that transcribes the
+standard's description literally; tests check that they agree and the benchmark uses the bit
+loop as its baseline.
 """
 
 from __future__ import annotations
 
-import struct
+from collections.abc import Callable
 from functools import lru_cache
+
+import crcmod
 
 __all__ = [
     "CRC8_POLY_SZY206",
@@ -36,31 +39,18 @@ CRC16_POLY_SL651 = 0xA001
 CRC8_POLY_SZY206 = 0xE5
 
 
-def _crc16_byte_table(poly: int) -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
+#: CRC-16/MODBUS: polynomial 8005H fed LSB first (the reflected A001H), preset FFFFH.
+_crc16: Callable[..., int] = crcmod.mkCrcFun(0x18005, initCrc=0xFFFF, rev=True, xorOut=0)
 
 
-_T16 = _crc16_byte_table(CRC16_POLY_SL651)
+@lru_cache(maxsize=8)
+def _crc8_fun(poly: int) -> Callable[..., int]:
+    """The compiled MSB-first CRC-8 with polynomial ``poly`` (x⁸ implied), no final XOR."""
+    fun: Callable[..., int] = crcmod.mkCrcFun(0x100 | poly, initCrc=0, rev=False, xorOut=0)
+    return fun
 
 
-def _crc16_word_table(t: tuple[int, ...]) -> list[int]:
-    # Two bytes at a time: for a 16-bit register, feeding the little-endian word w into the
-    # register c gives a result that depends only on x = c ^ w (see crc16_modbus).
-    out = [0] * 65536
-    for x in range(65536):
-        c1 = (x >> 8) ^ t[x & 0xFF]
-        out[x] = (c1 >> 8) ^ t[c1 & 0xFF]
-    return out
-
-
-_T16W = _crc16_word_table(_T16)
-_WORDS = [struct.Struct(f"<{n}H").unpack_from for n in range(256)]
+_crc8_szy206 = _crc8_fun(CRC8_POLY_SZY206)
 
 
 def crc16_modbus(data: bytes | bytearray | memoryview, crc: int = 0xFFFF) -> int:
@@ -83,15 +73,7 @@ def crc16_modbus(data: bytes | bytearray | memoryview, crc: int = 0xFFFF) -> int
     >>> hex(crc16_modbus(b"123456789"))
     '0x4b37'
     """
-    n = len(data)
-    half = n >> 1
-    t = _T16W
-    words = _WORDS[half](data) if half < 256 else struct.unpack_from(f"<{half}H", data)
-    for w in words:
-        crc = t[crc ^ w]
-    if n & 1:
-        crc = (crc >> 8) ^ _T16[(crc ^ data[n - 1]) & 0xFF]
-    return crc
+    return _crc16(data, crc)
 
 
 def crc16_modbus_bitwise(
@@ -110,7 +92,8 @@ def crc16_modbus_bitwise(
 
 @lru_cache(maxsize=8)
 def crc8_table(poly: int = CRC8_POLY_SZY206) -> tuple[int, ...]:
-    """The 256-entry table of the MSB-first CRC-8 with polynomial ``poly``."""
+    """The 256-entry table of the MSB-first CRC-8 with polynomial ``poly`` (for reference:
+    :func:`crc8` computes with the extension's own table)."""
     table = []
     for byte in range(256):
         crc = byte
@@ -118,9 +101,6 @@ def crc8_table(poly: int = CRC8_POLY_SZY206) -> tuple[int, ...]:
             crc = ((crc << 1) ^ poly) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
         table.append(crc)
     return tuple(table)
-
-
-_T8 = crc8_table(CRC8_POLY_SZY206)
 
 
 def crc8(data: bytes | bytearray | memoryview, poly: int = CRC8_POLY_SZY206, init: int = 0) -> int:
@@ -140,11 +120,9 @@ def crc8(data: bytes | bytearray | memoryview, poly: int = CRC8_POLY_SZY206, ini
     >>> hex(crc8(bytes.fromhex("B35303810D00C00059000000826110000001106000004508090A")))
     '0x35'
     """
-    t = _T8 if poly == CRC8_POLY_SZY206 else crc8_table(poly)
-    crc = init
-    for byte in data:
-        crc = t[crc ^ byte]
-    return crc
+    if poly == CRC8_POLY_SZY206:
+        return _crc8_szy206(data, init)
+    return _crc8_fun(poly)(data, init)
 
 
 def crc8_bitwise(
