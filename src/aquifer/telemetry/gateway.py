@@ -2,10 +2,17 @@
 
 ``aquifer gateway`` runs :class:`Gateway` in one asyncio event loop:
 
-- **One coroutine per connection** (devices keep their TCP connection open for hours).
+- **One protocol object per connection** (devices keep their TCP connection open for hours;
+  :class:`_Connection`, an :class:`asyncio.Protocol`: no task per connection or per frame).
   :class:`FrameSplitter` cuts frames out of the byte stream with the codecs' ``frame_size``;
-  bytes that are no frame are kept in the quarantine, never dropped. A connection silent for
-  ``IDLE_TIMEOUT_S`` is closed; a frame longer than ``MAX_FRAME_BYTES`` is refused.
+  bytes that are no frame are kept in the quarantine, never dropped. A connection's frames are
+  handled one at a time, in the order they came; what arrives meanwhile waits (reading pauses
+  when that passes 64 KiB or two maximum frames, and while a device does not read its
+  acknowledgements). The hot path, a report from a device whose verdict is in memory, runs in
+  the read callback (:meth:`Gateway._fast_frame`); anything else (quarantine, a verdict that
+  needs the database, keep-alives, multi-packet messages) runs :meth:`Gateway.handle_frame` in
+  a task. A connection silent for ``IDLE_TIMEOUT_S`` is closed; a frame longer than
+  ``MAX_FRAME_BYTES`` is refused.
 - **Authentication** through :class:`~aquifer.telemetry.devices.DeviceCache`: the station
   address must be a registered, active device of that protocol, and an SL651 frame's password
   (4 hex digits) must be the device's secret. Unknown station → quarantine
@@ -13,10 +20,11 @@
   protocol → ``auth_failed``; undecodable → ``malformed`` with the byte offset and reason.
   None of them is acknowledged.
 - **Group commit**: decoded elements become canonical readings
-  (:func:`aquifer.telemetry.mapping.map_frame`) and go to one :class:`BatchWriter`, which
+  (:func:`aquifer.telemetry.mapping.map_values`) and go to one :class:`BatchWriter`, which
   collects the rows of every connection for up to ``BATCH_MAX_MS`` or ``BATCH_MAX_ROWS``,
-  calls :func:`aquifer.telemetry.store.ingest` in a worker thread, and only when it has
-  returned (committed) resolves each frame's future. Only then does the connection send the
+  calls :func:`aquifer.telemetry.store.ingest` (in the writer process, or a worker thread),
+  and only when it has returned (committed) calls each frame's callback (or resolves its
+  future: :meth:`BatchWriter.submit`, the MQTT subscriber). Only then does the connection send the
   acknowledgement (SL651: the down confirmation of 30H–3AH reports; SZY206: the confirmation
   of C0H/81H self-reports and 02H link checks). A resent frame is stored once (ingest is
   idempotent) and acknowledged again. A crash before the commit loses nothing acknowledged.
@@ -44,7 +52,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aquifer.telemetry.devices import AuthResult, DeviceCache
-from aquifer.telemetry.mapping import map_frame
+from aquifer.telemetry.mapping import Value, map_values
 from aquifer.telemetry.protocols import Frame, FrameError, sl651, szy206
 from aquifer.telemetry.writer import ProcessWriter
 
@@ -60,6 +68,9 @@ log = logging.getLogger("aquifer.telemetry.gateway")
 
 #: How blocking work is run: ``await run_db(fn, *args, **kwargs)``.
 RunDb = Callable[..., Awaitable[Any]]
+#: Who hears that a submission was committed: a future, or a callback given ``None`` (committed)
+#: or the exception that kept the rows out (:meth:`BatchWriter.submit_nowait`).
+Waiter = asyncio.Future[None] | Callable[[BaseException | None], object]
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -245,7 +256,7 @@ class BatchWriter:
         self._commit_rows = commit or functools.partial(run_db, ingest)
         self.max_rows = max_rows
         self.max_delay = max_delay
-        self._pending: deque[tuple[Sequence[Any], asyncio.Future[None], float]] = deque()
+        self._pending: deque[tuple[Sequence[Any], Waiter, float]] = deque()
         self._rows = 0
         self._wakeup = asyncio.Event()
         self._full = asyncio.Event()
@@ -259,17 +270,27 @@ class BatchWriter:
 
     async def submit(self, rows: Sequence[Any]) -> None:
         """Commit ``rows`` with the next batch; return once committed."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.submit_nowait(rows, fut)
+        await fut
+
+    def submit_nowait(self, rows: Sequence[Any], done: Waiter) -> None:
+        """Commit ``rows`` with the next batch; ``done`` hears how it went.
+
+        ``done`` is a future (resolved once committed, or given the commit's exception) or a
+        callback, called from the writer's task with ``None`` once the rows are committed or
+        with the exception that kept them out (the gateway's connections: no task and no
+        future per frame). Raises ``RuntimeError`` at once when the writer is shutting down.
+        """
         if self._closing:
             raise RuntimeError("the writer is shutting down")
         if self._task is None:
             self.start()
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((rows, fut, time.monotonic()))
+        self._pending.append((rows, done, time.monotonic()))
         self._rows += len(rows)
         self._wakeup.set()
         if self._rows >= self.max_rows:
             self._full.set()
-        await fut
 
     async def close(self) -> None:
         """Commit what waits, then stop."""
@@ -305,8 +326,8 @@ class BatchWriter:
                 self._full.clear()
             await self._commit([(part, fut) for part, fut, _t in batch])
 
-    async def _commit(self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]]) -> None:
-        rows = [r for part, _fut in batch for r in part]
+    async def _commit(self, batch: list[tuple[Sequence[Any], Waiter]]) -> None:
+        rows = [r for part, _w in batch for r in part]
         started = time.perf_counter()
         try:
             inserted = await self._commit_rows(rows)
@@ -314,26 +335,49 @@ class BatchWriter:
             self.stats["failed_batches"] += 1
             if len(batch) == 1:
                 log.error("commit of %d rows failed: %s", len(rows), exc)
-                _settle(batch[0][1], exc)
+                _settle_all([batch[0][1]], exc)
                 return
             log.warning("commit of %d rows failed (%s); committing frame by frame", len(rows), exc)
-            for part, fut in batch:
+            for part, waiter in batch:
                 try:
                     inserted = await self._commit_rows(part)
                 except Exception as one:
                     log.error("commit of a frame's %d rows failed: %s", len(part), one)
-                    _settle(fut, one)
+                    _settle_all([waiter], one)
                 else:
                     self.stats["inserted"] += int(inserted or 0)
                     self.stats["rows"] += len(part)
-                    _settle(fut, None)
+                    _settle_all([waiter], None)
             return
         self.stats["batches"] += 1
         self.stats["rows"] += len(rows)
         self.stats["inserted"] += int(inserted or 0)
         self.stats["commit_ms"] += int((time.perf_counter() - started) * 1000)
-        for _part, fut in batch:
-            _settle(fut, None)
+        _settle_all([waiter for _part, waiter in batch], None)
+
+
+def _settle_all(waiters: list[Waiter], exc: BaseException | None) -> None:
+    """Tell the waiters how their commit went. Futures are resolved now (their tasks run
+    later); callbacks are called together, soon: the writer first hands the next batch to
+    the database, then the acknowledgements are written while it commits."""
+    callbacks: list[Callable[[BaseException | None], object]] = []
+    for waiter in waiters:
+        if isinstance(waiter, asyncio.Future):
+            _settle(waiter, exc)
+        else:
+            callbacks.append(waiter)
+    if callbacks:
+        asyncio.get_running_loop().call_soon(_call_all, callbacks, exc)
+
+
+def _call_all(
+    callbacks: list[Callable[[BaseException | None], object]], exc: BaseException | None
+) -> None:
+    for callback in callbacks:
+        try:
+            callback(exc)
+        except Exception:  # one connection's trouble must not keep the others waiting
+            log.exception("a commit callback failed")
 
 
 def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
@@ -369,21 +413,300 @@ SZY206_VALUES = frozenset({0xC0, 0x81, 0xB0, 0xB2})
 SZY206_CONFIRMED = frozenset({0xC0, 0x81, 0x02})
 
 
-@dataclass(eq=False)
-class _Connection:
-    protocol: str
-    remote: str
-    task: asyncio.Task[None] | None = None
-    busy: bool = False  # a frame is being handled: let it finish at shutdown
-    last_seen: float = 0.0  # loop time of the last read (the idle sweep reads it)
-    idle_expired: bool = False  # the idle sweep cancelled this connection's task
-    quarantined: int = 0
-    reassembler: sl651.Reassembler | None = None
-    # The last successful authentication on this connection: (station, secret), the device
-    # cache's generation then, and the verdict. Reused while all three hold.
-    auth_key: tuple[str, str | None] | None = None
-    auth_generation: int = -1
-    auth: AuthResult | None = None
+class _Connection(asyncio.Protocol):
+    """One device's TCP connection (an :class:`asyncio.Protocol`: no task per connection).
+
+    Frames are handled one at a time, in the order they arrived: while one is in flight
+    (``busy``: waiting for its commit, or on the slow path in a task) what arrives waits in
+    ``inbox`` (reading pauses when that grows past ``limit``). The hot path, a report from
+    a device whose verdict is cached, runs in :meth:`data_received` and hands the rows to the
+    writer with a callback (:meth:`_committed`) that writes the acknowledgement; everything
+    else (quarantine, a verdict that needs the database, keep-alives, multi-packet messages)
+    runs :meth:`Gateway.handle_frame` in a task.
+    """
+
+    def __init__(self, gateway: Gateway, protocol: str) -> None:
+        self.gateway = gateway
+        self.loop = asyncio.get_running_loop()
+        self.loop_time = self.loop.time
+        self.protocol = protocol
+        self.remote = ""
+        self.transport: asyncio.Transport | None = None
+        self.splitter = FrameSplitter(protocol, gateway.config.max_frame)
+        self.limit = max(65536, gateway.config.max_frame * 2)
+        self.busy = False  # a frame is being handled: let it finish at shutdown
+        self.last_seen = 0.0  # loop time of the last read (the idle sweep reads it)
+        self.idle_expired = False  # closed by the idle sweep
+        self.quarantined = 0
+        self.reassembler: sl651.Reassembler | None = None
+        # The last successful authentication on this connection: (station, secret), the device
+        # cache's generation then, and the verdict. Reused while all three hold.
+        self.auth_key: tuple[str, str | None] | None = None
+        self.auth_generation = -1
+        self.auth: AuthResult | None = None
+        self.task: asyncio.Task[None] | None = None  # the slow path's task, if running
+        self.pieces: deque[Piece] = deque()  # cut from the stream, not yet handled
+        self.inbox = bytearray()  # received while busy, not yet cut
+        self.in_flight: tuple[Frame, bytes, int, int, dict[str, bool]] | None = None
+        self.ended = ""  # "eof" (the device closed its side) or "lost" (the connection broke)
+        self.closing = False  # no more frames are handled
+        self.closed = False
+        self.read_paused = False
+        self.write_paused = False
+        self.waiting_write = False  # the next frame waits for the device to read its acks
+        self.write_timer: asyncio.TimerHandle | None = None
+        self.drained: asyncio.Future[None] | None = None  # stop() waits for it
+
+    # --- asyncio.Protocol ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
+        gateway = self.gateway
+        self.last_seen = self.loop_time()
+        if gateway._stopping:
+            self.closing = self.closed = True
+            transport.close()
+            return
+        gateway._connections.add(self)
+        gateway.stats["connections"] += 1
+
+    def data_received(self, data: bytes) -> None:
+        self.last_seen = self.loop_time()
+        if self.busy or self.closing:
+            if not self.closing:
+                self.inbox += data
+                if len(self.inbox) > self.limit and not self.read_paused:
+                    self.read_paused = True
+                    assert self.transport is not None
+                    self.transport.pause_reading()
+            return
+        self.pieces.extend(self.splitter.feed(data))
+        self._advance()
+
+    def eof_received(self) -> bool:
+        self.ended = self.ended or "eof"
+        if not self.busy:
+            self._advance()
+        return True  # keep our side open: acknowledgements of frames in flight still go out
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self.closing:
+            log.info("%s %s: %s", self.protocol, self.remote, exc)
+        self.ended = "lost"
+        if self.write_timer is not None:
+            self.write_timer.cancel()
+            self.write_timer = None
+        if self.closing:
+            if not self.busy:
+                self._closed()
+        elif not self.busy:
+            self._advance()
+        elif self.waiting_write:  # nobody is left to read the acknowledgements
+            self.waiting_write = self.busy = False
+            self._advance()
+
+    def pause_writing(self) -> None:
+        """The device does not read its acknowledgements: handle no more frames until it does
+        (closed after ``idle_timeout``)."""
+        self.write_paused = True
+        if self.write_timer is None:
+            idle = self.gateway.config.idle_timeout
+            self.write_timer = self.loop.call_later(idle, self._write_timeout)
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.write_timer is not None:
+            self.write_timer.cancel()
+            self.write_timer = None
+        if self.waiting_write:
+            self.waiting_write = self.busy = False
+            self._advance()
+
+    # --- frames -------------------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Handle what waits, in order, until a frame goes in flight or nothing is left."""
+        gateway = self.gateway
+        pieces = self.pieces
+        while not self.closing:
+            if gateway._stopping:
+                self._finish(False)
+                return
+            if self.quarantined > gateway.config.max_quarantine:
+                log.warning("%s %s: too many bad frames, closing", self.protocol, self.remote)
+                gateway.stats["closed_bad"] += 1
+                self._finish(False)
+                return
+            if not pieces:
+                if self.inbox:
+                    data = bytes(self.inbox)
+                    self.inbox.clear()
+                    if self.read_paused and self.ended != "lost":
+                        self.read_paused = False
+                        assert self.transport is not None
+                        self.transport.resume_reading()
+                    pieces.extend(self.splitter.feed(data))
+                    continue
+                if self.ended:
+                    self._finish(self.ended == "eof")
+                return
+            piece = pieces.popleft()
+            if not piece.reason and gateway._fast_frame(self, piece.data):
+                if self.busy:
+                    return  # in flight: _committed goes on
+                continue
+            self.busy = True
+            self.task = self.loop.create_task(self._slow(piece))
+            return
+
+    def _committed(self, exc: BaseException | None) -> None:
+        """The writer's word on the frame in flight: acknowledge it, go on with the next."""
+        assert self.in_flight is not None
+        frame, raw, device_id, rows, status = self.in_flight
+        self.in_flight = None
+        gateway = self.gateway
+        if exc is not None:
+            log.error("%s %s: not stored, not acknowledged: %s", self.protocol, frame.station, exc)
+            gateway.stats["commit_failed"] += 1
+        else:
+            gateway.stats["readings"] += rows
+            if status:
+                gateway._status_changed(device_id, status)
+            if isinstance(frame, sl651.SL651Frame):
+                ack = sl651.acknowledge_raw(raw, end=gateway._ack_end)
+                if ack is None:
+                    ack = sl651.acknowledge(frame, end=gateway._ack_end)
+            else:
+                assert isinstance(frame, szy206.SZY206Frame)
+                ack = szy206.confirm(frame) if frame.function in SZY206_CONFIRMED else b""
+            if ack:
+                self._write(ack)
+        self._done()
+
+    async def _slow(self, piece: Piece) -> None:
+        """One piece the hot path does not take: junk, or a frame for handle_frame."""
+        gateway = self.gateway
+        try:
+            if piece.reason:
+                await gateway._quarantine(self, "malformed", piece.reason, piece.data)
+            else:
+                ack = await gateway.handle_frame(self, piece.data)
+                if ack:
+                    self._write(ack)
+        except asyncio.CancelledError:  # stop() gave up waiting for it
+            self.task = None
+            self._finish(False)
+            return
+        except Exception:
+            log.exception(
+                "%s %s: unexpected error; closing the connection", self.protocol, self.remote
+            )
+            gateway.stats["errors"] += 1
+            self.task = None
+            self._finish(False)
+            return
+        self.task = None
+        self._done()
+
+    def _write(self, ack: bytes) -> None:
+        if self.ended == "lost" or self.closing or self.transport is None:
+            return
+        self.transport.write(ack)
+        self.gateway.stats["acks"] += 1
+
+    def _done(self) -> None:
+        """The frame in hand is finished: go on (unless the device is not reading)."""
+        self.last_seen = self.loop_time()  # (a long commit is not silence)
+        if self.closing:
+            self.busy = False
+            self._closed()
+            return
+        if self.write_paused and self.ended != "lost":
+            self.waiting_write = True  # still busy: resume_writing goes on
+            return
+        self.busy = False
+        self._advance()
+
+    def _write_timeout(self) -> None:
+        self.write_timer = None
+        log.info("%s %s: the device does not read its acknowledgements", self.protocol,
+                 self.remote)  # fmt: skip
+        self.closing = True
+        if self.transport is not None:
+            self.transport.abort()
+        if self.waiting_write:
+            self.waiting_write = self.busy = False
+        if not self.busy:
+            self._closed()
+
+    # --- closing ------------------------------------------------------------------------------
+
+    def expire_idle(self) -> None:
+        """Close for silence (the idle sweep); a partial frame is kept in the quarantine."""
+        self.idle_expired = True
+        log.info("%s %s idle for %.0f s: closing", self.protocol, self.remote,
+                 self.gateway.config.idle_timeout)  # fmt: skip
+        self.gateway.stats["idle_closed"] += 1
+        self._finish(True)
+
+    def _finish(self, keep_rest: bool) -> None:
+        """Handle no more frames; quarantine a partial frame if ``keep_rest``; close."""
+        if self.closing:
+            return
+        self.closing = True
+        rest = self.splitter.pending()
+        if keep_rest and rest and not self.gateway._stopping:
+            self.busy = True
+            self.task = self.loop.create_task(self._keep_rest(rest))
+            return
+        self._closed()
+
+    async def _keep_rest(self, rest: bytes) -> None:
+        try:
+            await self.gateway._quarantine(
+                self, "malformed", "byte 0: frame cut short (connection closed)", rest
+            )
+        finally:
+            self.task = None
+            self.busy = False
+            self._closed()
+
+    def _closed(self) -> None:
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+        if self.closed:
+            return
+        self.closed = True
+        if self.write_timer is not None:
+            self.write_timer.cancel()
+            self.write_timer = None
+        self.gateway._connections.discard(self)
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+
+    def stop(self) -> asyncio.Future[None] | None:
+        """Shutdown: close now if idle; else a future done once the frame in hand is."""
+        if not self.busy:
+            self._finish(False)
+            return None
+        if self.drained is None:
+            self.drained = self.loop.create_future()
+        return self.drained
+
+    def abort(self) -> None:
+        """Shutdown gave up waiting: close now."""
+        if self.task is not None:
+            self.task.cancel()
+        self.closing = True
+        self.busy = False
+        self.waiting_write = False
+        if self.transport is not None:
+            self.transport.abort()
+        self._closed()
 
 
 def report_device_status(device_id: int, bits: dict[str, bool], at: datetime) -> int:
@@ -480,16 +803,16 @@ class Gateway:
         if self.process_writer is not None:
             await self.process_writer.start()
         self.writer.start()
+        loop = asyncio.get_running_loop()
         ports = {"SL651": self.config.sl651_port, "SZY206": self.config.szy206_port}
         for protocol, port in ports.items():
             if port is None:
                 continue
-            server = await asyncio.start_server(
-                functools.partial(self._serve, protocol),
+            server = await loop.create_server(
+                functools.partial(_Connection, self, protocol),
                 self.config.host,
                 port,
                 backlog=self.config.backlog,
-                limit=max(65536, self.config.max_frame * 2),
             )
             self._servers[protocol] = server
             self.ports[protocol] = server.sockets[0].getsockname()[1]
@@ -508,19 +831,12 @@ class Gateway:
         for task in (self._refresher, self._sweeper):
             if task is not None:
                 task.cancel()
-        tasks = []
-        for conn in list(self._connections):
-            if conn.task is None:
-                continue
-            tasks.append(conn.task)
-            if not conn.busy:
-                conn.task.cancel()
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=self.config.drain_timeout)
-            for task in pending:
-                task.cancel()
+        waits = [w for conn in list(self._connections) if (w := conn.stop()) is not None]
+        if waits:
+            _done, pending = await asyncio.wait(waits, timeout=self.config.drain_timeout)
             if pending:
-                await asyncio.wait(pending, timeout=1)
+                for conn in list(self._connections):
+                    conn.abort()
         if self._status_tasks:  # status bits already handed over reach monitoring
             await asyncio.wait(list(self._status_tasks), timeout=self.config.drain_timeout)
         await self.writer.close()
@@ -550,14 +866,8 @@ class Gateway:
             await asyncio.sleep(every)
             now = loop.time()
             for conn in list(self._connections):
-                if (
-                    not conn.busy
-                    and not conn.idle_expired
-                    and conn.task is not None
-                    and now - conn.last_seen >= idle
-                ):
-                    conn.idle_expired = True
-                    conn.task.cancel()
+                if not conn.busy and not conn.closing and now - conn.last_seen >= idle:
+                    conn.expire_idle()
 
     @property
     def connections(self) -> int:
@@ -565,74 +875,69 @@ class Gateway:
 
     # --- one connection -----------------------------------------------------------------------
 
-    async def _serve(
-        self, protocol: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        peer = writer.get_extra_info("peername")
-        remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        conn = _Connection(protocol, remote, task, last_seen=loop.time())
-        if self._stopping:
-            writer.close()
-            return
-        self._connections.add(conn)
-        self.stats["connections"] += 1
-        splitter = FrameSplitter(protocol, self.config.max_frame)
-        idle = self.config.idle_timeout
+    def _fast_frame(self, conn: _Connection, raw: bytes) -> bool:
+        """The hot path, without a task: a report from a device whose verdict is in memory,
+        with readings to store, is decoded, mapped and handed to the writer (the connection's
+        :meth:`_Connection._committed` acknowledges it once committed); True then. False (and
+        nothing done but caching a verdict) for anything else: :meth:`handle_frame` takes it.
+        """
+        protocol = conn.protocol
         try:
-            while not self._stopping:
-                try:
-                    data = await reader.read(65536)
-                except asyncio.CancelledError:
-                    if not conn.idle_expired or task is None or self._stopping:
-                        raise
-                    task.uncancel()  # cancelled by the idle sweep: close it as idle
-                    log.info("%s %s idle for %.0f s: closing", protocol, remote, idle)
-                    self.stats["idle_closed"] += 1
-                    break
-                if not data:
-                    break
-                conn.last_seen = loop.time()
-                for piece in splitter.feed(data):
-                    if self._stopping:
-                        break
-                    if piece.reason:
-                        await self._quarantine(conn, "malformed", piece.reason, piece.data)
-                    else:
-                        conn.busy = True
-                        try:
-                            ack = await self.handle_frame(conn, piece.data)
-                            if ack:
-                                writer.write(ack)
-                                if writer.transport.get_write_buffer_size() > 65536:
-                                    async with asyncio.timeout(idle):  # a device not reading
-                                        await writer.drain()
-                                self.stats["acks"] += 1
-                        finally:
-                            conn.busy = False
-                    if conn.quarantined > self.config.max_quarantine:
-                        log.warning("%s %s: too many bad frames, closing", protocol, remote)
-                        self.stats["closed_bad"] += 1
-                        return
-                conn.last_seen = loop.time()  # (a long commit is not silence)
-            rest = splitter.pending()
-            if rest and not self._stopping:
-                await self._quarantine(
-                    conn, "malformed", "byte 0: frame cut short (connection closed)", rest
-                )
-        except (ConnectionError, TimeoutError) as exc:
-            log.info("%s %s: %s", protocol, remote, exc)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("%s %s: unexpected error; closing the connection", protocol, remote)
-            self.stats["errors"] += 1
-        finally:
-            self._connections.discard(conn)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1)
+            if protocol == "SL651":
+                frame: Frame = sl651.decode(raw)
+            else:
+                frame = szy206.decode(raw)
+        except FrameError:
+            return False
+        if frame.direction != "up":
+            return False
+        secret: str | None
+        if isinstance(frame, sl651.SL651Frame):
+            if frame.packet_total is not None or frame.function not in SL651_REPORTS:
+                return False
+            secret = f"{frame.password:04X}"
+        elif frame.function in SZY206_VALUES:
+            secret = None
+        else:
+            return False
+        station = frame.station
+        devices = self.devices
+        auth = conn.auth
+        if (
+            auth is None
+            or conn.auth_key != (station, secret)
+            or conn.auth_generation != devices.generation
+            or devices.stale
+        ):
+            generation = devices.generation
+            auth = devices.authenticate_cached(protocol, station, secret)
+            if auth is None or not auth.ok:
+                return False
+            conn.auth_key, conn.auth_generation, conn.auth = (station, secret), generation, auth
+        if auth.device is None:
+            return False
+        device_id = auth.device.id
+        values, skipped, status = map_values(frame, received_at=datetime.now(UTC))
+        if not values:
+            return False
+        rows = self._rows(device_id, values)
+        try:
+            self.writer.submit_nowait(rows, conn._committed)
+        except RuntimeError:  # shutting down: handle_frame says so
+            return False
+        if skipped:
+            log.debug("%s %s: left out %s", protocol, station, skipped)
+        self.stats["frames"] += 1
+        conn.busy = True
+        conn.in_flight = (frame, raw, device_id, len(rows), status)
+        return True
+
+    def _rows(self, device_id: int, values: list[Value]) -> list[Any]:
+        """What the writer takes: plain tuples down the writer process's pipe, else rows."""
+        if self.process_writer is not None:
+            return [(device_id, key, at, value, 0) for key, at, value in values]
+        row = self._row_type
+        return [row(device_id, key, at, value) for key, at, value in values]
 
     async def _quarantine(
         self, conn: _Connection, kind: str, reason: str, raw: bytes, station: str = ""
@@ -779,21 +1084,15 @@ class Gateway:
         nothing storable in it is quarantined as ``rejected_value`` and may be acknowledged once
         that is committed: a resend could not change it.
         """
-        # map_frame yields canonical keys, finite floats and aware times: what ingest accepts.
-        mapping = map_frame(frame, received_at=datetime.now(UTC))
-        if self.process_writer is not None:  # plain tuples: what goes down the pipe
-            rows: list[Any] = [
-                (device_id, r.element, r.observed_at, r.value, 0) for r in mapping.readings
-            ]
-        else:
-            row = self._row_type
-            rows = [row(device_id, r.element, r.observed_at, r.value) for r in mapping.readings]
-        if not rows and mapping.skipped:
-            reason = "no storable reading: " + "; ".join(mapping.skipped)
+        # map_values yields canonical keys, finite floats and aware times: what ingest accepts.
+        values, skipped, status = map_values(frame, received_at=datetime.now(UTC))
+        rows = self._rows(device_id, values)
+        if not rows and skipped:
+            reason = "no storable reading: " + "; ".join(skipped)
             kept = await self._quarantine(conn, "rejected_value", reason, raw, frame.station)
             return kept
-        if mapping.skipped:
-            log.debug("%s %s: left out %s", conn.protocol, frame.station, mapping.skipped)
+        if skipped:
+            log.debug("%s %s: left out %s", conn.protocol, frame.station, skipped)
         if not rows:
             return True
         try:
@@ -803,8 +1102,8 @@ class Gateway:
             self.stats["commit_failed"] += 1
             return False
         self.stats["readings"] += len(rows)
-        if mapping.status:
-            self._status_changed(device_id, mapping.status)
+        if status:
+            self._status_changed(device_id, status)
         return True
 
     def _status_changed(self, device_id: int, bits: dict[str, bool]) -> None:

@@ -49,7 +49,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from aquifer.telemetry.elements import ELEMENTS
 from aquifer.telemetry.protocols import CHINA_TZ, Frame
@@ -67,6 +67,7 @@ __all__ = [
     "check_rows",
     "convert",
     "map_frame",
+    "map_values",
     "parse_readings",
     "parse_time",
     "resolve_tp",
@@ -160,52 +161,105 @@ def map_frame(frame: Frame, *, received_at: datetime, tz: tzinfo = CHINA_TZ) -> 
     are listed in :attr:`FrameMapping.skipped` (``"<code>: <why>"``). One reading per
     (element, observation time): the first wins, as in the store.
     """
-    out = FrameMapping()
-    if isinstance(frame, SZY206Frame):
-        table = SZY206_ELEMENTS
+    values, skipped, status = map_values(frame, received_at=received_at, tz=tz)
+    return FrameMapping([MappedReading(*v) for v in values], skipped, status)
+
+
+#: A canonical reading as a plain tuple: (element key, aware observation time, value).
+Value = tuple[str, datetime, float]
+#: code → (decoded unit, canonical key or None, canonical unit, factor or None), per table.
+_Rule = tuple[str, str | None, str, float | None]
+_RULES: dict[bool, dict[str, _Rule]] = {False: {}, True: {}}
+_NOT_READINGS = frozenset({"alarm", "status", "work_mode", "link"})
+
+
+def _rule(szy206: bool, code: str, unit: str) -> _Rule:
+    """How ``code`` in ``unit`` maps (what :func:`convert` would do, worked out once)."""
+    key = (SZY206_ELEMENTS if szy206 else SL651_ELEMENTS).get(code)
+    if key is None:
+        return (unit, None, "", None)
+    canonical = ELEMENTS[key].unit
+    factor = 1.0 if unit == canonical or not unit else _FACTORS.get((unit, canonical))
+    rule = (unit, key, canonical, factor)
+    rules = _RULES[szy206]
+    if len(rules) < 1024:
+        rules[code] = rule
+    return rule
+
+
+def map_values(
+    frame: Frame, *, received_at: datetime, tz: tzinfo = CHINA_TZ
+) -> tuple[list[Value], list[str], dict[str, bool]]:
+    """:func:`map_frame` as plain data: the readings as ``(element, observed_at, value)``
+    tuples, the skipped elements (``"<code>: <why>"``) and the status bits (the gateway's
+    hot path: no object per reading that it would throw away)."""
+    values: list[Value] = []
+    skipped: list[str] = []
+    status: dict[str, bool] = {}
+    szy = isinstance(frame, SZY206Frame)
+    if szy:
+        assert isinstance(frame, SZY206Frame)
         when: datetime | None = resolve_tp(frame.tp, received_at, tz) if frame.tp else None
         if when is None:
             when = received_at.astimezone(tz).replace(second=0, microsecond=0)
         default_time: datetime | None = when
     else:
-        table = SL651_ELEMENTS
         default_time = frame.observation_time or frame.send_time
+    rules = _RULES[szy]
+    isfinite = math.isfinite
     seen: set[tuple[str, datetime]] = set()
+    last_time: datetime | None = None  # the last observation time seen, and as used
+    last_aware: datetime | None = None
     for el in frame.elements:
         if el.bits:
             for name, on in el.bits.items():
-                out.status[name] = out.status.get(name, False) or bool(on)
-        key = table.get(el.code)
-        if key is None:
-            if el.value is not None and el.code not in ("alarm", "status", "work_mode", "link"):
-                out.skipped.append(f"{el.code}: no canonical element")
-            continue
+                status[name] = status.get(name, False) or bool(on)
+        code = el.code
+        unit = el.unit
+        rule = rules.get(code)
+        if rule is None or rule[0] != unit:
+            rule = _rule(szy, code, unit)
+        key = rule[1]
         value = el.value
-        if value is None:
-            out.skipped.append(f"{el.code}: no value (device marked it missing)")
+        if key is None:
+            if value is not None and code not in _NOT_READINGS:
+                skipped.append(f"{code}: no canonical element")
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            out.skipped.append(f"{el.code}: not a number ({value!r})")
+        if value is None:
+            skipped.append(f"{code}: no value (device marked it missing)")
+            continue
+        kind = type(value)
+        if (kind is not float and kind is not int) and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            skipped.append(f"{code}: not a number ({value!r})")
             continue
         if key == "depth_to_water" and value == DRY_WELL_DEPTH:
-            out.skipped.append(f"{el.code}: dry well (444)")
+            skipped.append(f"{code}: dry well (444)")
             continue
-        canonical = ELEMENTS[key].unit
-        converted = convert(value, el.unit, canonical)
-        if converted is None or not math.isfinite(converted):
-            out.skipped.append(f"{el.code}: no conversion from {el.unit!r} to {canonical!r}")
+        factor = rule[3]
+        converted = None if factor is None else float(cast(float, value)) * factor
+        if converted is None or not isfinite(converted):
+            skipped.append(f"{code}: no conversion from {unit!r} to {rule[2]!r}")
             continue
         observed = el.observed_at or default_time
         if observed is None:
-            out.skipped.append(f"{el.code}: the frame carries no time")
+            skipped.append(f"{code}: the frame carries no time")
             continue
-        if observed.utcoffset() is None:
-            observed = observed.replace(tzinfo=tz)
-        if (key, observed) in seen:
+        if observed is last_time:
+            observed = last_aware
+        else:
+            last_time = observed
+            if observed.utcoffset() is None:
+                observed = observed.replace(tzinfo=tz)
+            last_aware = observed
+        assert observed is not None
+        pair = (key, observed)
+        if pair in seen:
             continue
-        seen.add((key, observed))
-        out.readings.append(MappedReading(key, observed, converted))
-    return out
+        seen.add(pair)
+        values.append((key, observed, converted))
+    return values, skipped, status
 
 
 def resolve_tp(tp: Tp, received_at: datetime, tz: tzinfo = CHINA_TZ) -> datetime | None:

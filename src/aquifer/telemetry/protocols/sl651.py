@@ -430,6 +430,23 @@ def parse_body(
     }
 
 
+#: BCD times already read: (bytes, zone) → datetime. Reports of many stations carry the same
+#: few times (every 5 minutes, on the hour); one shared object also pickles once per batch.
+_TIMES: dict[tuple[bytes, tzinfo | None], datetime] = {}
+
+
+def _read_time(buf: bytes, pos: int, count: int, tz: tzinfo | None, what: str) -> datetime:
+    """:func:`parse_time` (offset 0), remembering the times it has read."""
+    key = (bytes(buf[pos : pos + count]), tz)  # (a bytearray slice is no dict key)
+    when = _TIMES.get(key)
+    if when is None:
+        when = parse_time(buf, pos, count, tz, 0, what)  # raises for what is no time
+        if len(_TIMES) >= 4096:
+            _TIMES.clear()
+        _TIMES[key] = when
+    return when
+
+
 def _parse_hex_body(
     buf: bytes,
     pos: int,
@@ -446,7 +463,7 @@ def _parse_hex_body(
             return
         raise FrameError(pos, f"body of {end - pos} bytes: serial and send time need 8")
     b.serial = buf[pos] << 8 | buf[pos + 1]
-    b.send_time = parse_time(buf, pos + 2, 6, tz, 0, "send time")
+    b.send_time = _read_time(buf, pos + 2, 6, tz, "send time")
     pos += 8
     if pos >= end:
         return
@@ -534,7 +551,7 @@ def _parse_groups(
             if code == 0xF0:
                 if pos + 7 > end:
                     raise FrameError(pos, "observation time (F0F0) cut short")
-                obs = parse_time(buf, pos + 2, 5, tz, 0, "observation time (F0F0)")
+                obs = _read_time(buf, pos + 2, 5, tz, "observation time (F0F0)")
                 if b.obs is None:
                     b.obs = obs
                 pos += 7
