@@ -22,9 +22,9 @@ Measured, each in one transaction per batch, on emptied tables, best of ``--roun
   (SQLite ``executemany``; PostgreSQL ``COPY`` to a staging table, ``INSERT … SELECT``),
   per-device advisory locks (PostgreSQL), connection hygiene, durable commit — **and the
   hourly and daily rollups**, merged as the gateway's writer process merges them
-  (``telemetry.writer.RollupPacer``: a chunk of ``ROLLUP_CHUNK_ROWS`` readings by
-  ``store.refresh_rollups`` whenever that many were stored, the rest at the end, inside the
-  timing): every reading is in the rollups when the clock stops;
+  (``telemetry.writer.RollupPacer``: once ``ROLLUP_CHUNK_ROWS`` readings wait, a window of
+  them merged one slice of ``ROLLUP_SLICE_ROWS`` between two batches; the rest at the
+  end), inside the timing: every reading is in the rollups when the clock stops;
 - ``ingest_only``: the same ``store.ingest`` calls without the rollup merges (what a
   device's acknowledgement waits for), and ``refresh``: the merges' own rate;
 - ``baseline``: the same rows, same batches, same connection, as the plainest insert into

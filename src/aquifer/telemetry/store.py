@@ -662,7 +662,7 @@ def _ingest(rows: Sequence[Plain]) -> int:
 #: Readings merged per window (ids) unless the settings say otherwise.
 ROLLUP_CHUNK_ROWS = 50_000
 #: Readings per slice of a window when the merge is paced (the gateway's writer process).
-ROLLUP_SLICE_ROWS = 10_000
+ROLLUP_SLICE_ROWS = 5_000
 
 
 def _telemetry_setting(key: str, default: int) -> int:
