@@ -179,6 +179,15 @@ AQUIFER: dict[str, Any] = {
     "PAGE_SIZE": 50,
     # Notifications: links in e-mail and SMS are made absolute with this address.
     "NOTIFICATIONS": {"SITE_URL": os.environ.get("AQUIFER_SITE_URL", "")},
+    # Telemetry: the rollups are merged after the readings' commit (telemetry.store): windows
+    # of ROLLUP_CHUNK_ROWS readings, merged by the gateway's writer process in slices of
+    # ROLLUP_SLICE_ROWS between two batches, at the latest ROLLUP_MAX_LAG_S after a reading
+    # was stored (docs/operations.md, "Gateway throughput").
+    "TELEMETRY": {
+        "ROLLUP_CHUNK_ROWS": 50_000,
+        "ROLLUP_SLICE_ROWS": 5_000,
+        "ROLLUP_MAX_LAG_S": 5.0,
+    },
     # Other apps' settings (PERMITS, ACCOUNTING, RIGHTS, MONITORING, MAINTENANCE,
     # OVEREXPLOITATION) have their defaults and sources in code (each app's conf or docs/);
     # a key set here overrides the default.
