@@ -277,7 +277,7 @@ def main() -> None:
 
             t0 = time.perf_counter()
             timed(batches, one)
-            pacer.run(idle=True)
+            pacer.finish()
             return time.perf_counter() - t0
 
         device_ids = make_devices(args.devices)

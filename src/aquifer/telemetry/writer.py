@@ -99,9 +99,11 @@ class RollupPacer:
     merging each batch in its own commit (a series' readings of several batches fold into
     one rollup row), but while a merge runs the next batch waits. So a window is opened once
     that many readings were stored (or ``ROLLUP_MAX_LAG_S`` after the oldest unmerged one)
-    and merged one slice of about ``ROLLUP_SLICE_ROWS`` readings between two batches; when
-    no batch has come for ``IDLE_S``, everything left is merged. Readers do not wait for it:
-    the chart series add the readings not merged yet themselves, jobs refresh first.
+    and merged one slice of about ``ROLLUP_SLICE_ROWS`` readings between two batches, or
+    slice after slice while no batch waits; when no batch has come for ``IDLE_S``, what is
+    left is merged the same way (slice by slice, so a batch that comes waits for one slice at
+    most). Readers do not wait for it: the chart series add the readings not merged yet
+    themselves, jobs merge first.
     """
 
     IDLE_S = 0.5
@@ -138,24 +140,43 @@ class RollupPacer:
             return False
         return self.pending >= self.chunk or time.monotonic() - self.since >= self.max_lag
 
-    def run(self, idle: bool = False) -> None:
-        """One slice; everything left when ``idle``."""
-        from aquifer.telemetry.store import refresh_rollups, refresh_step
+    def run(self) -> None:
+        """One slice (of the open window, or of a new one however few readings wait)."""
+        from aquifer.telemetry.store import refresh_step
 
         try:
-            if idle:
-                moved, self.window_open, left = refresh_rollups(), False, False
-            else:
-                step = refresh_step(chunk_rows=self.chunk, slice_rows=self.slice)
-                moved, self.window_open, left = step.moved, step.window_open, step.merged
+            step = refresh_step(chunk_rows=self.chunk, slice_rows=self.slice)
         except Exception:  # the job and the next batch try again; ingest goes on
             log.exception("merging the rollups failed")
-            self.since = time.monotonic()
+            self.pending, self.since, self.window_open = 0, None, False
             return
+        self.window_open = step.window_open
         # Nothing left (merged here, or by the job in another process): start counting anew.
-        self.pending = max(0, self.pending - moved) if left or self.window_open else 0
-        if moved or not self.pending:
+        self.pending = max(0, self.pending - step.moved) if step.merged else 0
+        if step.moved or not self.pending:
             self.since = time.monotonic() if self.pending else None
+
+    def between_batches(self, sock: socket.socket) -> None:
+        """Slices before the next batch is read from ``sock``: one when due and a batch is
+        waiting; one after another while none is (waiting ``IDLE_S`` first when none is due
+        yet); none when nothing is left."""
+        while self.busy:
+            owed = self.owed()
+            if _readable(sock, 0.0 if owed else self.IDLE_S):
+                if owed:
+                    self.run()
+                return
+            self.run()
+
+    def finish(self) -> None:
+        """Merge everything left (the gateway is stopping)."""
+        from aquifer.telemetry.store import refresh_rollups
+
+        try:
+            refresh_rollups()
+        except Exception:  # the job merges it later
+            log.exception("merging the rollups failed")
+        self.pending, self.since, self.window_open = 0, None, False
 
 
 def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
@@ -176,12 +197,9 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
     _send(sock, (True, os.getpid()))  # ready
     while True:
         # Rollups between batches, after the last one was answered (the gateway collects
-        # the next meanwhile); all of them when no batch comes for a while.
-        if pacer is not None and pacer.busy:
-            if pacer.owed():
-                pacer.run()
-            elif not _readable(sock, pacer.IDLE_S):
-                pacer.run(idle=True)
+        # the next meanwhile); slice after slice while no batch comes.
+        if pacer is not None:
+            pacer.between_batches(sock)
         header = _recv_exactly(sock, _HEADER.size)
         if header is None:
             break
@@ -202,7 +220,7 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
         except OSError:
             break
     if pacer is not None and pacer.busy:  # the gateway is stopping: merge the rest
-        pacer.run(idle=True)
+        pacer.finish()
     if setup_django:
         from django.db import connections
 
