@@ -99,6 +99,22 @@ def test_scheduler_survives_a_broken_tick(monkeypatch: Any) -> None:
     assert logged == [("scheduler tick failed; retrying",)]  # said, not swallowed
 
 
+def test_the_background_scheduler_starts_once_and_stops(monkeypatch: Any) -> None:
+    import threading
+
+    ticks = threading.Event()
+    monkeypatch.delenv("AQUIFER_SCHEDULER", raising=False)
+    monkeypatch.setattr(jobs.Scheduler, "run_once", lambda self: ticks.set() or {})
+    scheduler = jobs.start_background(tick=0.01)
+    assert scheduler is not None and jobs.start_background() is scheduler  # once
+    assert ticks.wait(5)
+    jobs.stop_background()
+    assert scheduler.stopped
+    assert not any(t.name == "aquifer-jobs" and t.is_alive() for t in threading.enumerate())
+    monkeypatch.setenv("AQUIFER_SCHEDULER", "0")
+    assert jobs.start_background() is None
+
+
 def test_periodic_refuses_a_non_positive_period() -> None:
     with pytest.raises(ValueError):
         jobs.periodic("x", dt.timedelta(0))

@@ -265,6 +265,9 @@ def test_demo_command_builds_prints_accounts_and_serves(
     from aquifer.config.wsgi import application
 
     monkeypatch.setattr(waitress.server, "create_server", FakeServer)
+    # The background jobs would run on their own connection, outside this test's
+    # transaction (tests/core/test_jobs.py covers them and their start and stop).
+    monkeypatch.setenv("AQUIFER_SCHEDULER", "0")
     out = io.StringIO()
     # The live simulation runs a gateway thread with its own database connection, which
     # cannot see this test's transaction: it is tested in tests/telemetry.

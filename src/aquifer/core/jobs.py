@@ -50,6 +50,7 @@ __all__ = [
     "run_due",
     "run_job",
     "start_background",
+    "stop_background",
 ]
 
 log = logging.getLogger(__name__)
@@ -223,3 +224,14 @@ def start_background(tick: float = 5.0) -> Scheduler | None:
     thread.start()
     _background = (thread, scheduler)
     return scheduler
+
+
+def stop_background(timeout: float = 30.0) -> None:
+    """Stop the scheduler :func:`start_background` started, after the job it is running
+    (``aquifer serve`` when its server stops: no job thread outlives the command)."""
+    global _background
+    with _lock:
+        running, _background = _background, None
+    if running is not None:
+        running[1].stop()
+        running[0].join(timeout)

@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 )
                 % ", ".join(settings.ALLOWED_HOSTS)
             )
-        from aquifer.core.jobs import start_background
+        from aquifer.core.jobs import start_background, stop_background
 
         if start_background() is not None:  # the periodic jobs, in a daemon thread
             self.stdout.write(_("后台任务已启动 (background jobs running)。"))
@@ -77,4 +77,5 @@ class Command(BaseCommand):
             pass
         finally:
             server.close()
+            stop_background()
         self.stdout.write(_("已停止 (stopped)。"))
