@@ -23,6 +23,7 @@ the API formats them in ``settings.TIME_ZONE``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -373,14 +374,17 @@ def series(
         res = "raw" if resolution == "auto" else resolution
         return Series(element, el.unit, res, np.zeros(0, dtype=np.int64), empty, empty, empty, 0)
     querysets = _querysets(user, list(device_ids), element, start, end)
-    visible = list(
-        visible_to(user, Action.VIEW, Device)
-        .filter(pk__in=list(device_ids))
-        .values_list("pk", flat=True)
-    )
+
+    @functools.cache
+    def visible() -> list[int]:  # the devices whose readings above the watermark are added
+        return list(
+            visible_to(user, Action.VIEW, Device)
+            .filter(pk__in=list(device_ids))
+            .values_list("pk", flat=True)
+        )
 
     def tail_hours() -> int:
-        return len(rollup_tail(lambda found: None, visible, element, "hourly", start, end)[1])
+        return len(rollup_tail(lambda found: None, visible(), element, "hourly", start, end)[1])
 
     if resolution == "auto":
         chosen = _pick(querysets, OVERSAMPLE * max_points, tail_hours)
@@ -400,7 +404,7 @@ def series(
             return _fetch(qs, "bucket", [*fields, "last_at"] if tail_found else fields)
 
         bucket: Literal["hourly", "daily"] = "hourly" if chosen == "hourly" else "daily"
-        rows, tail = rollup_tail(read, visible, element, bucket, start, end)
+        rows, tail = rollup_tail(read, visible(), element, bucket, start, end)
         if tail:
             t, cols = _with_tail(rows, tail)
         else:

@@ -79,6 +79,7 @@ from aquifer.telemetry.models import (
 
 __all__ = [
     "ROLLUP_CHUNK_ROWS",
+    "ROLLUP_MAX_LAG_S",
     "ROLLUP_SLICE_ROWS",
     "Mark",
     "ReadingRow",
@@ -94,6 +95,7 @@ __all__ = [
     "refresh_step",
     "rollup_backlog",
     "rollup_mark",
+    "rollup_max_lag_s",
     "rollup_tail",
     "rollup_watermark",
     "validate",
@@ -321,6 +323,7 @@ def _sqlite_value_at(column: str) -> str:
 
 
 _WATERMARK = RollupWatermark._meta.db_table
+_MAX_ID = f"SELECT coalesce(max(id), 0) FROM {_READING}"
 
 
 def _buckets_of(times: Iterable[datetime], dt: Callable[[datetime], Any]) -> list[tuple[Any, ...]]:
@@ -443,7 +446,7 @@ class _SQLite:
     def settled(self, cursor: Any) -> int:
         """The highest reading id below which every reading is committed: the largest id
         (called inside the refresh's write transaction: no other writer)."""
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
+        cursor.execute(_MAX_ID)
         return int(cursor.fetchone()[0])
 
     def merge(self, cursor: Any, low: int, high: int, first: int, end: int) -> None:
@@ -577,7 +580,7 @@ class _Postgres:
         """
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", list(self.FENCE))
         try:
-            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
+            cursor.execute(_MAX_ID)
             return int(cursor.fetchone()[0])
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", list(self.FENCE))
@@ -663,21 +666,29 @@ def _ingest(rows: Sequence[Plain]) -> int:
 ROLLUP_CHUNK_ROWS = 50_000
 #: Readings per slice of a window when the merge is paced (the gateway's writer process).
 ROLLUP_SLICE_ROWS = 5_000
+#: Seconds after which the writer process merges readings however few wait.
+ROLLUP_MAX_LAG_S = 5.0
 
 
-def _telemetry_setting(key: str, default: int) -> int:
+def _telemetry_setting(key: str, default: float) -> float:
     own = getattr(settings, "AQUIFER", {}).get("TELEMETRY", {})
-    return int(own.get(key, default))
+    return float(own.get(key, default))
 
 
 def rollup_chunk_rows() -> int:
     """``settings.AQUIFER["TELEMETRY"]["ROLLUP_CHUNK_ROWS"]``: readings (ids) per window."""
-    return _telemetry_setting("ROLLUP_CHUNK_ROWS", ROLLUP_CHUNK_ROWS)
+    return int(_telemetry_setting("ROLLUP_CHUNK_ROWS", ROLLUP_CHUNK_ROWS))
 
 
 def rollup_slice_rows() -> int:
     """``settings.AQUIFER["TELEMETRY"]["ROLLUP_SLICE_ROWS"]``: readings per paced slice."""
-    return _telemetry_setting("ROLLUP_SLICE_ROWS", ROLLUP_SLICE_ROWS)
+    return int(_telemetry_setting("ROLLUP_SLICE_ROWS", ROLLUP_SLICE_ROWS))
+
+
+def rollup_max_lag_s() -> float:
+    """``settings.AQUIFER["TELEMETRY"]["ROLLUP_MAX_LAG_S"]``: at the latest this long after a
+    reading was stored, the gateway's writer process starts merging it."""
+    return _telemetry_setting("ROLLUP_MAX_LAG_S", ROLLUP_MAX_LAG_S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -748,7 +759,7 @@ def rollup_backlog() -> int:
     upper bound: ids of rolled-back batches count too)."""
     with connection.cursor() as cursor:
         mark = _mark(cursor, lock=False)
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_READING}")
+        cursor.execute(_MAX_ID)
         return max(0, int(cursor.fetchone()[0]) - mark.reading_id)
 
 

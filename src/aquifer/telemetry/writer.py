@@ -109,14 +109,11 @@ class RollupPacer:
     IDLE_S = 0.5
 
     def __init__(self) -> None:
-        from django.conf import settings
+        from aquifer.telemetry.store import rollup_chunk_rows, rollup_max_lag_s, rollup_slice_rows
 
-        from aquifer.telemetry.store import rollup_chunk_rows, rollup_slice_rows
-
-        own = getattr(settings, "AQUIFER", {}).get("TELEMETRY", {})
         self.chunk = rollup_chunk_rows()
         self.slice = rollup_slice_rows()
-        self.max_lag = float(own.get("ROLLUP_MAX_LAG_S", 5.0))
+        self.max_lag = rollup_max_lag_s()
         self.pending = 0  # readings stored and not merged (as far as this process knows)
         self.since: float | None = None  # monotonic time of the oldest unmerged batch
         self.window_open = False
