@@ -128,6 +128,32 @@ def require_or_skip(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
+def fresh_database_of_this_pass(tmp_path: Any, name: str) -> dict[str, str]:
+    """A migrated, empty database of the kind this pass runs on (SQLite in the first,
+    PostgreSQL in the second), of its own: for tests whose processes or threads must commit
+    (``aquifer.rights.stress.fresh_database``; PostgreSQL ones are dropped with its
+    ``drop_database``). Its environment."""
+    import os
+
+    from aquifer.rights import stress
+
+    if connection.vendor != "postgresql":
+        return stress.fresh_database("sqlite", str(tmp_path), name=name)
+    url = os.environ.get("DATABASE_URL", "")
+    pg = url if url.startswith("postgres") else os.environ.get("AQUIFER_TEST_PG_URL")
+    available = False
+    if pg:
+        try:
+            import psycopg
+
+            with psycopg.connect(f"{pg.rpartition('/')[0]}/postgres", connect_timeout=3):
+                available = True
+        except Exception:
+            available = False
+    require_or_skip(available, "PostgreSQL")
+    return stress.fresh_database("postgres", str(tmp_path), pg, name=name)
+
+
 @pytest.fixture
 def watermark_below_the_next_id(db: Any) -> None:
     """As in a database where every reading so far was merged: the watermark just below the

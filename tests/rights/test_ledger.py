@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 
 from aquifer.rights import ledger, ledger_core
 from aquifer.rights.models import Entry, HolderKind, Journal, JournalKind
-from tests.conftest import require_or_skip
+from tests.conftest import fresh_database_of_this_pass
 
 # ----------------------------------------------------------------------------- pure core
 
@@ -119,41 +118,14 @@ def test_audit_finds_what_is_wrong() -> None:
 # ----------------------------------------------------------------------------- concurrency
 
 
-def _pg_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        return url
-    return os.environ.get("AQUIFER_TEST_PG_URL")
-
-
-def _pg_available(url: str | None) -> bool:
-    if not url:
-        return False
-    try:
-        import psycopg
-
-        root = url.rpartition("/")[0]
-        with psycopg.connect(f"{root}/postgres", connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
 def test_concurrent_transfers_conserve_every_cubic_metre(tmp_path: Path) -> None:
     """Four processes, each with its own connection, make 400 transfers among 4 hot accounts
     (volumes up to 60% of a balance, so many would overdraw): afterwards every journal is
     balanced, the total is zero, no account is negative and the rights held equal the issue.
     On the database this pass runs on: SQLite in the first pass, PostgreSQL in the second."""
-    from django.db import connection
-
     from aquifer.rights import stress
 
-    vendor = "postgres" if connection.vendor == "postgresql" else "sqlite"
-
-    pg = _pg_url() if vendor == "postgres" else None
-    if vendor == "postgres":
-        require_or_skip(_pg_available(pg), "PostgreSQL")
-    env = stress.fresh_database(vendor, str(tmp_path), pg)
+    env = fresh_database_of_this_pass(tmp_path, "rights_stress")
     try:
         result = stress.run_concurrent(
             env, str(tmp_path), accounts=4, each=500, transfers=400, workers=4, max_volume=300

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +24,7 @@ from aquifer.telemetry.models import (
 )
 from aquifer.telemetry.store import (
     ReadingRow,
+    _Postgres,
     bucket_end,
     bucket_start,
     ingest,
@@ -137,6 +138,39 @@ def test_resent_readings_are_stored_once(world: Any) -> None:
     more = rows(world.device_a.pk, 15)  # 10 old, 5 new
     assert ingest(more) == 5
     assert Reading.objects.count() == 15
+    assert_rollups_exact()
+
+
+def test_a_batch_meeting_stored_readings_stores_the_rest_and_changes_nothing(
+    world: Any, monkeypatch: Any
+) -> None:
+    """PostgreSQL copies a batch straight into the readings first; a batch holding a stored
+    reading is rolled back to its savepoint and stored through the conflict-ignoring path,
+    which the next batches then take straight away for a while."""
+    monkeypatch.setattr(_Postgres, "_slow_left", 0)
+    monkeypatch.setattr(_Postgres, "SLOW_AFTER_CONFLICT", 2)
+    copies: list[int] = []
+    copy_fresh = _Postgres._copy_fresh
+
+    def spy(self: Any, cursor: Any, batch: Any, received_at: Any) -> bool:
+        copies.append(len(batch))
+        return copy_fresh(self, cursor, batch, received_at)
+
+    monkeypatch.setattr(_Postgres, "_copy_fresh", spy)
+    a, b = world.device_a.pk, world.device_b.pk
+    assert ingest(rows(a, 4)) == 4
+    mixed = rows(a, 8, value0=50.0) + rows(b, 3)  # 4 of device a's stored, with other values
+    assert ingest(list(reversed(mixed))) == 7
+    assert ingest(rows(b, 5)) == 2  # the staged path straight away
+    assert ingest(rows(b, 6)) == 1  # and once more
+    assert ingest(rows(b, 7)) == 1  # copied first again
+    stored = dict(Reading.objects.filter(device_id=a).values_list("observed_at", "value"))
+    assert [stored[r.observed_at] for r in rows(a, 8)] == [
+        10.0, 10.01, 10.02, 10.03, 50.04, 50.05, 50.06, 50.07
+    ]  # fmt: skip
+    assert Reading.objects.count() == 15
+    if connection.vendor == "postgresql":
+        assert copies == [4, 11, 7]
     assert_rollups_exact()
 
 

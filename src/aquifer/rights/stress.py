@@ -123,26 +123,29 @@ AQUIFER = [sys.executable, "-m", "aquifer.cli"]
 STRESS = [sys.executable, "-m", "aquifer.rights.stress"]
 
 
-def fresh_database(vendor: str, workdir: str, pg_url: str | None = None) -> dict[str, str]:
-    """A migrated, empty database of its own (an SQLite file in ``workdir``, or a new
-    PostgreSQL database next to ``pg_url``'s, dropped first if it exists); its environment."""
+def fresh_database(
+    vendor: str, workdir: str, pg_url: str | None = None, name: str = "rights_stress"
+) -> dict[str, str]:
+    """A migrated, empty database of its own (an SQLite file ``<name>.sqlite3`` in
+    ``workdir``, or a new PostgreSQL database ``<pg_url's>_<name>`` next to ``pg_url``'s,
+    dropped first if it exists); its environment."""
     import subprocess
     from pathlib import Path
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "PYTEST"))}
     env.update(AQUIFER_DATA_DIR=workdir, DJANGO_SETTINGS_MODULE="aquifer.config.settings")
     if vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{Path(workdir) / 'rights-stress.sqlite3'}"
+        env["DATABASE_URL"] = f"sqlite:///{Path(workdir) / name}.sqlite3"
     else:
         import psycopg
 
         base = pg_url or "postgres://postgres@127.0.0.1:5432/postgres"
-        root, _sep, name = base.rpartition("/")
-        name = f"{name or 'aquifer'}_rights_stress"
+        root, _sep, base_name = base.rpartition("/")
+        db_name = f"{base_name or 'aquifer'}_{name}"
         with psycopg.connect(f"{root}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = f"{root}/{name}"
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}"')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        env["DATABASE_URL"] = f"{root}/{db_name}"
     subprocess.run([*AQUIFER, "migrate", "-v0"], env=env, cwd=workdir, check=True, timeout=600)
     return env
 

@@ -12,8 +12,10 @@
   a resent reading is stored once (the first value wins); a full resend returns 0.
 - **Bulk.** One transaction per batch. SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO
   NOTHING`` (in batch order: of two rows with one key the first is kept). PostgreSQL: binary
-  ``COPY`` into a session-local staging table, then per-device advisory locks and one
-  ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+  ``COPY`` straight into the readings inside a savepoint; only when that meets a reading
+  stored before (a resend), the savepoint is rolled back and the batch is copied into a
+  session-local staging table and inserted with ``INSERT … SELECT … ON CONFLICT DO
+  NOTHING`` (both in one key order, so concurrent batches never deadlock).
 - **Rollups after the commit.** The hourly and daily rollups are not touched by ingest:
   :func:`refresh_rollups` merges every reading above a watermark (``RollupWatermark``, a
   reading id) into them in large chunks and moves the watermark in the same transaction —
@@ -476,9 +478,20 @@ def _from_text(value: Any) -> datetime:
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
+def _index_order(row: Plain) -> tuple[Any, Any, Any]:
+    """The order both PostgreSQL paths insert in: device, time, element (code points, as
+    ``COLLATE "C"``)."""
+    return row[0], row[2], row[1]
+
+
 class _Postgres:
-    """PostgreSQL: COPY into a staging table, then one ``INSERT … SELECT … ON CONFLICT DO
-    NOTHING``; the rollup merge aggregates an id range of the readings in SQL.
+    """PostgreSQL: binary COPY straight into the readings (the fast path), or, when a batch
+    holds a reading stored before, COPY into a staging table and one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING``; the rollup merge aggregates an id range of the readings in SQL.
+
+    Both paths insert in the unique index's order (device, time, element). Two concurrent
+    batches meeting on a key wait for each other, and waiting in one order only, they never
+    deadlock, whatever order their devices sent them in.
 
     Ids come from a sequence and concurrent batches commit out of id order, so the merge
     first makes sure every id up to its range's end is settled (committed or rolled back):
@@ -488,6 +501,24 @@ class _Postgres:
     """
 
     TEXT_TIMES = False
+    FENCE = (0x41515246, 0)  # "AQRF": held shared by every ingest, exclusively by settled()
+    TAKE_FENCE = f"SELECT pg_advisory_xact_lock_shared({FENCE[0]}, {FENCE[1]})"
+
+    # The fast path. A conflict raises UniqueViolation: the savepoint is rolled back (the
+    # rows copied so far with it) and the batch takes the slow path.
+    SAVEPOINT = "aquifer_ingest_copy"
+    COPY_READINGS = (
+        f"COPY {_READING} (device_id, element, observed_at, value, flags, received_at) "
+        "FROM STDIN (FORMAT BINARY)"
+    )
+    COPY_READING_TYPES = ("int8", "varchar", "timestamptz", "float8", "int2", "timestamptz")
+    #: After a batch that held a stored reading, this many batches (of this process) take
+    #: the slow path straight away: a device resending its history sends many such batches,
+    #: and a failed COPY costs about a batch.
+    SLOW_AFTER_CONFLICT = 16
+    _slow_left = 0
+
+    # The slow path.
     STAGE = "aquifer_reading_stage"
     CREATE_STAGE = (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (device_id bigint NOT NULL, "
@@ -499,10 +530,16 @@ class _Postgres:
     )
     COPY_TYPES = ("int8", "varchar", "timestamptz", "float8", "int2")
     INGEST = (
+        f"{TAKE_FENCE}; "
         f"INSERT INTO {_READING} (device_id, element, observed_at, value, flags, received_at) "
         f"SELECT device_id, element, observed_at, value, flags, %(now)s FROM {STAGE} "
+        'ORDER BY device_id, observed_at, element COLLATE "C" '
         "ON CONFLICT (device_id, element, observed_at) DO NOTHING"
     )
+    CLEAR_STAGE = f"DELETE FROM {STAGE}"
+    # Connections (psycopg objects) on which the staging table exists.
+    _staged: weakref.WeakSet[Any] = weakref.WeakSet()
+
     # Aggregate an id range of the readings per hour (hp); merge those into the hourly
     # rollup and, grouped by day, into the daily one.
     MERGE = (
@@ -522,35 +559,42 @@ class _Postgres:
         "max(mx), sum(s), (array_agg(f ORDER BY fa))[1], (array_agg(l ORDER BY la DESC))[1], "
         f"min(fa), max(la) FROM hp GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 {_merge_sql(_DAILY)}"
     )
-    CLEAR_STAGE = f"DELETE FROM {STAGE}"
-    LOCK_NAMESPACE = 0x41515254  # "AQRT": this module's advisory locks, keyed by device id
-    FENCE = (0x41515246, 0)  # "AQRF": held shared by every ingest, exclusively by settled()
-    # The fence, then per-device transaction locks taken in device order (no deadlocks)
-    # before the insert: two concurrent batches resending the same readings in different
-    # orders would otherwise wait on each other's unique-index entries. Sent with INGEST in
-    # one round trip.
-    LOCK_STAGED = (
-        f"SELECT pg_advisory_xact_lock_shared({FENCE[0]}, {FENCE[1]}); "
-        "SELECT count(pg_advisory_xact_lock(%(ns)s, (device_id & 2147483647)::int4)) "
-        f"FROM (SELECT DISTINCT device_id FROM {STAGE} ORDER BY device_id) AS d; "
-    )
-    LOCK = "SELECT pg_advisory_xact_lock(%s::int4, d) FROM unnest(%s::int4[]) AS d"
-
-    # Connections (psycopg objects) on which the staging table exists.
-    _staged: weakref.WeakSet[Any] = weakref.WeakSet()
-
-    def lock(self, cursor: Any, device_ids: Iterable[int]) -> None:
-        """The per-device locks of LOCK_STAGED, for paths without a stage."""
-        keys = sorted({d & 0x7FFFFFFF for d in device_ids})
-        cursor.execute(self.LOCK, [self.LOCK_NAMESPACE, keys])
 
     def ingest(self, cursor: Any, rows: Sequence[Plain], texts: dict[datetime, str],
                received_at: datetime) -> int:  # fmt: skip
         # Duplicates within the batch are dropped here, the first kept: one INSERT cannot
         # be relied on to keep the first of two conflicting rows.
         batch = {(r[0], r[1], r[2]): r for r in reversed(rows)}
-        if len(batch) == len(rows):
-            batch = {}
+        unique = list(batch.values()) if len(batch) < len(rows) else rows
+        if _Postgres._slow_left > 0:
+            _Postgres._slow_left -= 1
+        elif self._copy_fresh(cursor, unique, received_at):
+            return len(unique)
+        else:
+            _Postgres._slow_left = self.SLOW_AFTER_CONFLICT
+        return self._insert_new(cursor, unique, received_at)
+
+    def _copy_fresh(self, cursor: Any, rows: Sequence[Plain], received_at: datetime) -> bool:
+        """The fast path: COPY ``rows`` into the readings in the unique index's order, inside
+        a savepoint; False (and nothing written) when one of them was stored already."""
+        from psycopg.errors import UniqueViolation
+
+        raw = cursor.cursor
+        raw.execute(f"{self.TAKE_FENCE}; SAVEPOINT {self.SAVEPOINT}")
+        try:
+            with raw.copy(self.COPY_READINGS) as copy:
+                copy.set_types(self.COPY_READING_TYPES)
+                write = copy.write_row
+                for d, e, t, v, f in sorted(rows, key=_index_order):
+                    write((d, e, t, float(v), f, received_at))
+        except UniqueViolation:
+            raw.execute(f"ROLLBACK TO SAVEPOINT {self.SAVEPOINT}")
+            return False
+        raw.execute(f"RELEASE SAVEPOINT {self.SAVEPOINT}")
+        return True
+
+    def _insert_new(self, cursor: Any, rows: Sequence[Plain], received_at: datetime) -> int:
+        """The slow path: the rows not stored yet; how many."""
         raw = connection.connection
         if raw not in self._staged:
             # Created inside the transaction: it only exists once that commits.
@@ -559,11 +603,9 @@ class _Postgres:
         with cursor.cursor.copy(self.COPY) as copy:
             copy.set_types(self.COPY_TYPES)
             write = copy.write_row
-            for d, e, t, v, f in batch.values() if batch else rows:
+            for d, e, t, v, f in rows:
                 write((d, e, t, float(v), f))
-        params = {"now": received_at, "ns": self.LOCK_NAMESPACE}
-        cursor.execute(self.LOCK_STAGED + self.INGEST, params)
-        cursor.nextset()
+        cursor.execute(self.INGEST, {"now": received_at})
         cursor.nextset()
         inserted = int(cursor.rowcount)
         if connection.savepoint_ids:
@@ -943,8 +985,6 @@ def rebuild_rollups(
     tz = _tz()
     with _worker_connection(), transaction.atomic(), connection.cursor() as cursor:
         mark = _mark(cursor, lock=True).merged_through(device_id)
-        if connection.vendor == "postgresql":
-            _Postgres().lock(cursor, [device_id])
         raw = Reading.objects.filter(device_id=device_id, element=element, id__lte=mark)
         hourly = ReadingHourly.objects.filter(device_id=device_id, element=element)
         daily = ReadingDaily.objects.filter(device_id=device_id, element=element)
