@@ -25,6 +25,7 @@ from aquifer.telemetry.models import (
 from aquifer.telemetry.store import (
     ReadingRow,
     _Postgres,
+    _SQLite,
     bucket_end,
     bucket_start,
     ingest,
@@ -463,6 +464,32 @@ def test_a_full_refresh_finishes_an_open_window(world: Any) -> None:
     refresh_rollups()
     assert not rollup_mark().open
     assert_rollups_exact(refresh=False)
+
+
+def test_a_slice_computed_while_another_merge_moved_the_watermark_is_dropped(
+    world: Any, monkeypatch: Any
+) -> None:
+    """SQLite computes a slice's groups outside the write transaction (ingest commits
+    meanwhile); if the watermark moved in between (the job of another process merged), the
+    slice writes nothing and the rollups hold every reading once. (PostgreSQL merges in
+    one transaction, holding the watermark's row: the hook is not called there.)"""
+    a, b = world.device_a.pk, world.device_b.pk
+    ingest(rows(a, 6) + rows(b, 6))
+    prepare = _SQLite.prepare
+    raced: list[int] = []
+
+    def meanwhile(self: Any, *args: Any) -> None:
+        if not raced:
+            raced.append(0)
+            raced[0] = refresh_rollups()  # the other process: everything, at once
+        prepare(self, *args)
+
+    monkeypatch.setattr(_SQLite, "prepare", meanwhile)
+    step = refresh_step(chunk_rows=8, slice_rows=2)
+    if connection.vendor == "sqlite":
+        assert raced == [12] and step.moved == 0 and step.merged
+        assert rollup_backlog() == 0 and not refresh_step().merged
+    assert_rollups_exact()
 
 
 def test_the_tail_adds_what_the_rollups_do_not_hold_yet(world: Any) -> None:

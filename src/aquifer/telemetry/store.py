@@ -55,6 +55,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -89,8 +90,10 @@ __all__ = [
     "TailBucket",
     "bucket_end",
     "bucket_start",
+    "checkpoint_wal",
     "ingest",
     "ingest_tuples",
+    "manual_checkpoints",
     "quarantine",
     "rebuild_rollups",
     "refresh_rollups",
@@ -434,6 +437,12 @@ class _SQLite:
         raw = connection.connection
         if getattr(connection, "_aquifer_tuned", None) is not raw:  # (no weakref to it)
             cursor.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
+            if _CHECKPOINTS.manual:
+                cursor.execute("PRAGMA wal_autocheckpoint")
+                (pages,) = cursor.fetchone()
+                if pages > 0:  # the settings' threshold, now checkpoint_wal's
+                    _CHECKPOINTS.pages = int(pages)
+                cursor.execute("PRAGMA wal_autocheckpoint = 0")
             connection._aquifer_tuned = raw  # type: ignore[attr-defined]
 
     def ingest(self, cursor: Any, rows: Sequence[Plain], texts: dict[datetime, str],
@@ -451,9 +460,11 @@ class _SQLite:
         cursor.execute(_MAX_ID)
         return int(cursor.fetchone()[0])
 
-    def merge(self, cursor: Any, low: int, high: int, first: int, end: int) -> None:
-        """Merge the readings with ids in (low, high] of devices in [first, end) into both
-        rollups."""
+    def prepare(self, cursor: Any, low: int, high: int, first: int, end: int) -> None:
+        """The hourly groups of the readings with ids in (low, high] of devices in
+        [first, end), in this connection's temporary tables: reads the
+        readings only (no write lock on the database; outside a transaction each statement
+        reads the readings committed when it starts, and those of the slice do not change)."""
         self._tune(cursor)
         for create, clear in (
             (self.CREATE_ROWS, self.CLEAR_ROWS),
@@ -467,6 +478,9 @@ class _SQLite:
         times = [_from_text(t) for (t,) in cursor.fetchall()]
         cursor.executemany(self.FILL_BUCKETS, _buckets_of(times, self.dt))
         cursor.execute(self.FILL_HOURS)
+
+    def apply(self, cursor: Any) -> None:
+        """Merge the groups :meth:`prepare` made into both rollups (in a write transaction)."""
         cursor.execute(self.MERGE_HOURLY)
         cursor.execute(self.MERGE_DAILY)
 
@@ -696,10 +710,70 @@ def _ingest(rows: Sequence[Plain]) -> int:
     backend = _backend()
     # Each distinct time converted once (a batch of reports shares a few times).
     texts = {t: _SQLite.dt(t) for t in {r[2] for r in rows}} if backend.TEXT_TIMES else {}
-    with _worker_connection():
+    with _worker_connection(), _writes(backend):
         received_at = timezone.now()
         with transaction.atomic(durable=True), connection.cursor() as cursor:
             return backend.ingest(cursor, rows, texts, received_at)
+
+
+#: SQLite has one writer at a time. The threads of one process that write readings or
+#: rollups (the gateway's writer process: ingest, and the rollup merge beside it) take
+#: turns on this lock instead of on SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms
+#: between tries however soon the lock is free.
+_SQLITE_WRITES = threading.Lock()
+
+
+@dataclass
+class _Checkpoints:
+    manual: bool = False
+    pages: int = 20_000
+
+
+_CHECKPOINTS = _Checkpoints()
+
+
+def manual_checkpoints() -> None:
+    """SQLite: from now on, the connections of this process that ingest or merge rollups do
+    not checkpoint the WAL when they commit; :func:`checkpoint_wal` does, beside them (the
+    gateway's writer process). Without it, the commit that takes the WAL past
+    ``wal_autocheckpoint`` pages copies it into the database file and syncs that before it
+    returns: ~75 ms more for that batch, the acknowledgements' longest wait."""
+    _CHECKPOINTS.manual = True
+
+
+def checkpoint_wal(pages: int | None = None) -> tuple[int, int]:
+    """SQLite: copy the WAL into the database file while the writers go on (a PASSIVE
+    checkpoint: it copies what was committed when it started, and syncs the file). Once the
+    WAL holds ``pages`` frames or more (default: the ``wal_autocheckpoint`` of the settings)
+    and that copy caught up, the few frames committed meanwhile are copied while this
+    process's writers wait (:data:`_SQLITE_WRITES`): with everything copied, the next write
+    starts the WAL again from its beginning, so it stops growing. Returns the WAL's frames
+    and how many are copied. PostgreSQL: nothing to do, ``(0, 0)``.
+
+    Readers in other processes can hold back a checkpoint as they hold back SQLite's own
+    (the WAL then grows until they finish their reads).
+    """
+    if connection.vendor != "sqlite":
+        return 0, 0
+    limit = pages if pages is not None else _CHECKPOINTS.pages
+    with _worker_connection(), connection.cursor() as cursor:
+        _SQLite()._tune(cursor)
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        _busy, log, done = cursor.fetchone()
+        if log >= limit and done == log:
+            with _SQLITE_WRITES:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _busy, log, done = cursor.fetchone()
+        return int(log), int(done)
+
+
+@contextmanager
+def _writes(backend: _SQLite | _Postgres) -> Iterator[None]:
+    if backend.TEXT_TIMES:  # SQLite
+        with _SQLITE_WRITES:
+            yield
+    else:
+        yield
 
 
 # --- Rollups: merged after the commit, up to a watermark -----------------------------------
@@ -830,6 +904,8 @@ def refresh_step(
     for a whole window.
     """
     backend = _backend()
+    if isinstance(backend, _SQLite):
+        return _refresh_step_sqlite(backend, settled, chunk_rows, slice_rows)
     with _worker_connection():
         if settled is None:
             with connection.cursor() as cursor:
@@ -858,6 +934,53 @@ def refresh_step(
                 _store_mark(cursor, Mark(mark.window_end, mark.window_end))
                 return RefreshStep(mark.window_end - mark.reading_id, False, True)
             _store_mark(cursor, replace(mark, next_device=upto))
+            return RefreshStep(0, True, True)
+
+
+def _refresh_step_sqlite(
+    backend: _SQLite, settled: int | None, chunk_rows: int | None, slice_rows: int | None
+) -> RefreshStep:
+    """:func:`refresh_step` on SQLite in two parts: the slice's hourly groups are computed
+    outside any write transaction (:meth:`_SQLite.prepare`, the bulk of the work: ingest
+    commits meanwhile), then merged into the rollups and the watermark moved in one short
+    write transaction — only if the watermark is still where the slice was planned from
+    (another process may have merged meanwhile: then nothing is written, and the caller
+    looks again)."""
+    with _worker_connection():
+        with connection.cursor() as cursor:
+            backend._tune(cursor)
+            if settled is None:
+                settled = backend.settled(cursor)
+            mark = _mark(cursor, lock=False)
+            plan = mark
+            if not mark.open:
+                high = min(settled, mark.reading_id + max(1, chunk_rows or rollup_chunk_rows()))
+                if high <= mark.reading_id:
+                    return RefreshStep(0, False, False)
+                cursor.execute(
+                    f"SELECT min(device_id), max(device_id), count(*) FROM {_READING}"
+                    f"{backend.ID_RANGE_HINT} WHERE id > %s AND id <= %s",
+                    [mark.reading_id, high],
+                )
+                first, last, n = cursor.fetchone()
+                if n:
+                    slices = 1 if not slice_rows else max(1, -(-int(n) // slice_rows))
+                    step = -(-(int(last) - int(first) + 1) // slices)
+                    plan = Mark(mark.reading_id, high, int(first), step, int(last) + 1)
+                else:  # ids of rolled-back batches only
+                    plan = Mark(mark.reading_id, high, 0, 0, 0)
+            upto = min(plan.next_device + plan.device_step, plan.device_end)
+            if upto > plan.next_device:
+                backend.prepare(cursor, plan.reading_id, plan.window_end, plan.next_device, upto)
+        with _SQLITE_WRITES, transaction.atomic(), connection.cursor() as cursor:
+            if _mark(cursor, lock=True) != mark:  # merged meanwhile by another process
+                return RefreshStep(0, True, True)
+            if upto > plan.next_device:
+                backend.apply(cursor)
+            if upto >= plan.device_end:  # the window is done
+                _store_mark(cursor, Mark(plan.window_end, plan.window_end))
+                return RefreshStep(plan.window_end - plan.reading_id, False, True)
+            _store_mark(cursor, replace(plan, next_device=upto))
             return RefreshStep(0, True, True)
 
 

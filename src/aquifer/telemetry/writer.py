@@ -36,10 +36,10 @@ import logging
 import multiprocessing
 import os
 import pickle
-import select
 import signal
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -86,23 +86,16 @@ def _picklable(exc: BaseException) -> BaseException:
     return exc
 
 
-def _readable(sock: socket.socket, timeout: float) -> bool:
-    """Whether a request arrives on ``sock`` within ``timeout`` seconds."""
-    return bool(select.select([sock], [], [], timeout)[0])
-
-
 class RollupPacer:
     """When the writer process merges what it stored into the rollups
-    (:func:`aquifer.telemetry.store.refresh_step`).
+    (:func:`aquifer.telemetry.store.refresh_step`); :class:`Upkeep` runs it.
 
     Merging a window of ``ROLLUP_CHUNK_ROWS`` readings costs a third to a half per reading of
     merging each batch in its own commit (a series' readings of several batches fold into
-    one rollup row), but while a merge runs the next batch waits. So a window is opened once
-    that many readings were stored (or ``ROLLUP_MAX_LAG_S`` after the oldest unmerged one)
-    and merged one slice of about ``ROLLUP_SLICE_ROWS`` readings between two batches, or
-    slice after slice while no batch waits; when no batch has come for ``IDLE_S``, what is
-    left is merged the same way (slice by slice, so a batch that comes waits for one slice at
-    most). Readers do not wait for it: the chart series add the readings not merged yet
+    one rollup row). So a window is opened once that many readings were stored (or
+    ``ROLLUP_MAX_LAG_S`` after the oldest unmerged one), or when no batch has come for
+    ``IDLE_S``, and merged slice by slice (about ``ROLLUP_SLICE_ROWS`` readings each).
+    Readers do not wait for it: the chart series add the readings not merged yet
     themselves, jobs merge first.
     """
 
@@ -137,33 +130,28 @@ class RollupPacer:
             return False
         return self.pending >= self.chunk or time.monotonic() - self.since >= self.max_lag
 
-    def run(self) -> None:
-        """One slice (of the open window, or of a new one however few readings wait)."""
+    def run(self, state: contextlib.AbstractContextManager[Any] | None = None) -> None:
+        """One slice (of the open window, or of a new one however few readings wait);
+        ``state``: held while this pacer's counts are updated (another thread reports
+        batches stored)."""
         from aquifer.telemetry.store import refresh_step
 
         try:
             step = refresh_step(chunk_rows=self.chunk, slice_rows=self.slice)
         except Exception:  # the job and the next batch try again; ingest goes on
             log.exception("merging the rollups failed")
-            self.pending, self.since, self.window_open = 0, None, False
+            with state or contextlib.nullcontext():
+                self.pending, self.since, self.window_open = 0, None, False
             return
+        with state or contextlib.nullcontext():
+            self._after(step)
+
+    def _after(self, step: Any) -> None:
         self.window_open = step.window_open
         # Nothing left (merged here, or by the job in another process): start counting anew.
         self.pending = max(0, self.pending - step.moved) if step.merged else 0
         if step.moved or not self.pending:
             self.since = time.monotonic() if self.pending else None
-
-    def between_batches(self, sock: socket.socket) -> None:
-        """Slices before the next batch is read from ``sock``: one when due and a batch is
-        waiting; one after another while none is (waiting ``IDLE_S`` first when none is due
-        yet); none when nothing is left."""
-        while self.busy:
-            owed = self.owed()
-            if _readable(sock, 0.0 if owed else self.IDLE_S):
-                if owed:
-                    self.run()
-                return
-            self.run()
 
     def finish(self) -> None:
         """Merge everything left (the gateway is stopping)."""
@@ -174,6 +162,101 @@ class RollupPacer:
         except Exception:  # the job merges it later
             log.exception("merging the rollups failed")
         self.pending, self.since, self.window_open = 0, None, False
+
+
+class Upkeep:
+    """The writer process's second thread, on its own connection: the rollup merge
+    (:class:`RollupPacer`) and the WAL checkpoints (SQLite), beside the batches.
+
+    - **Rollups.** A slice is computed while batches commit; on SQLite only its short
+      write transaction takes turns with them (:func:`aquifer.telemetry.store.refresh_step`),
+      on PostgreSQL nothing does.
+    - **Checkpoints** (SQLite). The batches' commits do not checkpoint
+      (:func:`aquifer.telemetry.store.manual_checkpoints`); after each slice, and at least
+      every ``CHECKPOINT_EVERY_S`` while batches come, this thread copies the WAL into the
+      database file while they go on (:func:`aquifer.telemetry.store.checkpoint_wal`), and
+      once it is long lets them wait only for the last few frames. Before, the batch whose
+      commit crossed ``wal_autocheckpoint`` did all of that and answered ~75 ms late: the
+      longest acknowledgements (docs/operations.md).
+    """
+
+    CHECKPOINT_EVERY_S = 1.0
+
+    def __init__(self, pacer: RollupPacer) -> None:
+        self.pacer = pacer
+        self.cond = threading.Condition()  # guards the pacer's counts and the fields below
+        self.stopping = False
+        self.last_batch = time.monotonic()
+        self.last_checkpoint = time.monotonic()
+        self.unchecked = False  # batches were stored since the last checkpoint
+        self.thread = threading.Thread(target=self._run, name="aquifer-upkeep", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stored(self, inserted: int) -> None:
+        """A batch was committed (``inserted`` new readings)."""
+        with self.cond:
+            self.pacer.stored(inserted)
+            self.last_batch = time.monotonic()
+            self.unchecked = True
+            self.cond.notify()
+
+    def _due(self) -> tuple[float | None, bool]:
+        """(seconds until a slice or a checkpoint is due — 0 now, None not until a batch is
+        stored —, whether a slice is the one due). Called holding ``cond``."""
+        pacer, now = self.pacer, time.monotonic()
+        waits: list[float] = []
+        if pacer.owed():
+            return 0.0, True
+        if pacer.busy:
+            waits.append(self.last_batch + pacer.IDLE_S - now)
+            if pacer.since is not None:
+                waits.append(pacer.since + pacer.max_lag - now)
+            if min(waits) <= 0:
+                return 0.0, True
+        if self.unchecked:
+            waits.append(self.last_checkpoint + self.CHECKPOINT_EVERY_S - now)
+        if not waits:
+            return None, False
+        return max(0.0, min(waits)), False
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        try:
+            while True:
+                with self.cond:
+                    while not self.stopping:
+                        wait, merge = self._due()
+                        if wait == 0.0:
+                            break
+                        self.cond.wait(wait)
+                    if self.stopping:
+                        return
+                    self.unchecked = False
+                if merge:
+                    self.pacer.run(self.cond)
+                self._checkpoint()
+        finally:
+            connections.close_all()
+
+    def _checkpoint(self) -> None:
+        from aquifer.telemetry.store import checkpoint_wal
+
+        try:
+            checkpoint_wal()
+        except Exception:  # SQLite checkpoints itself when this connection closes
+            log.exception("checkpointing the WAL failed")
+        with self.cond:
+            self.last_checkpoint = time.monotonic()
+
+    def stop(self) -> None:
+        """Stop after the current slice or checkpoint."""
+        with self.cond:
+            self.stopping = True
+            self.cond.notify()
+        self.thread.join()
 
 
 def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
@@ -191,12 +274,14 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
     # The store's own ingest takes the tuples as they come (same checks, no ReadingRow each).
     plain = target == DEFAULT_TARGET
     pacer = RollupPacer() if plain else None
+    upkeep = Upkeep(pacer) if pacer is not None else None
+    if upkeep is not None:
+        from aquifer.telemetry.store import manual_checkpoints
+
+        manual_checkpoints()
+        upkeep.start()
     _send(sock, (True, os.getpid()))  # ready
     while True:
-        # Rollups between batches, after the last one was answered (the gateway collects
-        # the next meanwhile); slice after slice while no batch comes.
-        if pacer is not None:
-            pacer.between_batches(sock)
         header = _recv_exactly(sock, _HEADER.size)
         if header is None:
             break
@@ -210,12 +295,14 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
             answer: tuple[bool, Any] = (False, _picklable(exc))
         else:
             answer = (True, result)
-            if pacer is not None:
-                pacer.stored(int(result or 0))
+            if upkeep is not None:
+                upkeep.stored(int(result or 0))
         try:
             _send(sock, answer)
         except OSError:
             break
+    if upkeep is not None:
+        upkeep.stop()
     if pacer is not None and pacer.busy:  # the gateway is stopping: merge the rest
         pacer.finish()
     if setup_django:
