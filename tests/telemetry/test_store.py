@@ -492,6 +492,38 @@ def test_a_slice_computed_while_another_merge_moved_the_watermark_is_dropped(
     assert_rollups_exact()
 
 
+def test_a_slice_computed_before_a_reading_was_rejected_is_dropped(
+    world: Any, monkeypatch: Any
+) -> None:
+    """A reading of the slice being computed is rejected and its rollups rebuilt (the
+    monitoring sweep) before the slice is merged: the slice must not bring it back."""
+    a = world.device_a.pk
+    ingest(rows(a, 8))
+    prepare = _SQLite.prepare
+    rejected: list[int] = []
+
+    def reject_the_first() -> None:
+        reading = Reading.objects.order_by("observed_at").first()
+        assert reading is not None
+        Reading.objects.filter(pk=reading.pk).update(flags=ReadingFlag.REJECTED)
+        rejected.append(rebuild_rollups(a, "depth_to_water"))
+
+    def meanwhile(self: Any, *args: Any) -> None:
+        prepare(self, *args)  # the groups are computed with the reading still usable
+        if not rejected:
+            reject_the_first()
+
+    monkeypatch.setattr(_SQLite, "prepare", meanwhile)
+    step = refresh_step(chunk_rows=100)
+    if connection.vendor == "sqlite":
+        assert rejected == [0] and step.moved == 0  # dropped
+    else:  # one transaction holding the watermark's row: the rejection comes after it
+        reject_the_first()
+    refresh_rollups()
+    assert sum(ReadingHourly.objects.values_list("n", flat=True)) == 7
+    assert_rollups_exact()
+
+
 def test_the_tail_adds_what_the_rollups_do_not_hold_yet(world: Any) -> None:
     a, b = world.device_a.pk, world.device_b.pk
     ingest(rows(a, 6))

@@ -192,6 +192,9 @@ class RollupWatermark(models.Model):
     next_device = models.BigIntegerField(_("窗口内下一设备编号"), default=0)
     device_step = models.BigIntegerField(_("每段设备编号跨度"), default=0)
     device_end = models.BigIntegerField(_("窗口内设备编号上界"), default=0)
+    #: Bumped by every write of this row, and by every rebuild of rollups: a merge computed
+    #: outside the write transaction (SQLite) is applied only if it did not change.
+    generation = models.BigIntegerField(_("版本"), default=0)
     refreshed_at = models.DateTimeField(_("汇总时间"), null=True, blank=True)
 
     class Meta:

@@ -822,6 +822,8 @@ class Mark:
     next_device: int = 0
     device_step: int = 0
     device_end: int = 0
+    #: Changes with every move of the mark and every rebuild of rollups.
+    generation: int = 0
 
     @property
     def open(self) -> bool:
@@ -832,7 +834,7 @@ class Mark:
         return self.window_end if device_id < self.next_device else self.reading_id
 
 
-_MARK_COLUMNS = "reading_id, window_end, next_device, device_step, device_end"
+_MARK_COLUMNS = "reading_id, window_end, next_device, device_step, device_end, generation"
 
 
 def _mark(cursor: Any, *, lock: bool) -> Mark:
@@ -844,7 +846,7 @@ def _mark(cursor: Any, *, lock: bool) -> Mark:
     if row is not None:
         return Mark(*(int(v) for v in row))
     cursor.execute(
-        f"INSERT INTO {_WATERMARK} (id, {_MARK_COLUMNS}) VALUES (1, 0, 0, 0, 0, 0) "
+        f"INSERT INTO {_WATERMARK} (id, {_MARK_COLUMNS}) VALUES (1, 0, 0, 0, 0, 0, 0) "
         "ON CONFLICT (id) DO NOTHING"
     )
     return _mark(cursor, lock=lock)
@@ -853,7 +855,8 @@ def _mark(cursor: Any, *, lock: bool) -> Mark:
 def _store_mark(cursor: Any, mark: Mark) -> None:
     cursor.execute(
         f"UPDATE {_WATERMARK} SET reading_id = %s, window_end = %s, next_device = %s, "
-        "device_step = %s, device_end = %s, refreshed_at = %s WHERE id = 1",
+        "device_step = %s, device_end = %s, refreshed_at = %s, generation = generation + 1 "
+        "WHERE id = 1",
         [mark.reading_id, mark.window_end, mark.next_device, mark.device_step,
          mark.device_end, timezone.now()],
     )  # fmt: skip
@@ -1108,6 +1111,9 @@ def rebuild_rollups(
     tz = _tz()
     with _worker_connection(), transaction.atomic(), connection.cursor() as cursor:
         mark = _mark(cursor, lock=True).merged_through(device_id)
+        # A merge computed before this rebuild may hold readings whose flags changed since:
+        # it must not be applied (_refresh_step_sqlite compares the generation).
+        cursor.execute(f"UPDATE {_WATERMARK} SET generation = generation + 1 WHERE id = 1")
         raw = Reading.objects.filter(device_id=device_id, element=element, id__lte=mark)
         hourly = ReadingHourly.objects.filter(device_id=device_id, element=element)
         daily = ReadingDaily.objects.filter(device_id=device_id, element=element)
