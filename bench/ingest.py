@@ -19,8 +19,9 @@ into batches of 1,000 rows, in two orders (both measured, each its own figures):
 Measured, each in one transaction per batch, on emptied tables, best of ``--rounds`` (3):
 
 - ``ingest``: ``store.ingest(batch)`` — validation, ``INSERT … ON CONFLICT DO NOTHING``
-  (SQLite ``executemany``; PostgreSQL ``COPY`` to a staging table, ``INSERT … SELECT``),
-  per-device advisory locks (PostgreSQL), connection hygiene, durable commit — **and the
+  (SQLite ``executemany``; PostgreSQL a binary ``COPY`` straight into the table inside a
+  savepoint, in key order — a batch that meets stored readings goes through a staging table
+  and ``INSERT … SELECT … ON CONFLICT``), connection hygiene, durable commit — **and the
   hourly and daily rollups**, merged as the gateway's writer process merges them
   (``telemetry.writer.RollupPacer``: once ``ROLLUP_CHUNK_ROWS`` readings wait, a window of
   them merged one slice of ``ROLLUP_SLICE_ROWS`` between two batches; the rest at the

@@ -17,18 +17,20 @@ THREADS = 4
 BATCH = 180
 
 
-def devices(n: int) -> list[int]:
+def devices(n: int, prefix: str = "cc") -> list[int]:
+    """``n`` level loggers, each on a well of its own (for the drivers beside this one)."""
     from aquifer.core.audit import audit_context
     from aquifer.registry.models import Device, Well
 
     ids = []
     with audit_context(source="test"):
         for i in range(n):
-            well = Well(code=f"CC-{i}", depth_m=100, layer="shallow", purpose="monitoring")
+            code = f"{prefix}-{i}"
+            well = Well(code=code.upper(), depth_m=100, layer="shallow", purpose="monitoring")
             well.set_location(112.417 + i * 0.001, 35.486)
             well.save()
             device = Device.objects.create(
-                kind="level_logger", protocol="MQTT", station_address=f"cc-{i}", well=well
+                kind="level_logger", protocol="MQTT", station_address=code, well=well
             )
             ids.append(device.pk)
     return ids

@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import django
 
+from tests.telemetry.concurrent_ingest import devices
+
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
 
-def main(devices: int, batches: int, upkeep_thread: bool) -> dict[str, object]:
+def main(n_devices: int, batches: int, upkeep_thread: bool) -> dict[str, object]:
     """``upkeep_thread``: the Upkeep thread runs beside the batches; otherwise nothing
     checkpoints the WAL (the batches' commits leave it to that thread either way) and the
     rollups are merged at the end."""
@@ -23,23 +25,11 @@ def main(devices: int, batches: int, upkeep_thread: bool) -> dict[str, object]:
     from django.db import connection
     from django.db.models import Max, Sum
 
-    from aquifer.core.audit import audit_context
-    from aquifer.registry.models import Device, Well
     from aquifer.telemetry import store
     from aquifer.telemetry.models import Reading, ReadingDaily, ReadingHourly
     from aquifer.telemetry.writer import RollupPacer, Upkeep
 
-    ids = []
-    with audit_context(source="test"):
-        for i in range(devices):
-            well = Well(code=f"UK-{i}", depth_m=100, layer="shallow", purpose="monitoring")
-            well.set_location(112.417 + i * 0.001, 35.486)
-            well.save()
-            ids.append(
-                Device.objects.create(
-                    kind="level_logger", protocol="MQTT", station_address=f"uk-{i}", well=well
-                ).pk
-            )
+    ids = devices(n_devices, prefix="uk")
     wal = f"{settings.DATABASES['default']['NAME']}-wal"
     pacer = RollupPacer()
     pacer.chunk, pacer.slice = 2_000, 400

@@ -20,8 +20,10 @@
   :func:`refresh_rollups` merges every reading above a watermark (``RollupWatermark``, a
   reading id) into them in large chunks and moves the watermark in the same transaction —
   exactly once, and 3–4 times cheaper per reading than merging each small batch in the
-  commit a device waits for. It runs in the gateway's writer process between batches, as
-  the ``telemetry.rollups`` job, and first in every job that reads the rollups. Readers
+  commit a device waits for. It runs on a thread of the gateway's writer process beside the
+  batches, as the ``telemetry.rollups`` job, and first in every job that reads the rollups.
+  On SQLite a slice's groups are computed outside the write transaction and merged in a
+  short one, only if the watermark did not move meanwhile (its generation). Readers
   that must be current to the last reading (the chart series) add the readings above the
   watermark themselves (:func:`rollup_tail`), as TimescaleDB's real-time aggregates add the
   not yet materialised rows. SQLite: the readings above the watermark are those with an id
@@ -895,16 +897,18 @@ class RefreshStep:
 def refresh_step(
     settled: int | None = None, chunk_rows: int | None = None, slice_rows: int | None = None
 ) -> RefreshStep:
-    """One transaction of the rollup merge: the next slice of the open window, or a new
-    window of at most ``chunk_rows`` ids of the readings committed (``settled``: the id below
-    which all are; looked up when None) and its first slice.
+    """One step of the rollup merge: the next slice of the open window, or a new window of
+    at most ``chunk_rows`` ids of the readings committed (``settled``: the id below which all
+    are; looked up when None) and its first slice; merged and the watermark moved in one
+    transaction.
 
     A window's devices are merged in slices of about ``slice_rows`` readings (by device id
     range; None: the whole window at once). A slice costs about as much per reading as the
     whole window, since each series' readings of the window fold into its rollup rows
-    together, but it holds the database for a fraction of the time: the gateway's writer
-    process runs one slice between two batches, so a device's acknowledgement never waits
-    for a whole window.
+    together, but it holds the database for a fraction of the time. On SQLite the slice's
+    groups are computed before that transaction, outside it (:func:`_refresh_step_sqlite`):
+    the batches of the gateway's writer process, one writer at a time, wait only for the
+    short merge.
     """
     backend = _backend()
     if isinstance(backend, _SQLite):
@@ -914,30 +918,52 @@ def refresh_step(
             with connection.cursor() as cursor:
                 settled = backend.settled(cursor)
         with transaction.atomic(), connection.cursor() as cursor:
-            mark = _mark(cursor, lock=True)
-            if not mark.open:
-                high = min(settled, mark.reading_id + max(1, chunk_rows or rollup_chunk_rows()))
-                if high <= mark.reading_id:
-                    return RefreshStep(0, False, False)
-                cursor.execute(
-                    f"SELECT min(device_id), max(device_id), count(*) FROM {_READING}"
-                    f"{backend.ID_RANGE_HINT} WHERE id > %s AND id <= %s",
-                    [mark.reading_id, high],
-                )
-                first, last, n = cursor.fetchone()
-                if not n:  # ids of rolled-back batches only
-                    _store_mark(cursor, Mark(high, high))
-                    return RefreshStep(high - mark.reading_id, False, True)
-                slices = 1 if not slice_rows else max(1, -(-int(n) // slice_rows))
-                step = -(-(int(last) - int(first) + 1) // slices)
-                mark = Mark(mark.reading_id, high, int(first), step, int(last) + 1)
-            upto = min(mark.next_device + mark.device_step, mark.device_end)
-            backend.merge(cursor, mark.reading_id, mark.window_end, mark.next_device, upto)
-            if upto >= mark.device_end:  # the window is done
-                _store_mark(cursor, Mark(mark.window_end, mark.window_end))
-                return RefreshStep(mark.window_end - mark.reading_id, False, True)
-            _store_mark(cursor, replace(mark, next_device=upto))
-            return RefreshStep(0, True, True)
+            plan = _plan(cursor, backend, _mark(cursor, lock=True), settled, chunk_rows, slice_rows)
+            if plan is None:
+                return RefreshStep(0, False, False)
+            upto = min(plan.next_device + plan.device_step, plan.device_end)
+            if upto > plan.next_device:
+                backend.merge(cursor, plan.reading_id, plan.window_end, plan.next_device, upto)
+            return _moved(cursor, plan, upto)
+
+
+def _plan(
+    cursor: Any,
+    backend: _SQLite | _Postgres,
+    mark: Mark,
+    settled: int,
+    chunk_rows: int | None,
+    slice_rows: int | None,
+) -> Mark | None:
+    """The window to merge a slice of: ``mark``'s open one, or a new one of at most
+    ``chunk_rows`` ids up to ``settled``, its devices cut into slices of about
+    ``slice_rows`` readings (no devices: ids of rolled-back batches only); None when
+    nothing waits."""
+    if mark.open:
+        return mark
+    high = min(settled, mark.reading_id + max(1, chunk_rows or rollup_chunk_rows()))
+    if high <= mark.reading_id:
+        return None
+    cursor.execute(
+        f"SELECT min(device_id), max(device_id), count(*) FROM {_READING}"
+        f"{backend.ID_RANGE_HINT} WHERE id > %s AND id <= %s",
+        [mark.reading_id, high],
+    )
+    first, last, n = cursor.fetchone()
+    if not n:
+        return Mark(mark.reading_id, high)
+    slices = 1 if not slice_rows else max(1, -(-int(n) // slice_rows))
+    step = -(-(int(last) - int(first) + 1) // slices)
+    return Mark(mark.reading_id, high, int(first), step, int(last) + 1)
+
+
+def _moved(cursor: Any, plan: Mark, upto: int) -> RefreshStep:
+    """Store the mark after the slice of ``plan``'s devices below ``upto`` was merged."""
+    if upto >= plan.device_end:  # the window is done
+        _store_mark(cursor, Mark(plan.window_end, plan.window_end))
+        return RefreshStep(plan.window_end - plan.reading_id, False, True)
+    _store_mark(cursor, replace(plan, next_device=upto))
+    return RefreshStep(0, True, True)
 
 
 def _refresh_step_sqlite(
@@ -946,45 +972,27 @@ def _refresh_step_sqlite(
     """:func:`refresh_step` on SQLite in two parts: the slice's hourly groups are computed
     outside any write transaction (:meth:`_SQLite.prepare`, the bulk of the work: ingest
     commits meanwhile), then merged into the rollups and the watermark moved in one short
-    write transaction — only if the watermark is still where the slice was planned from
-    (another process may have merged meanwhile: then nothing is written, and the caller
-    looks again)."""
+    write transaction — only if the watermark is still as the slice was planned from (its
+    generation: another process may have merged, or a rebuild after a reading was rejected
+    may have run, meanwhile; then nothing is written, and the caller looks again)."""
     with _worker_connection():
         with connection.cursor() as cursor:
             backend._tune(cursor)
             if settled is None:
                 settled = backend.settled(cursor)
             mark = _mark(cursor, lock=False)
-            plan = mark
-            if not mark.open:
-                high = min(settled, mark.reading_id + max(1, chunk_rows or rollup_chunk_rows()))
-                if high <= mark.reading_id:
-                    return RefreshStep(0, False, False)
-                cursor.execute(
-                    f"SELECT min(device_id), max(device_id), count(*) FROM {_READING}"
-                    f"{backend.ID_RANGE_HINT} WHERE id > %s AND id <= %s",
-                    [mark.reading_id, high],
-                )
-                first, last, n = cursor.fetchone()
-                if n:
-                    slices = 1 if not slice_rows else max(1, -(-int(n) // slice_rows))
-                    step = -(-(int(last) - int(first) + 1) // slices)
-                    plan = Mark(mark.reading_id, high, int(first), step, int(last) + 1)
-                else:  # ids of rolled-back batches only
-                    plan = Mark(mark.reading_id, high, 0, 0, 0)
+            plan = _plan(cursor, backend, mark, settled, chunk_rows, slice_rows)
+            if plan is None:
+                return RefreshStep(0, False, False)
             upto = min(plan.next_device + plan.device_step, plan.device_end)
             if upto > plan.next_device:
                 backend.prepare(cursor, plan.reading_id, plan.window_end, plan.next_device, upto)
         with _SQLITE_WRITES, transaction.atomic(), connection.cursor() as cursor:
-            if _mark(cursor, lock=True) != mark:  # merged meanwhile by another process
+            if _mark(cursor, lock=True) != mark:  # moved meanwhile (a merge, a rebuild)
                 return RefreshStep(0, True, True)
             if upto > plan.next_device:
                 backend.apply(cursor)
-            if upto >= plan.device_end:  # the window is done
-                _store_mark(cursor, Mark(plan.window_end, plan.window_end))
-                return RefreshStep(plan.window_end - plan.reading_id, False, True)
-            _store_mark(cursor, replace(plan, next_device=upto))
-            return RefreshStep(0, True, True)
+            return _moved(cursor, plan, upto)
 
 
 def refresh_rollups(max_rows: int | None = None, chunk_rows: int | None = None) -> int:

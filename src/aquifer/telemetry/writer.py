@@ -19,6 +19,10 @@ each answer ``(True, inserted)`` or
 ``(False, exception)``. One request at a time (the batch writer commits one batch at a time and
 collects the next meanwhile).
 
+Beside the batches, on a second thread and connection of the child, :class:`Upkeep` merges
+what they stored into the rollups and checkpoints the WAL (SQLite), so neither lengthens the
+commit a device waits for.
+
 Failure handling: an exception in ``ingest`` is sent back and raised in the gateway (the batch
 writer then retries frame by frame). If the child dies (killed, out of memory), the batch in
 flight fails with ``ConnectionError`` — its frames are not acknowledged and the devices resend
@@ -123,7 +127,7 @@ class RollupPacer:
                 self.since = time.monotonic()
 
     def owed(self) -> bool:
-        """A slice is due now (between two batches)."""
+        """A slice is due now."""
         if self.window_open:
             return True
         if self.pending <= 0 or self.since is None:
