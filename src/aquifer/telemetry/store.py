@@ -60,7 +60,7 @@ import math
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import time as dtime
@@ -390,7 +390,8 @@ class _SQLite:
         f"FROM {_READING} NOT INDEXED WHERE id > %s AND id <= %s AND device_id >= %s "
         f"AND device_id < %s AND (flags & {_REJECTED}) = 0"
     )
-    TIMES = f"SELECT DISTINCT observed_at FROM temp.{_SQLITE_ROWS}"
+    # As stored (text: CAST keeps Django from parsing it into a datetime).
+    TIMES = f"SELECT DISTINCT CAST(observed_at AS TEXT) FROM temp.{_SQLITE_ROWS}"
     CREATE_HOURS = (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SQLITE_HOURS} (device_id integer, "
         "element text, hour datetime, day datetime, n integer, mn real, mx real, s real, "
@@ -465,21 +466,53 @@ class _SQLite:
     def prepare(self, cursor: Any, low: int, high: int, first: int, end: int) -> None:
         """The hourly groups of the readings with ids in (low, high] of devices in
         [first, end), in this connection's temporary tables: reads the
-        readings only (no write lock on the database; outside a transaction each statement
-        reads the readings committed when it starts, and those of the slice do not change)."""
+        readings only: outside a caller's transaction, in a deferred one of its own, which
+        writes the temporary tables only and so takes no write lock on the database (one
+        transaction: otherwise each row of an ``executemany`` would commit on its own)."""
         self._tune(cursor)
-        for create, clear in (
-            (self.CREATE_ROWS, self.CLEAR_ROWS),
-            (self.CREATE_BUCKETS, self.CLEAR_BUCKETS),
-            (self.CREATE_HOURS, self.CLEAR_HOURS),
-        ):
-            cursor.execute(create)
-            cursor.execute(clear)
-        cursor.execute(self.FILL_ROWS, [low, high, first, end])
-        cursor.execute(self.TIMES)
-        times = [_from_text(t) for (t,) in cursor.fetchall()]
-        cursor.executemany(self.FILL_BUCKETS, _buckets_of(times, self.dt))
-        cursor.execute(self.FILL_HOURS)
+        own = not connection.in_atomic_block
+        if own:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            for create, clear in (
+                (self.CREATE_ROWS, self.CLEAR_ROWS),
+                (self.CREATE_BUCKETS, self.CLEAR_BUCKETS),
+                (self.CREATE_HOURS, self.CLEAR_HOURS),
+            ):
+                cursor.execute(create)
+                cursor.execute(clear)
+            cursor.execute(self.FILL_ROWS, [low, high, first, end])
+            cursor.execute(self.TIMES)
+            texts = [t for (t,) in cursor.fetchall()]
+            cursor.executemany(self.FILL_BUCKETS, self._buckets(texts))
+            cursor.execute(self.FILL_HOURS)
+        except BaseException:
+            if own:
+                with suppress(Exception):  # the error raised is the one to see
+                    cursor.execute("ROLLBACK")
+            raise
+        if own:
+            cursor.execute("COMMIT")
+
+    # Stored time text -> (hour start, day start) as stored, in the zone of _bucket_zone:
+    # the slices of a window, and the windows of a backfill, meet the same times again.
+    _bucket_cache: dict[str, tuple[str, str]] = {}
+    _bucket_zone: list[Any] = [None]
+    BUCKET_CACHE_SIZE = 200_000
+
+    def _buckets(self, texts: list[str]) -> list[tuple[str, str, str]]:
+        """(time, local hour start, local day start) of each stored time text."""
+        cache, tz = self._bucket_cache, _tz()
+        if self._bucket_zone[0] != tz or len(cache) > self.BUCKET_CACHE_SIZE:
+            cache.clear()
+            self._bucket_zone[0] = tz
+        missing = [t for t in texts if t not in cache]
+        if missing:
+            found = _buckets_of([_from_text(t) for t in missing], self.dt)
+            cache.update(
+                (t, (hour, day)) for t, (_at, hour, day) in zip(missing, found, strict=True)
+            )
+        return [(t, *cache[t]) for t in texts]
 
     def apply(self, cursor: Any) -> None:
         """Merge the groups :meth:`prepare` made into both rollups (in a write transaction)."""
