@@ -333,9 +333,9 @@ _WATERMARK = RollupWatermark._meta.db_table
 _MAX_ID = f"SELECT coalesce(max(id), 0) FROM {_READING}"
 
 
-def _buckets_of(times: Iterable[datetime], dt: Callable[[datetime], Any]) -> list[tuple[Any, ...]]:
-    """(time, local hour start, local day start) of each distinct time, each as ``dt`` makes
-    it (SQLite: Django's UTC text), the hour and day computed once each (any ``TIME_ZONE``)."""
+def _buckets_of(times: Iterable[datetime], dt: Callable[[datetime], Any]) -> list[tuple[Any, Any]]:
+    """(local hour start, local day start) of each time, as ``dt`` makes them (SQLite:
+    Django's UTC text), each hour and day computed once (any ``TIME_ZONE``)."""
     tz = _tz()
     hours: dict[tuple[Any, ...], Any] = {}  # local (date, hour, fold) -> hour start
     days: dict[Any, Any] = {}  # local date -> day start
@@ -349,7 +349,7 @@ def _buckets_of(times: Iterable[datetime], dt: Callable[[datetime], Any]) -> lis
         day = days.get(date)
         if day is None:
             day = days[date] = dt(bucket_start(local, "daily", tz))
-        out.append((dt(ts), hour, day))
+        out.append((hour, day))
     return out
 
 
@@ -414,14 +414,17 @@ class _SQLite:
         f"INSERT INTO {_HOURLY} ({_ROLLUP_COLS}) SELECT device_id, element, hour, n, mn, mx, "
         f"s, f, l, fa, la FROM temp.{_SQLITE_HOURS} WHERE true {_merge_sql(_HOURLY)}"
     )
+    # A day's first reading is its first hour's, its last its last hour's: looked up on the
+    # hours' key (by the time of the first or last reading it would scan every hour of the
+    # series in the slice, per day: quadratic in a long backfill of one series).
     MERGE_DAILY = (
         f"INSERT INTO {_DAILY} ({_ROLLUP_COLS}) SELECT g.device_id, g.element, g.day, g.n, "
         f"g.mn, g.mx, g.s, (SELECT h.f FROM temp.{_SQLITE_HOURS} AS h "
-        "WHERE h.device_id = g.device_id AND h.element = g.element AND h.fa = g.fa), "
+        "WHERE h.device_id = g.device_id AND h.element = g.element AND h.hour = g.h0), "
         f"(SELECT h.l FROM temp.{_SQLITE_HOURS} AS h WHERE h.device_id = g.device_id "
-        "AND h.element = g.element AND h.la = g.la), g.fa, g.la "
+        "AND h.element = g.element AND h.hour = g.h1), g.fa, g.la "
         "FROM (SELECT device_id, element, day, sum(n) AS n, min(mn) AS mn, max(mx) AS mx, "
-        "sum(s) AS s, min(fa) AS fa, max(la) AS la "
+        "sum(s) AS s, min(fa) AS fa, max(la) AS la, min(hour) AS h0, max(hour) AS h1 "
         f"FROM temp.{_SQLITE_HOURS} GROUP BY device_id, element, day) AS g "
         f"WHERE true {_merge_sql(_DAILY)}"
     )
@@ -494,8 +497,9 @@ class _SQLite:
         if own:
             cursor.execute("COMMIT")
 
-    # Stored time text -> (hour start, day start) as stored, in the zone of _bucket_zone:
-    # the slices of a window, and the windows of a backfill, meet the same times again.
+    # Stored time text -> (local hour start, local day start) as stored, in the zone of
+    # _bucket_zone: the slices of a window, and the windows of a backfill, meet the same
+    # times again.
     _bucket_cache: dict[str, tuple[str, str]] = {}
     _bucket_zone: list[Any] = [None]
     BUCKET_CACHE_SIZE = 200_000
@@ -509,9 +513,7 @@ class _SQLite:
         missing = [t for t in texts if t not in cache]
         if missing:
             found = _buckets_of([_from_text(t) for t in missing], self.dt)
-            cache.update(
-                (t, (hour, day)) for t, (_at, hour, day) in zip(missing, found, strict=True)
-            )
+            cache.update(zip(missing, found, strict=True))
         return [(t, *cache[t]) for t in texts]
 
     def apply(self, cursor: Any) -> None:
