@@ -22,10 +22,12 @@ Measured, each in one transaction per batch, on emptied tables, best of ``--roun
   (SQLite ``executemany``; PostgreSQL a binary ``COPY`` straight into the table inside a
   savepoint, in key order — a batch that meets stored readings goes through a staging table
   and ``INSERT … SELECT … ON CONFLICT``), connection hygiene, durable commit — **and the
-  hourly and daily rollups**, merged as the gateway's writer process merges them
+  hourly and daily rollups**, paced as the gateway's writer process paces them
   (``telemetry.writer.RollupPacer``: once ``ROLLUP_CHUNK_ROWS`` readings wait, a window of
-  them merged one slice of ``ROLLUP_SLICE_ROWS`` between two batches; the rest at the
-  end), inside the timing: every reading is in the rollups when the clock stops;
+  them merged in slices of ``ROLLUP_SLICE_ROWS``; the rest at the end) but on the same
+  thread, one slice after a batch (the writer merges beside its batches: this measures the
+  work, not the overlap), inside the timing: every reading is in the rollups when the
+  clock stops;
 - ``ingest_only``: the same ``store.ingest`` calls without the rollup merges (what a
   device's acknowledgement waits for), and ``refresh``: the merges' own rate;
 - ``baseline``: the same rows, same batches, same connection, as the plainest insert into

@@ -180,9 +180,9 @@ AQUIFER: dict[str, Any] = {
     # Notifications: links in e-mail and SMS are made absolute with this address.
     "NOTIFICATIONS": {"SITE_URL": os.environ.get("AQUIFER_SITE_URL", "")},
     # Telemetry: the rollups are merged after the readings' commit (telemetry.store): windows
-    # of ROLLUP_CHUNK_ROWS readings, merged by the gateway's writer process in slices of
-    # ROLLUP_SLICE_ROWS between two batches, at the latest ROLLUP_MAX_LAG_S after a reading
-    # was stored (docs/operations.md, "Gateway throughput").
+    # of ROLLUP_CHUNK_ROWS readings, merged by the gateway's writer process (on a thread
+    # beside its batches) in slices of ROLLUP_SLICE_ROWS, at the latest ROLLUP_MAX_LAG_S
+    # after a reading was stored (docs/operations.md, "Gateway throughput").
     "TELEMETRY": {
         "ROLLUP_CHUNK_ROWS": 50_000,
         "ROLLUP_SLICE_ROWS": 5_000,
