@@ -540,9 +540,10 @@ class _Postgres:
     holds a reading stored before, COPY into a staging table and one ``INSERT … SELECT … ON
     CONFLICT DO NOTHING``; the rollup merge aggregates an id range of the readings in SQL.
 
-    Both paths insert in the unique index's order (device, time, element). Two concurrent
-    batches meeting on a key wait for each other, and waiting in one order only, they never
-    deadlock, whatever order their devices sent them in.
+    Both paths insert in one key order (device, time, element by code point: Python's
+    ``sorted``, ``COLLATE "C"``). Two concurrent batches meeting on a key wait for each
+    other, and waiting in one order only, they never deadlock, whatever order their devices
+    sent them in.
 
     Ids come from a sequence and concurrent batches commit out of id order, so the merge
     first makes sure every id up to its range's end is settled (committed or rolled back):
