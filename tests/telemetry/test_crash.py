@@ -228,3 +228,44 @@ def test_nothing_acknowledged_is_lost_and_nothing_resent_is_stored_twice(tmp_pat
             assert n == n_readings, table
         (mark,) = conn.execute("SELECT reading_id FROM telemetry_rollupwatermark").fetchone()
         assert mark == last_id
+
+
+def test_the_writer_thread_mode_merges_its_rollups_too(tmp_path: Path) -> None:
+    """``AQUIFER_GATEWAY_WRITER=thread``: ingest on the gateway's worker threads, and the
+    upkeep thread (rollups, WAL checkpoints) in the gateway's own process; stopped with
+    SIGTERM, every reading stored is in the rollups once."""
+    env = make_db(tmp_path, {"sl651": 5})
+    env["AQUIFER_GATEWAY_WRITER"] = "thread"
+    gateway = GatewayProcess(env, tmp_path, free_port(), free_port())
+    devices = [
+        SimDevice(s, "sl651", demo_device_secret("SL651", s))
+        for s in (simulated_station("sl651", k) for k in range(1, 6))
+    ]
+    acked: list[bytes] = []
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        clock = Clock(timedelta(minutes=5), datetime(2026, 6, 1, tzinfo=CHINA_TZ))
+        load = asyncio.create_task(
+            simulate(devices, host="127.0.0.1", port=gateway.sl651_port, interval=0,
+                     clock=clock, stop=stop, ack_timeout=1.0,
+                     on_ack=lambda d, frame: acked.append(frame))
+        )  # fmt: skip
+        await until(lambda: len(acked) >= 200, 30, "the load")
+        stop.set()
+        await load
+
+    with gateway.start():
+        asyncio.run(scenario())
+        assert gateway.terminate() == 0, gateway.log()
+    assert writer_pids(gateway.output) == []  # no writer process in this mode
+    with sqlite3.connect(tmp_path / "aquifer.sqlite3") as conn:
+        (n_readings, last_id) = conn.execute(
+            "SELECT count(*), max(id) FROM telemetry_reading WHERE flags & 4 = 0"
+        ).fetchone()
+        assert n_readings >= 200 * 5
+        for table in ("telemetry_readinghourly", "telemetry_readingdaily"):
+            (n,) = conn.execute(f"SELECT sum(n) FROM {table}").fetchone()
+            assert n == n_readings, table
+        (mark,) = conn.execute("SELECT reading_id FROM telemetry_rollupwatermark").fetchone()
+        assert mark == last_id

@@ -937,12 +937,19 @@ def test_batch_writer_commits_through_the_writer_process() -> None:
 
 def test_gateway_picks_its_writer() -> None:
     config = GatewayConfig(sl651_port=None, szy206_port=None)
-    assert Gateway(config, devices=DeviceCache()).process_writer is not None
+    default = Gateway(config, devices=DeviceCache())
+    assert default.process_writer is not None and default.upkeep is None  # the child's own
     threaded = GatewayConfig(sl651_port=None, szy206_port=None, writer="thread")
-    assert Gateway(threaded, devices=DeviceCache()).process_writer is None
-    # An injected run_db (the tests' database thread) or ingest keeps the writer in-process.
-    assert Gateway(config, devices=DeviceCache(), run_db=TestThreadDb()).process_writer is None
-    assert Gateway(config, devices=DeviceCache(), ingest=len).process_writer is None
+    in_threads = Gateway(threaded, devices=DeviceCache())
+    assert in_threads.process_writer is None and in_threads.upkeep is not None
+    # An injected run_db (the tests' database thread) or ingest keeps the writer in-process,
+    # and leaves the rollups to the job.
+    for gw in (
+        Gateway(config, devices=DeviceCache(), run_db=TestThreadDb()),
+        Gateway(config, devices=DeviceCache(), ingest=len),
+        Gateway(threaded, devices=DeviceCache(), run_db=TestThreadDb()),
+    ):
+        assert gw.process_writer is None and gw.upkeep is None
     with pytest.raises(ValueError, match="WRITER"):
         GatewayConfig.from_settings(writer="elsewhere")
 

@@ -22,9 +22,11 @@
 - **Group commit**: decoded elements become canonical readings
   (:func:`aquifer.telemetry.mapping.map_values`) and go to one :class:`BatchWriter`, which
   collects the rows of every connection for up to ``BATCH_MAX_MS`` or ``BATCH_MAX_ROWS``,
-  calls :func:`aquifer.telemetry.store.ingest` (in the writer process, or a worker thread),
-  and only when it has returned (committed) calls each frame's callback (or resolves its
-  future: :meth:`BatchWriter.submit`, the MQTT subscriber). Only then does the connection send the
+  calls :func:`aquifer.telemetry.store.ingest` (in the writer process, or a worker thread;
+  either way a :class:`~aquifer.telemetry.writer.Upkeep` thread merges the rollups and
+  checkpoints the WAL beside the batches, in the writer process or in this one), and only
+  when it has returned (committed) calls each frame's callback (or resolves its future:
+  :meth:`BatchWriter.submit`, the MQTT subscriber). Only then does the connection send the
   acknowledgement (SL651: the down confirmation of 30H–3AH reports; SZY206: the confirmation
   of C0H/81H self-reports and 02H link checks). A resent frame is stored once (ingest is
   idempotent) and acknowledged again. A crash before the commit loses nothing acknowledged.
@@ -54,7 +56,7 @@ from typing import Any
 from aquifer.telemetry.devices import AuthResult, DeviceCache
 from aquifer.telemetry.mapping import Value, map_values
 from aquifer.telemetry.protocols import Frame, FrameError, sl651, szy206
-from aquifer.telemetry.writer import ProcessWriter
+from aquifer.telemetry.writer import ProcessWriter, RollupPacer, Upkeep
 
 __all__ = [
     "BatchWriter",
@@ -354,6 +356,13 @@ class BatchWriter:
         self.stats["inserted"] += int(inserted or 0)
         self.stats["commit_ms"] += int((time.perf_counter() - started) * 1000)
         _settle_all([waiter for _part, waiter in batch], None)
+
+
+def _ingest_noting(ingest: Callable[[Sequence[Any]], int], upkeep: Upkeep, rows: Any) -> int:
+    """``ingest(rows)``, and tell ``upkeep`` what it stored (the writer-thread mode)."""
+    inserted = ingest(rows)
+    upkeep.stored(int(inserted or 0))
+    return inserted
 
 
 def _settle_all(waiters: list[Waiter], exc: BaseException | None) -> None:
@@ -769,9 +778,14 @@ class Gateway:
         self.run_db = run_db
         self._quarantine_fn = quarantine
         self.process_writer: ProcessWriter | None = None
-        in_process = self.config.writer == "process" and run_db is asyncio.to_thread
-        if writer is None and default_store and in_process:
-            self.process_writer = ProcessWriter()
+        self.upkeep: Upkeep | None = None
+        own_threads = run_db is asyncio.to_thread
+        if writer is None and default_store and own_threads:
+            if self.config.writer == "process":
+                self.process_writer = ProcessWriter()
+            else:  # ingest on worker threads: the upkeep on a thread of this process
+                self.upkeep = Upkeep(RollupPacer())
+                ingest = functools.partial(_ingest_noting, ingest, self.upkeep)
         self.writer = writer or BatchWriter(
             ingest,
             run_db=run_db,
@@ -802,6 +816,11 @@ class Gateway:
         _tune_gc()
         if self.process_writer is not None:
             await self.process_writer.start()
+        if self.upkeep is not None and not self.upkeep.thread.is_alive():
+            from aquifer.telemetry.store import manual_checkpoints
+
+            manual_checkpoints()
+            self.upkeep.start()
         self.writer.start()
         loop = asyncio.get_running_loop()
         ports = {"SL651": self.config.sl651_port, "SZY206": self.config.szy206_port}
@@ -842,6 +861,11 @@ class Gateway:
         await self.writer.close()
         if self.process_writer is not None:
             await self.process_writer.close()
+        if self.upkeep is not None:
+            if self.upkeep.thread.is_alive():
+                await asyncio.to_thread(self.upkeep.stop)
+            if self.upkeep.pacer.busy:  # merge the rest
+                await self.run_db(self.upkeep.pacer.finish)
         for server in self._servers.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), 1)
