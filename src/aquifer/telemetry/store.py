@@ -472,7 +472,6 @@ class _SQLite:
         readings only: outside a caller's transaction, in a deferred one of its own, which
         writes the temporary tables only and so takes no write lock on the database (one
         transaction: otherwise each row of an ``executemany`` would commit on its own)."""
-        self._tune(cursor)
         own = not connection.in_atomic_block
         if own:
             cursor.execute("BEGIN DEFERRED")
