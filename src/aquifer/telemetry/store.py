@@ -461,8 +461,9 @@ class _SQLite:
         return int(cursor.rowcount)
 
     def settled(self, cursor: Any) -> int:
-        """The highest reading id below which every reading is committed: the largest id
-        (called inside the refresh's write transaction: no other writer)."""
+        """The highest reading id below which every reading is committed: the largest
+        committed id (one writer at a time, and AUTOINCREMENT: a batch committing later
+        takes ids above it)."""
         cursor.execute(_MAX_ID)
         return int(cursor.fetchone()[0])
 
@@ -500,15 +501,15 @@ class _SQLite:
     # _bucket_zone: the slices of a window, and the windows of a backfill, meet the same
     # times again.
     _bucket_cache: dict[str, tuple[str, str]] = {}
-    _bucket_zone: list[Any] = [None]
+    _bucket_zone: tzinfo | None = None
     BUCKET_CACHE_SIZE = 200_000
 
     def _buckets(self, texts: list[str]) -> list[tuple[str, str, str]]:
         """(time, local hour start, local day start) of each stored time text."""
         cache, tz = self._bucket_cache, _tz()
-        if self._bucket_zone[0] != tz or len(cache) > self.BUCKET_CACHE_SIZE:
+        if _SQLite._bucket_zone != tz or len(cache) > self.BUCKET_CACHE_SIZE:
             cache.clear()
-            self._bucket_zone[0] = tz
+            _SQLite._bucket_zone = tz
         missing = [t for t in texts if t not in cache]
         if missing:
             found = _buckets_of([_from_text(t) for t in missing], self.dt)
@@ -626,8 +627,9 @@ class _Postgres:
         return self._insert_new(cursor, unique, received_at)
 
     def _copy_fresh(self, cursor: Any, rows: Sequence[Plain], received_at: datetime) -> bool:
-        """The fast path: COPY ``rows`` into the readings in the unique index's order, inside
-        a savepoint; False (and nothing written) when one of them was stored already."""
+        """The fast path: COPY ``rows`` into the readings in the key order of both paths
+        (:func:`_index_order`), inside a savepoint; False (and nothing written) when one of
+        them was stored already."""
         from psycopg.errors import UniqueViolation
 
         raw = cursor.cursor
