@@ -23,6 +23,8 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"
 ruff check src tests bench
 ruff format --check src tests bench
+echo "== layers (import-linter)"
+lint-imports
 echo "== mypy"
 mypy
 echo "== django checks"

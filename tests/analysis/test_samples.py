@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -21,24 +19,10 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 
 @pytest.fixture
 def sent(monkeypatch: Any) -> dict[str, list[dict[str, Any]]]:
-    """Stand-ins for monitoring.alarms.raise_alarm and notifications.service.notify (patched on
-    the real modules when they are installed, else as modules of their own)."""
-    import importlib
-
+    """Stand-ins for monitoring's raise_alarm and notifications' notify, as samples calls them."""
     out: dict[str, list[dict[str, Any]]] = {"alarms": [], "notices": []}
-    fakes = {
-        ("aquifer.monitoring.alarms", "raise_alarm"): lambda **kw: out["alarms"].append(kw),
-        ("aquifer.notifications.service", "notify"): lambda **kw: out["notices"].append(kw) or 1,
-    }
-    for (module, name), fake in fakes.items():
-        try:
-            real = importlib.import_module(module)
-        except ImportError:
-            stand_in = types.ModuleType(module)
-            setattr(stand_in, name, fake)
-            monkeypatch.setitem(sys.modules, module, stand_in)
-        else:
-            monkeypatch.setattr(real, name, fake)
+    monkeypatch.setattr(samples, "raise_alarm", lambda **kw: out["alarms"].append(kw))
+    monkeypatch.setattr(samples, "notify", lambda **kw: out["notices"].append(kw) or 1)
     return out
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from aquifer.core import jobs
-from aquifer.monitoring.models import JobState
+from aquifer.core.models import JobState
 
 pytestmark = pytest.mark.django_db
 

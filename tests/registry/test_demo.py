@@ -261,8 +261,7 @@ def test_demo_command_builds_prints_accounts_and_serves(
     db: Any, fast_hashers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import waitress.server
-
-    from aquifer.config.wsgi import application
+    from django.core.handlers.wsgi import WSGIHandler
 
     monkeypatch.setattr(waitress.server, "create_server", FakeServer)
     # The background jobs would run on their own connection, outside this test's
@@ -278,7 +277,7 @@ def test_demo_command_builds_prints_accounts_and_serves(
     assert DEMO_PASSWORD in text
     assert "http://127.0.0.1:8123/" in text
     made = FakeServer.made
-    assert made["app"] is application
+    assert isinstance(made["app"], WSGIHandler)
     assert (made["host"], made["port"], made["threads"]) == ("127.0.0.1", 8123, 8)
     assert made["closed"] is True
     assert "已停止" in text
@@ -299,7 +298,7 @@ def test_demo_command_without_serving(
 
 
 def test_history_gives_monitoring_wells_a_past_once(db: Any, fast_hashers: None) -> None:
-    from aquifer.registry.demo import build_history
+    from aquifer.telemetry.demo import build_history
     from aquifer.telemetry.models import Reading
 
     build_demo(wells=60)

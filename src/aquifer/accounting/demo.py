@@ -16,6 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from aquifer.registry.models import Device
+from aquifer.telemetry import simulator
+from aquifer.telemetry.models import ReadingDaily
+from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
+
 __all__ = ["build"]
 
 STEP_HOURS = 6  # = the default gap threshold: a 6-hourly series has no gaps
@@ -24,11 +29,6 @@ DAYS = 365
 
 def _meter_history(log: Callable[[str], None]) -> int:
     from django.utils import timezone
-
-    from aquifer.registry.models import Device
-    from aquifer.telemetry import simulator
-    from aquifer.telemetry.models import ReadingDaily
-    from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
     refresh_rollups()
     have = set(

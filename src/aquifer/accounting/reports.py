@@ -29,10 +29,11 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from aquifer.accounting import service, tax
+from aquifer.accounting import hooks, service, tax
 from aquifer.accounting.service import ZERO, Volume
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
+from aquifer.registry.models import Township, WaterUser, Well, Zone
 
 __all__ = [
     "LEVEL_LABELS",
@@ -100,7 +101,6 @@ def may_see_tax(user: Any) -> bool:
 
 def _well_ids(user: Any) -> list[int] | None:
     """The wells whose single figures the user may see (None: all)."""
-    from aquifer.registry.models import Well
 
     if role_of(user) in (Role.BUREAU, Role.INSPECTOR):
         return None
@@ -112,7 +112,6 @@ def withdrawal_rows(user: Any, level: str, year: int, month: int | None = None) 
 
     Raises PermissionDenied for a level or a monthly view the role may not see.
     """
-    from aquifer.registry.models import Township, WaterUser, Well, Zone
 
     if level not in allowed_levels(user):
         raise PermissionDenied(_("您的角色无权查看该层级的取水量。"))
@@ -214,25 +213,12 @@ NOTE_LABELS = {
 
 
 def _quotas(user_ids: list[int], year: int) -> dict[int, float]:
-    """Annual groundwater quota per water user from active permits (permits app)."""
-    try:
-        from aquifer.permits.models import Permit
-    except ImportError:  # pragma: no cover
-        return {}
-    out: dict[int, float] = {}
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    qs = Permit.objects.filter(
-        holder_id__in=user_ids, status="active", source__in=["shallow", "deep"]
-    ).filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end))
-    qs = qs.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
-    for holder, quota in qs.values_list("holder_id", "annual_quota_m3"):
-        out[holder] = out.get(holder, 0.0) + float(quota)
-    return out
+    """Annual groundwater quota per water user (the permits app answers the hook)."""
+    return hooks.merged(hooks.user_groundwater_quotas(user_ids, year))
 
 
 def tax_rows(user: Any, year: int, month: int | None = None) -> list[TaxRow]:
     """The tax estimate of each water user the caller may see, for a year or a month."""
-    from aquifer.registry.models import WaterUser, Well
 
     if not may_see_tax(user):
         raise PermissionDenied(_("您的角色无权查看水资源税估算。"))

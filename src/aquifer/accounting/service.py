@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import importlib
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,9 +34,13 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from aquifer.accounting import conf
+from aquifer.accounting import conf, hooks
 from aquifer.accounting.volumes import Config, MeterBreak, PeriodVolume, VolumeFlag, unmetered
 from aquifer.accounting.volumes import volumes as series_volumes
+from aquifer.monitoring.models import MeterChange
+from aquifer.registry.models import Device, Well
+from aquifer.telemetry.models import Reading, ReadingDaily, ReadingFlag
+from aquifer.telemetry.store import refresh_rollups
 
 __all__ = [
     "LEVELS",
@@ -112,22 +115,6 @@ def _meter_breaks(
 ) -> dict[int, list[MeterBreak]]:
     """Registered meter replacements per device (the monitoring app's MeterChange)."""
     out: dict[int, list[MeterBreak]] = defaultdict(list)
-    meters: Any
-    try:
-        meters = importlib.import_module("aquifer.monitoring.meters")
-    except ImportError:
-        meters = None
-    if meters is not None and hasattr(meters, "meter_changes"):
-        rows: Iterable[Any] = meters.meter_changes(device_ids, start, end)
-        for r in rows:
-            out[r.device_id].append(
-                MeterBreak(r.changed_at.timestamp(), float(r.old_final), float(r.new_initial))
-            )
-        return out
-    try:
-        from aquifer.monitoring.models import MeterChange
-    except ImportError:  # pragma: no cover - the monitoring app is part of the project
-        return out
     qs = MeterChange.objects.filter(element=ELEMENT, changed_at__gte=start, changed_at__lt=end)
     if len(device_ids) < 5000:
         qs = qs.filter(device_id__in=list(device_ids))
@@ -157,8 +144,6 @@ def _daily_rows(
     """
     from django.db import connection
 
-    from aquifer.telemetry.models import ReadingDaily
-
     adapt = connection.ops.adapt_datetimefield_value
     table = ReadingDaily._meta.db_table
     sql = (
@@ -183,7 +168,6 @@ def _series(
     when its n readings average no more than the gap threshold apart), and the number of days
     read from raw readings.
     """
-    from aquifer.telemetry.models import Reading, ReadingDaily, ReadingFlag
 
     lookback = dt.timedelta(days=int(conf.get("LOOKBACK_DAYS")))
     few = len(device_ids) < 5000
@@ -273,28 +257,8 @@ def unmetered_daily_m3(wells: Sequence[Any]) -> dict[int, float]:
     factor = float(conf.get("UNMETERED_QUOTA_FACTOR"))
     defaults: dict[str, float] = conf.get("UNMETERED_DEFAULT_M3")
     statuses = set(conf.get("UNMETERED_STATUSES"))
-    share: dict[int, float] = {}
     ids = [w.pk for w in wells]
-    try:
-        from aquifer.permits.models import Permit
-    except ImportError:  # pragma: no cover
-        Permit = None  # type: ignore[assignment,misc]
-    if Permit is not None and ids:
-        through = Permit.wells.through
-        links = list(
-            through.objects.filter(permit__status="active", well_id__in=ids).values_list(
-                "permit_id", "well_id"
-            )
-        )
-        permit_ids = {p for p, _ in links}
-        quotas = dict(Permit.objects.filter(pk__in=permit_ids).values_list("pk", "annual_quota_m3"))
-        n_wells: dict[int, int] = defaultdict(int)
-        for p, _w in through.objects.filter(permit_id__in=permit_ids).values_list(
-            "permit_id", "well_id"
-        ):
-            n_wells[p] += 1
-        for p, w in links:
-            share[w] = share.get(w, 0.0) + quotas[p] / max(n_wells[p], 1)
+    share = hooks.merged(hooks.well_quota_shares(ids)) if ids else {}
     out: dict[int, float] = {}
     for w in wells:
         if w.status not in statuses:
@@ -313,7 +277,6 @@ def _compute(
     year: int, months: Sequence[int], wells: Sequence[Any], now: dt.datetime
 ) -> dict[int, list[PeriodVolume]]:
     """Volumes of the given (consecutive) months for each well, computed from the readings."""
-    from aquifer.registry.models import Device
 
     months = sorted(months)
     bounds = [month_bounds(year, m)[0] for m in months] + [month_bounds(year, months[-1])[1]]
@@ -388,8 +351,6 @@ def _compute(
 
 
 def _wells(wells: Iterable[int] | None) -> list[Any]:
-    from aquifer.registry.models import Well
-
     qs = Well.objects.only("pk", "status", "purpose")
     if wells is not None:
         qs = qs.filter(pk__in=list(wells))
@@ -413,7 +374,6 @@ def refresh(
     well_list = _wells(wells)
     if not wanted or not well_list:
         return 0
-    from aquifer.telemetry.store import refresh_rollups
 
     refresh_rollups()  # the daily rollups up to the last reading
     stored = 0
@@ -425,7 +385,6 @@ def refresh(
         else:
             runs.append([m])
     metered_wells = set()
-    from aquifer.registry.models import Device
 
     metered_wells = set(Device.objects.filter(well__isnull=False).values_list("well_id", flat=True))
     for run in runs:
@@ -493,8 +452,6 @@ def _stale_months(year: int, well_ids: list[int] | None, explicit: bool) -> list
 
 
 def _n_wells() -> int:
-    from aquifer.registry.models import Well
-
     return Well.objects.count()
 
 
@@ -542,8 +499,6 @@ def well_volumes(
 
 
 def _level_keys(level: str) -> dict[int, int | None]:
-    from aquifer.registry.models import Well
-
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
     if level == "county":

@@ -15,35 +15,18 @@ from typing import Any
 
 from django.conf import settings
 
+from aquifer.accounting import service as accounting
 from aquifer.analysis import overexploitation as ox
 from aquifer.analysis.levels import latest_zone_trends
 from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
 from aquifer.registry.models import Township, Zone
 
-__all__ = ["TownshipRow", "ZoneRow", "accounting_available", "township_rows", "zone_rows"]
+__all__ = ["TownshipRow", "ZoneRow", "township_rows", "zone_rows"]
 
 
 def thresholds() -> ox.Thresholds:
     return ox.thresholds_from(getattr(settings, "AQUIFER", {}).get("OVEREXPLOITATION"))
-
-
-def _totals(level: str, year: int) -> dict[int | None, Any] | None:
-    """Accounting's totals, or None while the accounting service is not there."""
-    try:
-        from aquifer.accounting import service
-    except ImportError:
-        return None
-    result: dict[int | None, Any] = service.totals(level, year)
-    return result
-
-
-def accounting_available() -> bool:
-    try:
-        from aquifer.accounting import service  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass
@@ -69,7 +52,7 @@ class TownshipRow:
 
 def zone_rows(user: Any, year: int) -> list[ZoneRow]:
     """One row per zone the user can see (zones are public)."""
-    totals = _totals("zone", year)
+    totals = accounting.totals("zone", year)
     trends = latest_zone_trends()
     t = thresholds()
     rows = []
@@ -77,32 +60,27 @@ def zone_rows(user: Any, year: int) -> list[ZoneRow]:
         tr = trends.get(zone.pk)
         slope = tr.level_slope_per_year if tr else None
         decline = -slope if slope is not None else None
-        balance = None
-        if totals is not None:
-            v = totals.get(zone.pk)
-            metered = float(v.metered_m3) if v is not None else 0.0
-            estimated = float(v.estimated_m3) if v is not None else 0.0
-            balance = ox.assess_balance(
-                metered, estimated, float(zone.allowable_extraction_m3), decline, zone.layer, t
-            )
+        v = totals.get(zone.pk)
+        metered = float(v.metered_m3) if v is not None else 0.0
+        estimated = float(v.estimated_m3) if v is not None else 0.0
+        balance = ox.assess_balance(
+            metered, estimated, float(zone.allowable_extraction_m3), decline, zone.layer, t
+        )
         rows.append(ZoneRow(zone, balance, tr.status if tr else ox.NOT_ENOUGH_DATA, slope))
     return rows
 
 
 def township_rows(user: Any, year: int) -> list[TownshipRow]:
     """Extraction per township the user can see (current townships)."""
-    totals = _totals("township", year)
+    totals = accounting.totals("township", year)
     rows = []
     for tw in visible_to(user, Action.VIEW, Township.objects.current()):
-        v = totals.get(tw.pk) if totals is not None else None
-        if totals is None:
-            rows.append(TownshipRow(tw, None, None))
-        else:
-            rows.append(
-                TownshipRow(
-                    tw,
-                    float(v.metered_m3) if v is not None else 0.0,
-                    float(v.estimated_m3) if v is not None else 0.0,
-                )
+        v = totals.get(tw.pk)
+        rows.append(
+            TownshipRow(
+                tw,
+                float(v.metered_m3) if v is not None else 0.0,
+                float(v.estimated_m3) if v is not None else 0.0,
             )
+        )
     return rows

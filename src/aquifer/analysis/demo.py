@@ -28,6 +28,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from aquifer.core import audit
+from aquifer.registry.models import Device, MonitoringWell
+from aquifer.telemetry import simulator
+
 __all__ = ["build"]
 
 #: (indicator, unit, karst range, pore-water range, decimals); ranges are (low, high).
@@ -71,8 +75,6 @@ def _names() -> dict[str, str]:
 def build_soundings(log: Callable[[str], None] = print, years: int = 8) -> int:
     """Three manual soundings a year for ``years`` years before the logger history."""
     from aquifer.analysis.models import LevelMeasurement
-    from aquifer.registry.models import Device, MonitoringWell
-    from aquifer.telemetry import simulator
 
     tz = timezone.get_current_timezone()
     today = timezone.localdate()
@@ -127,8 +129,6 @@ def build_samples(log: Callable[[str], None] = print, years: int = 3) -> int:
     """Two lab samples a year for ``years`` years of every monitoring well (illustrative)."""
     from aquifer.analysis import samples
     from aquifer.analysis.models import QualitySample
-    from aquifer.core import audit
-    from aquifer.registry.models import MonitoringWell
 
     names = _names()
     today = timezone.localdate()
@@ -180,7 +180,6 @@ def build_samples(log: Callable[[str], None] = print, years: int = 3) -> int:
 def build(log: Callable[[str], None] = print) -> None:
     """Soundings, quality samples, today's trends and forecasts for the demo county."""
     from aquifer.analysis import levels
-    from aquifer.core import audit
 
     build_soundings(log)
     build_samples(log)

@@ -33,6 +33,8 @@ from aquifer.analysis.models import QualityResult, QualitySample
 from aquifer.core import audit
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, visible_to
+from aquifer.monitoring.alarms import raise_alarm
+from aquifer.notifications.service import notify
 from aquifer.registry.models import Well
 
 __all__ = [
@@ -232,40 +234,30 @@ def warn_if_needed(sample: QualitySample) -> bool:
     title = _("水质预警：%(well)s 样品 %(id)s") % {"well": well.code, "id": sample.sample_id}
     severity = "critical" if (sample.klass or 0) >= 5 else "warning"
     try:
-        from aquifer.monitoring.alarms import raise_alarm
-    except ImportError:  # the monitoring app's alarms are not installed
-        log.warning("quality warning not raised as an alarm (no monitoring.alarms): %s", title)
-    else:
-        try:
-            raise_alarm(
-                kind="quality_warning",
-                key=f"quality_warning:well:{well.pk}",
-                title=title,
-                severity=severity,
-                township=well.township,
-                well=well,
-                detail=reason,
-                data={"sample": sample.sample_id, "class": sample.label},
-                at=sample.sampled_at,
-            )
-        except Exception:  # the sample is stored; a failing alarm must not undo or hide it
-            log.exception("raise_alarm failed for quality sample %s", sample.sample_id)
+        raise_alarm(
+            kind="quality_warning",
+            key=f"quality_warning:well:{well.pk}",
+            title=title,
+            severity=severity,
+            township=well.township,
+            well=well,
+            detail=reason,
+            data={"sample": sample.sample_id, "class": sample.label},
+            at=sample.sampled_at,
+        )
+    except Exception:  # the sample is stored; a failing alarm must not undo or hide it
+        log.exception("raise_alarm failed for quality sample %s", sample.sample_id)
     try:
-        from aquifer.notifications.service import notify
-    except ImportError:
-        log.warning("quality warning not notified (no notifications.service): %s", title)
-    else:
-        try:
-            notify(
-                event="quality.warning",
-                title=title,
-                body=reason,
-                township=well.township,
-                url=sample.get_absolute_url(),
-                severity=severity,
-            )
-        except Exception:
-            log.exception("notify(quality.warning) failed for sample %s", sample.sample_id)
+        notify(
+            event="quality.warning",
+            title=title,
+            body=reason,
+            township=well.township,
+            url=sample.get_absolute_url(),
+            severity=severity,
+        )
+    except Exception:
+        log.exception("notify(quality.warning) failed for sample %s", sample.sample_id)
     return True
 
 

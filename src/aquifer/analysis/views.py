@@ -37,6 +37,7 @@ from aquifer.core.exports import export_response
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import can, visible_to
 from aquifer.registry.models import MonitoringWell, Well
+from aquifer.registry.spatial import county_geometry
 
 
 def _grade_label(g: str) -> str:
@@ -83,7 +84,6 @@ def _year(request: HttpRequest) -> int:
 
 def overview(request: HttpRequest) -> HttpResponse:
     """Two zone maps: recovery status and quality class (public)."""
-    from aquifer.registry.spatial import county_geometry
 
     minx, miny, maxx, maxy = county_geometry().bounds
     config = {
@@ -313,7 +313,6 @@ def balance(request: HttpRequest) -> HttpResponse:
         "zone_rows": zone_rows,
         "township_rows": township_rows,
         "show_townships": not public,
-        "accounting": bal.accounting_available(),
         "thresholds": bal.thresholds(),
     }
     return render(request, "analysis/balance.html", context)

@@ -10,6 +10,8 @@ from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 from ninja.security.base import AuthBase
 
+from aquifer.core.models import ApiToken
+
 __all__ = ["AUTH", "PublicRead", "TokenAuth"]
 
 
@@ -18,8 +20,6 @@ class TokenAuth(HttpBearer):
     ``aquifer token create USERNAME``."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from aquifer.core.models import ApiToken
-
         found = (
             ApiToken.objects.select_related("user")
             .filter(key_hash=ApiToken.digest(token), revoked=False, user__is_active=True)

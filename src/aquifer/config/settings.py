@@ -40,16 +40,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Aquifer's apps in their layers, lowest first (docs/architecture.md, "Layers"): an app
+    # imports only from the apps above it in this list.
     "aquifer.core",
     "aquifer.registry",
     "aquifer.telemetry",
+    "aquifer.notifications",
     "aquifer.monitoring",
+    "aquifer.maintenance",
+    "aquifer.accounting",
     "aquifer.permits",
     "aquifer.analysis",
-    "aquifer.accounting",
-    "aquifer.maintenance",
-    "aquifer.notifications",
     "aquifer.rights",
+    "aquifer.demo",
 ]
 
 MIDDLEWARE = [

@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from aquifer.api.api import api
+from aquifer.registry.views import county_map
 
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # The home page is the county map (the morning views per role will take its place).
+    path("", county_map, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("aquifer.core.urls")),
     path("", include("aquifer.registry.urls")),

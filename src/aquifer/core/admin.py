@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.core.models import ApiToken, AuditEntry, User
+from aquifer.core.models import ApiToken, AuditEntry, JobState, User
 
 
 @admin.register(User)
@@ -52,6 +52,20 @@ class AuditEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
         return [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(JobState)
+class JobStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "next_due", "last_finished", "last_ok", "failures", "runs")
 
     def has_add_permission(self, request: Any) -> bool:
         return False

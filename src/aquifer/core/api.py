@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from aquifer.api.crud import AuditOut, page
+from aquifer.core.crud import AuditOut, page
 from aquifer.core.models import AuditEntry
 from aquifer.core.roles import Action, role_of
 from aquifer.core.scoping import visible_to

@@ -20,7 +20,7 @@ when a job last ran — a restart runs nothing until the next cron match, two co
 twice. Our jobs need less and something else: "every N minutes" from the last run, remembered
 across restarts, run by whichever process is up (serve, demo, worker — several at once) exactly
 once per period, with a crashed run logged and retried with backoff. One table
-(``monitoring.JobState``) and a lease taken by a conditional UPDATE give that on SQLite and
+(``core.JobState``) and a lease taken by a conditional UPDATE give that on SQLite and
 PostgreSQL alike, with no broker.
 
 Per job, in ``JobState``: ``next_due`` (when it may run again), ``lease_until`` (a process is
@@ -122,7 +122,7 @@ def run_job(job: Job, now: dt.datetime | None = None, *, force: bool = False) ->
     from django.db.models import Q
     from django.utils import timezone
 
-    from aquifer.monitoring.models import JobState
+    from aquifer.core.models import JobState
 
     now = now or timezone.now()
     JobState.objects.get_or_create(name=job.name, defaults={"next_due": now})

@@ -138,3 +138,25 @@ class AuditEntry(models.Model):
         after = self.after or {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
         return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
+
+
+class JobState(models.Model):
+    """The scheduler's record of one periodic job (:mod:`aquifer.core.jobs`)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    next_due = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_started = models.DateTimeField(null=True, blank=True)
+    last_finished = models.DateTimeField(null=True, blank=True)
+    last_ok = models.BooleanField(default=True)
+    failures = models.PositiveIntegerField(default=0)
+    runs = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,11 +1,10 @@
-"""Core pages: the home page (the county map), login, logout and the audit trail."""
+"""Core pages: login, logout and the audit trail."""
 
 from django.urls import path
 
 from aquifer.core import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_list, name="audit_list"),

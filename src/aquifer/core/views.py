@@ -1,4 +1,4 @@
-"""Pages of the core: the home page, login and logout, and the audit trail.
+"""Pages of the core: login and logout, and the audit trail.
 
 The audit helpers here (:func:`history_of`, :func:`describe`) are also used by every app's
 detail pages to show a record's history.
@@ -33,19 +33,11 @@ __all__ = [
     "describe",
     "field_label",
     "history_of",
-    "home",
 ]
 
 #: The most entries a detail page shows; the audit page has them all.
 HISTORY_LIMIT = 200
 _VALUE_WIDTH = 120
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The home page is the county map."""
-    from aquifer.registry.views import county_map
-
-    return county_map(request)
 
 
 class LoginView(auth_views.LoginView):

@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from aquifer.api.crud import page
+from aquifer.core.crud import page
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
 from aquifer.maintenance import services, workflow
 from aquifer.maintenance.figures import upkeep_figures
 from aquifer.maintenance.models import ChecklistItem, Patrol, Ticket
+from aquifer.monitoring.models import Alarm
 from aquifer.registry.models import Device
 
 router = Router(tags=["maintenance"])
@@ -217,8 +218,6 @@ def ticket_create(request: HttpRequest, payload: TicketIn) -> Any:
     if payload.device_id is not None:
         device = _device(user, payload.device_id)
     if payload.alarm_id is not None:
-        from aquifer.monitoring.models import Alarm
-
         alarm = visible_to(user, Action.VIEW, Alarm).filter(pk=payload.alarm_id).first()
         if alarm is None:
             raise ValidationError({"alarm_id": _("不存在编号为 %s 的告警。") % payload.alarm_id})

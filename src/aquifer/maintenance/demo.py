@@ -17,6 +17,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from aquifer.core.audit import audit_context
+from aquifer.monitoring.models import Alarm
+from aquifer.registry.models import Device
+
 __all__ = ["build"]
 
 SEED = 20260402
@@ -72,10 +76,8 @@ def build(log: Callable[[str], None] = print) -> None:
     """Add the maintenance demo (see the module docstring); idempotent."""
     from django.utils import timezone
 
-    from aquifer.core.audit import audit_context
     from aquifer.maintenance import services
     from aquifer.maintenance.models import Patrol, Ticket
-    from aquifer.registry.models import Device
 
     bureau, inspector = _account("bureau"), _account("inspector")
     officers = {u.township_id: u for u in (_account("beiliu"), _account("fengcheng")) if u}
@@ -89,8 +91,6 @@ def build(log: Callable[[str], None] = print) -> None:
     with audit_context(user=bureau, source="demo"):
         # Tickets from device alarms of the monitoring demo.
         try:
-            from aquifer.monitoring.models import Alarm
-
             alarms = list(
                 Alarm.objects.filter(device__isnull=False).order_by("opened_at", "pk")[:12]
             )

@@ -22,6 +22,8 @@ from aquifer.core.scoping import visible_to
 from aquifer.maintenance import workflow
 from aquifer.maintenance.models import Ticket
 from aquifer.maintenance.workflow import DurationStats, summarize
+from aquifer.monitoring.models import Alarm
+from aquifer.registry.models import Device, Township
 
 __all__ = ["Row", "upkeep_figures"]
 
@@ -37,8 +39,6 @@ class Row:
 
 
 def _alarm_model() -> Any:
-    from aquifer.monitoring.models import Alarm
-
     return Alarm
 
 
@@ -98,8 +98,6 @@ def upkeep_figures(
 
 
 def _labels(by: str, keys: set[int]) -> dict[int, str]:
-    from aquifer.registry.models import Device, Township
-
     if by == "township":
         return dict(Township.objects.filter(pk__in=keys).values_list("pk", "name"))
     return {d.pk: str(d) for d in Device.objects.filter(pk__in=keys)}

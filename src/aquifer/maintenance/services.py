@@ -40,6 +40,7 @@ from aquifer.maintenance.models import (
     TicketSource,
     TicketState,
 )
+from aquifer.notifications.service import notify
 
 __all__ = [
     "DUE_HOURS",
@@ -242,8 +243,6 @@ def act(
 
 
 def _notify(ticket: Ticket, event: str) -> None:
-    from aquifer.notifications.service import notify
-
     severity = {"urgent": "critical", "high": "warning"}.get(ticket.priority, "info")
     if event == "ticket.assigned":
         title = _("运维工单 %(number)s 已派给您：%(title)s") % {

@@ -44,6 +44,7 @@ from aquifer.maintenance.models import (
     Ticket,
     TicketState,
 )
+from aquifer.monitoring.models import Alarm
 from aquifer.registry.models import Device
 
 PAGE_SIZE = 50
@@ -189,8 +190,6 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     alarm = None
     if request.GET.get("alarm"):
-        from aquifer.monitoring.models import Alarm
-
         alarm = get_object_or_404(
             visible_to(user, Action.VIEW, Alarm), pk=_int(request.GET["alarm"])
         )

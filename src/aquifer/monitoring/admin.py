@@ -1,5 +1,5 @@
 """Admin: check thresholds, level thresholds and meter changes (data entry); alarms,
-findings and job states to look at (changed only through the pages, API and jobs)."""
+findings to look at (changed only through the pages, API and jobs)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.contrib import admin
 from aquifer.monitoring.models import (
     Alarm,
     CheckSettings,
-    JobState,
     LevelThreshold,
     MeterChange,
     ReadingFinding,
@@ -59,8 +58,3 @@ class AlarmAdmin(_ReadOnly):
 class ReadingFindingAdmin(_ReadOnly):
     list_display = ("observed_at", "device", "element", "check_kind", "value", "review")
     list_filter = ("check_kind", "review", "element")
-
-
-@admin.register(JobState)
-class JobStateAdmin(_ReadOnly):
-    list_display = ("name", "next_due", "last_finished", "last_ok", "failures", "runs")

@@ -31,6 +31,7 @@ from aquifer.monitoring.models import (
     AlarmSeverity,
     AlarmState,
 )
+from aquifer.notifications.service import notify
 
 __all__ = [
     "AlarmError",
@@ -60,11 +61,7 @@ def sla_hours(kind: str, severity: str) -> float:
 
 
 def _notify(event: str, alarm: Alarm, township: Any = None) -> None:
-    """notify() of the notifications app, when it is installed; a failure is logged only."""
-    try:
-        from aquifer.notifications.service import notify
-    except ImportError:
-        return
+    """notify() of the notifications app; a failure is logged only."""
     try:
         notify(
             event=event,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from aquifer.api.crud import page
+from aquifer.core.crud import page
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, require, visible_to
 from aquifer.monitoring import alarms as alarm_service
@@ -35,6 +35,7 @@ from aquifer.monitoring.models import (
 )
 from aquifer.monitoring.review import ReviewError, review_finding
 from aquifer.monitoring.sweeps import device_health_state
+from aquifer.registry.models import Device
 
 router = Router(tags=["monitoring"])
 
@@ -339,8 +340,6 @@ def health_figures(request: HttpRequest, filters: HealthFilter = _QUERY) -> Any:
     summary="Devices the user may see, coloured by online state",
 )
 def device_health_geojson(request: HttpRequest) -> JsonResponse:
-    from aquifer.registry.models import Device
-
     now = timezone.now()
     devices = (
         visible_to(request.user, Action.VIEW, Device)
@@ -450,8 +449,6 @@ def meter_change_list(request: HttpRequest, device_id: int | None = None) -> lis
     operation_id="monitoring_meter_change_create",
 )
 def meter_change_create(request: HttpRequest, body: MeterChangeIn) -> Any:
-    from aquifer.registry.models import Device
-
     if not can(request.user, Action.ADD, MeterChange):
         raise PermissionDenied(_("您的角色无权登记换表。"))
     device = visible_to(request.user, Action.CHANGE, Device).filter(pk=body.device_id).first()

@@ -7,3 +7,10 @@ class MonitoringConfig(AppConfig):
     label = "monitoring"
     verbose_name = _("监测预警")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The hooks of the apps below that monitoring answers (aquifer.core.hooks).
+        from aquifer.monitoring.sweeps import report_device_status
+        from aquifer.telemetry.hooks import device_status
+
+        device_status.register(report_device_status)

@@ -25,6 +25,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from aquifer.core.audit import audit_context
+from aquifer.core.models import User
+from aquifer.core.roles import Role
+from aquifer.registry.models import Device, MonitoringWell
+from aquifer.telemetry import simulator
+from aquifer.telemetry.models import QuarantinedFrame, Reading
+from aquifer.telemetry.store import ReadingRow, ingest, quarantine, refresh_rollups
+
 __all__ = ["build"]
 
 RECENT_DAYS = 3
@@ -38,8 +46,6 @@ def _recent_readings(
     now: dt.datetime,
     log: Callable[[str], None],
 ) -> int:
-    from aquifer.telemetry import simulator
-    from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
     rng = random.Random(SEED)
     stored = 0
@@ -68,9 +74,6 @@ def _recent_readings(
 def _incidents(devices: list[Any], now: dt.datetime) -> None:
     from aquifer.monitoring.models import LevelThreshold, MeterChange
     from aquifer.monitoring.sweeps import report_status
-    from aquifer.registry.models import MonitoringWell
-    from aquifer.telemetry.models import QuarantinedFrame, Reading
-    from aquifer.telemetry.store import ReadingRow, ingest, quarantine
 
     meters = [d for d in devices if d.kind in ("flow_meter", "rtu")][:3]
     loggers = [d for d in devices if d.kind == "level_logger"][:4]
@@ -139,8 +142,6 @@ def _tune_checks() -> None:
 
 
 def _lifecycle(log: Callable[[str], None]) -> None:
-    from aquifer.core.models import User
-    from aquifer.core.roles import Role
     from aquifer.monitoring import alarms
     from aquifer.monitoring.models import Alarm, AlarmEvent, AlarmState
 
@@ -159,9 +160,7 @@ def build(log: Callable[[str], None] = print) -> None:
     """Add the monitoring demo (see the module docstring); idempotent."""
     from django.utils import timezone
 
-    from aquifer.core.audit import audit_context
     from aquifer.monitoring import alarms, health, sweeps
-    from aquifer.registry.models import Device
 
     now = timezone.now()
     devices = list(

@@ -25,6 +25,9 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from aquifer.monitoring.models import DeviceHealthDaily
+from aquifer.registry.models import Device
+from aquifer.telemetry.models import ReadingDaily
+from aquifer.telemetry.store import refresh_rollups
 
 __all__ = ["DayFigure", "compute_day", "figures", "local_day_start"]
 
@@ -35,9 +38,6 @@ def local_day_start(day: dt.date) -> dt.datetime:
 
 def compute_day(day: dt.date) -> int:
     """Store every expected device's figures for ``day`` (idempotent: replaces them)."""
-    from aquifer.registry.models import Device
-    from aquifer.telemetry.models import ReadingDaily
-    from aquifer.telemetry.store import refresh_rollups
 
     refresh_rollups()  # the day's counts up to the last reading
     devices = list(

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
+from aquifer.telemetry.elements import ELEMENTS
 
 __all__ = [
     "Alarm",
@@ -34,7 +35,6 @@ __all__ = [
     "CheckSettings",
     "DeviceHealthDaily",
     "DeviceState",
-    "JobState",
     "LevelThreshold",
     "MeterChange",
     "ReadingFinding",
@@ -354,8 +354,6 @@ class MeterChange(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from aquifer.telemetry.elements import ELEMENTS
-
         errors = {}
         if self.element not in ELEMENTS or not ELEMENTS[self.element].cumulative:
             errors["element"] = _("换表登记只适用于累计型要素（如累计水量）。")
@@ -454,25 +452,3 @@ class Watermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.position}"
-
-
-class JobState(models.Model):
-    """The scheduler's record of one periodic job (``aquifer.core.jobs``)."""
-
-    name = models.CharField(max_length=64, unique=True)
-    next_due = models.DateTimeField(default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_started = models.DateTimeField(null=True, blank=True)
-    last_finished = models.DateTimeField(null=True, blank=True)
-    last_ok = models.BooleanField(default=True)
-    failures = models.PositiveIntegerField(default=0)
-    runs = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        verbose_name = _("后台任务")
-        verbose_name_plural = _("后台任务")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name

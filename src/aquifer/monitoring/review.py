@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from aquifer.core import audit
 from aquifer.monitoring.models import ReadingFinding, ReviewState
+from aquifer.telemetry.models import Reading, ReadingFlag
+from aquifer.telemetry.store import rebuild_rollups
 
 __all__ = ["ReviewError", "review_finding"]
 
@@ -29,8 +31,6 @@ def _snap(f: ReadingFinding) -> dict[str, Any]:
 
 def review_finding(finding: ReadingFinding, user: Any, *, confirm: bool, reason: str) -> None:
     """Confirm (the reading is wrong) or override (it is right) a finding; reason required."""
-    from aquifer.telemetry.models import Reading, ReadingFlag
-    from aquifer.telemetry.store import rebuild_rollups
 
     reason = (reason or "").strip()
     if not reason:

@@ -41,6 +41,16 @@ from aquifer.monitoring.models import (
     ReviewState,
     Watermark,
 )
+from aquifer.registry.models import Device, MonitoringWell
+from aquifer.telemetry.elements import ELEMENTS
+from aquifer.telemetry.models import (
+    QuarantinedFrame,
+    QuarantineKind,
+    Reading,
+    ReadingDaily,
+    ReadingFlag,
+)
+from aquifer.telemetry.store import rebuild_rollups, refresh_rollups
 
 __all__ = [
     "SweepStats",
@@ -129,9 +139,6 @@ def _kind_names(bits: int) -> list[str]:
 
 def check_sweep(batch: int | None = None, now: dt.datetime | None = None) -> SweepStats:
     """Check the readings stored since the last sweep (one batch); see the module docstring."""
-    from aquifer.registry.models import Device
-    from aquifer.telemetry.models import Reading, ReadingFlag
-    from aquifer.telemetry.store import rebuild_rollups
 
     batch = batch or int(conf.get("SWEEP_BATCH"))
     now = now or timezone.now()
@@ -267,7 +274,6 @@ def _context(device_id: int, element: str, before: dt.datetime) -> list[tuple[An
 
     Plain SQL on the (device, element, observed_at) index: the ORM's query building cost
     more than the query itself, once per series."""
-    from aquifer.telemetry.models import Reading
 
     table = Reading._meta.db_table
     sql = (
@@ -351,8 +357,6 @@ def _update_states(
 def _suspicious_alarms(
     suspicious: Mapping[tuple[int, str], list[checks.Finding]], now: dt.datetime
 ) -> int:
-    from aquifer.registry.models import Device
-    from aquifer.telemetry.elements import ELEMENTS
 
     if not suspicious:
         return 0
@@ -449,7 +453,6 @@ def device_health_state(last: dt.datetime | None, interval_min: int, now: dt.dat
 
 def offline_sweep(now: dt.datetime | None = None) -> SweepStats:
     """Online state of every active installed device; offline and low-battery alarms."""
-    from aquifer.registry.models import Device
 
     now = now or timezone.now()
     stats = SweepStats()
@@ -525,6 +528,12 @@ STATUS_TROUBLE: dict[str, tuple[str, bool, str]] = {
 }
 
 
+def report_device_status(device_id: int, bits: Mapping[str, bool], at: dt.datetime) -> int:
+    """Telemetry's ``device_status`` hook: :func:`report_status` for a device id."""
+    device = Device.objects.filter(pk=device_id).select_related("well").first()
+    return 0 if device is None else report_status(device, bits, at)
+
+
 def report_status(device: Any, bits: Mapping[str, bool], at: dt.datetime | None = None) -> int:
     """Alarm on the status / tamper bits a device reported (door open, power cut, magnetic
     interference, meter faults); clear those reported fine. Returns alarms newly opened.
@@ -561,8 +570,6 @@ def report_status(device: Any, bits: Mapping[str, bool], at: dt.datetime | None 
 def station_sweep(now: dt.datetime | None = None) -> SweepStats:
     """Frames from unregistered stations (a possible illegal well) → one alarm per station;
     cleared when the station is registered."""
-    from aquifer.registry.models import Device
-    from aquifer.telemetry.models import QuarantinedFrame, QuarantineKind
 
     now = now or timezone.now()
     stats = SweepStats()
@@ -616,9 +623,6 @@ def station_sweep(now: dt.datetime | None = None) -> SweepStats:
 def level_sweep(now: dt.datetime | None = None) -> SweepStats:
     """Depth to water beyond a monitoring well's warning depth, or falling faster than its
     threshold (m/day over its window, from daily means)."""
-    from aquifer.registry.models import Device, MonitoringWell
-    from aquifer.telemetry.models import ReadingDaily
-    from aquifer.telemetry.store import refresh_rollups
 
     now = now or timezone.now()
     stats = SweepStats()

@@ -40,6 +40,8 @@ from aquifer.monitoring.models import (
     ReviewState,
 )
 from aquifer.monitoring.review import ReviewError, review_finding
+from aquifer.registry.models import Device, Township
+from aquifer.registry.spatial import county_geometry
 
 HEALTH_COLOURS = {"online": "#2ca02c", "late": "#ff9f1c", "offline": "#d62728", "unknown": "#999"}
 
@@ -62,8 +64,6 @@ class AlarmFilterForm(forms.Form):
     severity = forms.ChoiceField(required=False, label=gettext_lazy("级别"))
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        from aquifer.registry.models import Township
-
         super().__init__(*args, **kwargs)
         towns = Township.objects.filter(is_current=True).order_by("code").only("id", "name")
         if role_of(user) == Role.TOWNSHIP:
@@ -207,7 +207,6 @@ def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def health_map(request: HttpRequest) -> HttpResponse:
     if (r := _signed_in(request)) is not None:
         return r
-    from aquifer.registry.spatial import county_geometry
 
     minx, miny, maxx, maxy = county_geometry().bounds
     config: dict[str, object] = {
@@ -230,7 +229,6 @@ def health_map(request: HttpRequest) -> HttpResponse:
 def health_figures(request: HttpRequest) -> HttpResponse:
     if (r := _signed_in(request)) is not None:
         return r
-    from aquifer.registry.models import Township
 
     end = timezone.localdate() - dt.timedelta(days=1)
     try:
@@ -336,8 +334,6 @@ class MeterChangeForm(forms.ModelForm):  # type: ignore[type-arg]
         widgets = {"changed_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        from aquifer.registry.models import Device
-
         super().__init__(*args, **kwargs)
         self.fields["device"].queryset = visible_to(user, Action.CHANGE, Device)  # type: ignore[attr-defined]
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from aquifer.api.crud import page
+from aquifer.core.crud import page
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
 from aquifer.notifications.models import Contact, Rule

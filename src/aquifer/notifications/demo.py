@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aquifer.core.audit import audit_context
+
 __all__ = ["build"]
 
 MOBILES = {
@@ -26,7 +28,6 @@ def build(log: Callable[[str], None] = print) -> None:
     """Add the notifications demo (see the module docstring); idempotent."""
     from django.contrib.auth import get_user_model
 
-    from aquifer.core.audit import audit_context
     from aquifer.notifications.models import Contact, Notice
     from aquifer.notifications.service import notify
 

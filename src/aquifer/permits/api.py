@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from aquifer.api.crud import page
+from aquifer.core.crud import page
+from aquifer.core.exports import export_response
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
 from aquifer.permits import reports, services
@@ -35,6 +36,7 @@ from aquifer.permits.models import (
     WaterSource,
 )
 from aquifer.registry.choices import UseType
+from aquifer.registry.models import WaterUser, Well
 
 router = Router(tags=["permits"])
 
@@ -286,7 +288,6 @@ class ApplyIn(Schema):
 @router.post("/permits/applications/", response={201: ApplicationOut}, operation_id="permits_apply")
 def permit_apply(request: HttpRequest, body: ApplyIn) -> Any:
     """Apply for a new permit (water user: for themself; township: in its township)."""
-    from aquifer.registry.models import WaterUser, Well
 
     if not reports.can_apply(request.user):
         _forbid()
@@ -511,7 +512,6 @@ def export(
     filters: PermitFilter = _QUERY,
 ) -> HttpResponse:
     """Excel (or CSV) of the permits, the quota use, or the zone ledger."""
-    from aquifer.core.exports import export_response
     from aquifer.permits import views
 
     if role_of(request.user) == Role.PUBLIC:

@@ -23,6 +23,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from aquifer.core.audit import audit_context
+from aquifer.core.models import User
+from aquifer.registry.models import WaterUser, Well
+
 __all__ = ["build"]
 
 SEED = 20260405
@@ -47,11 +51,8 @@ def build(log: Callable[[str], None] = print) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from aquifer.core.audit import audit_context
-    from aquifer.core.models import User
     from aquifer.permits.models import Permit, PermitStatus
     from aquifer.permits.rules import _add_years
-    from aquifer.registry.models import WaterUser, Well
 
     rng = random.Random(SEED)
     today = timezone.localdate()
@@ -119,12 +120,9 @@ def _applications(
 ) -> None:
     from django.core.exceptions import ValidationError
 
-    from aquifer.core.audit import audit_context
-    from aquifer.core.models import User
     from aquifer.permits import services
     from aquifer.permits.models import Permit, PermitApplication, PermitStatus
     from aquifer.permits.workdays import default_calendar
-    from aquifer.registry.models import Well
 
     filed = set(PermitApplication.objects.values_list("statement", flat=True))
     cal = default_calendar()

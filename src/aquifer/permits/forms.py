@@ -12,6 +12,7 @@ from aquifer.core.scoping import visible_to
 from aquifer.permits.models import ApplicationKind, PermitStatus, WaterSource
 from aquifer.permits.rules import Flag
 from aquifer.registry.choices import UseType
+from aquifer.registry.models import Township, WaterUser, Well
 
 FLAG_LABELS = {
     Flag.DOMESTIC: _("生活用水"),
@@ -40,7 +41,6 @@ class PermitFilterForm(forms.Form):
 
     def __init__(self, data: Any, user: Any) -> None:
         super().__init__(data)
-        from aquifer.registry.models import Township
 
         self.fields["township"].queryset = Township.objects.current()  # type: ignore[attr-defined]
 
@@ -80,7 +80,6 @@ class ApplyForm(forms.Form):
 
     def __init__(self, data: Any, user: Any) -> None:
         super().__init__(data)
-        from aquifer.registry.models import WaterUser, Well
 
         holders = visible_to(user, Action.VIEW, WaterUser)
         if role_of(user) == Role.TOWNSHIP:

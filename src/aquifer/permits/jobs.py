@@ -33,8 +33,13 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from aquifer.accounting import service as accounting
 from aquifer.core.audit import audit_context
 from aquifer.core.jobs import periodic
+from aquifer.core.models import User
+from aquifer.monitoring import alarms
+from aquifer.monitoring.models import OPEN_STATES, Alarm
+from aquifer.notifications.service import notify
 from aquifer.permits import services
 from aquifer.permits.models import (
     OPEN_APPLICATION,
@@ -43,6 +48,8 @@ from aquifer.permits.models import (
     PermitApplication,
     PermitStatus,
 )
+from aquifer.registry.choices import AquiferLayer, ZoneKind
+from aquifer.registry.models import Well
 
 __all__ = [
     "check_deadlines",
@@ -59,21 +66,7 @@ UNUSED_SOURCE = "取水许可和水资源费征收管理条例 第四十四条�
 
 
 def _well_volumes(year: int, month: int | None, wells: Iterable[int] | None) -> dict[int, Any]:
-    """accounting.service.well_volumes (interface 4); {} when accounting is not installed."""
-    try:
-        from aquifer.accounting.service import well_volumes
-    except ImportError:
-        log.warning("aquifer.accounting.service is not available: volume checks skipped")
-        return {}
-    return dict(well_volumes(year, month, wells=wells))
-
-
-def _accounting_available() -> bool:
-    try:
-        from aquifer.accounting.service import well_volumes  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return dict(accounting.well_volumes(year, month, wells=wells))
 
 
 def _total(v: Any) -> float:
@@ -81,14 +74,10 @@ def _total(v: Any) -> float:
 
 
 def _alarms() -> Any:
-    from aquifer.monitoring import alarms
-
     return alarms
 
 
 def _active_permits() -> list[Permit]:
-    from aquifer.registry.models import Well
-
     return list(
         Permit.objects.filter(status=PermitStatus.ACTIVE)
         .select_related("township", "holder")
@@ -149,7 +138,6 @@ def check_quotas(today: date | None = None) -> dict[str, int]:
 
 def _clear_orphans(kinds: tuple[str, ...], live: set[str], year: int) -> None:
     """Clear this year's quota alarms of permits that are no longer active."""
-    from aquifer.monitoring.models import OPEN_STATES, Alarm
 
     alarms = _alarms()
     for a in Alarm.objects.filter(kind__in=kinds, state__in=OPEN_STATES, key__endswith=f":{year}"):
@@ -180,8 +168,6 @@ def _raise_or_clear(
 
 def check_violations(today: date | None = None) -> dict[str, int]:
     """Raise / clear deep_withdrawal and prohibited_withdrawal for this month."""
-    from aquifer.registry.choices import AquiferLayer, ZoneKind
-    from aquifer.registry.models import Well
 
     today = today or timezone.localdate()
     alarms = _alarms()
@@ -233,7 +219,6 @@ def check_violations(today: date | None = None) -> dict[str, int]:
 
 def _clear_wells_gone(wells: list[Any]) -> None:
     """Clear violation alarms of wells that left the deep layer / the prohibited zone."""
-    from aquifer.monitoring.models import OPEN_STATES, Alarm
 
     alarms = _alarms()
     live = {f"well:{w.pk}" for w in wells}
@@ -244,10 +229,6 @@ def _clear_wells_gone(wells: list[Any]) -> None:
 
 
 def _notify_deadline(title: str, body: str, township: Any, url: str, users: Any) -> None:
-    try:
-        from aquifer.notifications.service import notify
-    except ImportError:
-        return
     try:
         notify(
             event="permit.deadline",
@@ -263,8 +244,6 @@ def _notify_deadline(title: str, body: str, township: Any, url: str, users: Any)
 
 
 def _holder_accounts(permit: Permit) -> list[Any]:
-    from aquifer.core.models import User
-
     return list(User.objects.filter(water_user_id=permit.holder_id, is_active=True))
 
 
@@ -335,7 +314,6 @@ def check_deadlines(today: date | None = None) -> dict[str, int]:
         if alarm.count == 1:
             _notify_deadline(title, alarm.detail, p.township, _url(p), _holder_accounts(p))
         counts["renewal"] += 1
-    from aquifer.monitoring.models import OPEN_STATES, Alarm
 
     for a in Alarm.objects.filter(kind="permit_deadline", state__in=OPEN_STATES):
         if a.key not in live:
@@ -371,8 +349,7 @@ def check_lifecycle(today: date | None = None) -> dict[str, int]:
         if p.valid_from is not None and p.valid_from <= date(span[0], 1, 1)
     ]
     wells = sorted({w.pk for p in permits for w in p.wells.all()})
-    have_data = _accounting_available()
-    per_year = {y: _well_volumes(y, None, wells) for y in span} if wells and have_data else {}
+    per_year = {y: _well_volumes(y, None, wells) for y in span} if wells else {}
     live: set[str] = set()
     with audit_context(source="system", reason="permit unused for two consecutive years"):
         for p in permits:
@@ -399,15 +376,12 @@ def check_lifecycle(today: date | None = None) -> dict[str, int]:
                     data={"permit": p.pk, "years": span},
                 )
                 counts["unused"] += 1
-            elif p.unused_since is not None and have_data:
+            elif p.unused_since is not None:
                 p.unused_since = None
                 p.save()
-    if have_data:
-        from aquifer.monitoring.models import OPEN_STATES, Alarm
-
-        for a in Alarm.objects.filter(kind="permit_unused", state__in=OPEN_STATES):
-            if a.key not in live:
-                alarms.clear_alarm(kind="permit_unused", key=a.key, note="已恢复取水或已注销")
+    for a in Alarm.objects.filter(kind="permit_unused", state__in=OPEN_STATES):
+        if a.key not in live:
+            alarms.clear_alarm(kind="permit_unused", key=a.key, note="已恢复取水或已注销")
     return counts
 
 

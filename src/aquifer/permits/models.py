@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
 from aquifer.registry.choices import UseType
+from aquifer.registry.models import Township, Zone
 
 
 class WaterSource(models.TextChoices):
@@ -326,7 +327,6 @@ class RuleSettings(models.Model):
 
     def clean(self) -> None:
         from aquifer.permits.rules import RuleId
-        from aquifer.registry.models import Township, Zone
 
         errors: dict[str, Any] = {}
         for name, model in (("overloaded_townships", Township), ("overloaded_zones", Zone)):

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from aquifer.accounting import service as accounting
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import can, visible_to
 from aquifer.permits.models import (
@@ -27,6 +28,7 @@ from aquifer.permits.models import (
     PermitApplication,
     PermitStatus,
 )
+from aquifer.registry.models import Township, Zone
 
 __all__ = [
     "can_apply",
@@ -101,14 +103,6 @@ def can_see_ledger(user: Any) -> bool:
 # ----------------------------------------------------------------------------- accounting
 
 
-def _accounting() -> Any:
-    try:
-        from aquifer.accounting import service
-    except ImportError:
-        return None
-    return service
-
-
 def _total(v: Any) -> float:
     return float(v.total_m3) if v is not None else 0.0
 
@@ -123,7 +117,6 @@ class QuotaRow:
     year: int
     used_m3: float
     estimated_m3: float
-    available: bool
 
     @property
     def quota_m3(self) -> int:
@@ -131,7 +124,7 @@ class QuotaRow:
 
     @property
     def share(self) -> float | None:
-        return self.used_m3 / self.quota_m3 if self.quota_m3 and self.available else None
+        return self.used_m3 / self.quota_m3 if self.quota_m3 else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,8 +133,8 @@ class QuotaRow:
             "holder": str(self.permit.holder),
             "year": self.year,
             "quota_m3": self.quota_m3,
-            "used_m3": round(self.used_m3, 1) if self.available else None,
-            "estimated_m3": round(self.estimated_m3, 1) if self.available else None,
+            "used_m3": round(self.used_m3, 1),
+            "estimated_m3": round(self.estimated_m3, 1),
             "share": round(self.share, 4) if self.share is not None else None,
         }
 
@@ -149,34 +142,29 @@ class QuotaRow:
 def quota_rows(permits: Iterable[Permit], year: int) -> list[QuotaRow]:
     """Used / quota for each permit in ``year`` (accounting's well_volumes of its wells)."""
     permits = list(permits)
-    svc = _accounting()
     well_ids = {p.pk: [w.pk for w in p.wells.all()] for p in permits}
     all_wells = sorted({w for ws in well_ids.values() for w in ws})
     vols: dict[int, Any] = {}
-    if svc is not None and all_wells:
-        vols = dict(svc.well_volumes(year, None, wells=all_wells))
+    if all_wells:
+        vols = dict(accounting.well_volumes(year, None, wells=all_wells))
     return [
         QuotaRow(
             p,
             year,
             sum(_total(vols.get(w)) for w in well_ids[p.pk]),
             sum(_estimated(vols.get(w)) for w in well_ids[p.pk]),
-            svc is not None,
         )
         for p in permits
     ]
 
 
-def monthly_use(permit: Permit, year: int) -> list[dict[str, float]] | None:
-    """The permit's withdrawal per month of ``year`` (None when accounting is unavailable)."""
-    svc = _accounting()
-    if svc is None:
-        return None
+def monthly_use(permit: Permit, year: int) -> list[dict[str, float]]:
+    """The permit's withdrawal per month of ``year``."""
     wells = [w.pk for w in permit.wells.all()]
     months = [{"month": m + 1, "metered_m3": 0.0, "estimated_m3": 0.0} for m in range(12)]
     if not wells:
         return months
-    for series in dict(svc.monthly(year, wells=wells)).values():
+    for series in dict(accounting.monthly(year, wells=wells)).values():
         for i, v in enumerate(list(series)[:12]):
             months[i]["metered_m3"] += float(v.metered_m3)
             months[i]["estimated_m3"] += float(v.estimated_m3)
@@ -192,14 +180,12 @@ def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
     accounting's totals for the year (metered + estimated, estimated shown apart).
     """
     from aquifer.permits import services
-    from aquifer.registry.models import Township, Zone
 
     state = services.county_state()
     conf = services.current_settings()
     caps = dict(conf.township_caps or {}) if conf else {}
-    svc = _accounting()
-    zone_vols: dict[Any, Any] = dict(svc.totals("zone", year)) if svc else {}
-    town_vols: dict[Any, Any] = dict(svc.totals("township", year)) if svc else {}
+    zone_vols: dict[Any, Any] = dict(accounting.totals("zone", year))
+    town_vols: dict[Any, Any] = dict(accounting.totals("township", year))
     zones = []
     for z in Zone.objects.select_related("supervising_township").order_by("layer", "kind", "code"):
         v = zone_vols.get(z.pk)
@@ -215,8 +201,8 @@ def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
                 "township": str(z.supervising_township or ""),
                 "allowable_m3": int(z.allowable_extraction_m3),
                 "permitted_m3": int(state.zone_totals.get(z.code, 0)),
-                "metered_m3": round(_total(v), 1) if svc else None,
-                "estimated_m3": round(_estimated(v), 1) if svc else None,
+                "metered_m3": round(_total(v), 1),
+                "estimated_m3": round(_estimated(v), 1),
             }
         )
     towns = []
@@ -229,11 +215,11 @@ def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
                 "name": t.name,
                 "allowable_m3": caps.get(t.code),
                 "permitted_m3": int(state.township_totals.get(t.code, 0)),
-                "metered_m3": round(_total(v), 1) if svc else None,
-                "estimated_m3": round(_estimated(v), 1) if svc else None,
+                "metered_m3": round(_total(v), 1),
+                "estimated_m3": round(_estimated(v), 1),
             }
         )
-    county = dict(svc.totals("county", year)).get(None) if svc else None
+    county = dict(accounting.totals("county", year)).get(None)
     return {
         "zones": zones,
         "townships": towns,
@@ -241,8 +227,8 @@ def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
             {
                 "allowable_m3": conf.county_cap_m3 if conf else None,
                 "permitted_m3": state.county_total,
-                "metered_m3": round(_total(county), 1) if svc else None,
-                "estimated_m3": round(_estimated(county), 1) if svc else None,
+                "metered_m3": round(_total(county), 1),
+                "estimated_m3": round(_estimated(county), 1),
             }
         ],
     }

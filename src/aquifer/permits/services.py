@@ -27,9 +27,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aquifer.core.audit import audit_context, current
+from aquifer.core.models import User
+from aquifer.notifications.service import notify
 from aquifer.permits import rules
 from aquifer.permits.models import (
     OPEN_APPLICATION,
@@ -57,6 +60,8 @@ from aquifer.permits.rules import (
     ZoneRef,
 )
 from aquifer.permits.workdays import Calendar, default_calendar
+from aquifer.registry.choices import ZONE_PRECEDENCE, WellPurpose
+from aquifer.registry.models import Township
 
 __all__ = [
     "PermitError",
@@ -162,8 +167,6 @@ def zone_ref(zone: Any) -> ZoneRef:
 
 
 def _strictest(zones: Iterable[Any]) -> Any:
-    from aquifer.registry.choices import ZONE_PRECEDENCE
-
     best = None
     for z in zones:
         if z is not None and (best is None or ZONE_PRECEDENCE[z.kind] < ZONE_PRECEDENCE[best.kind]):
@@ -184,8 +187,6 @@ def permit_zone(permit: Permit, wells: Iterable[Any] | None = None) -> Any:
 
 
 def _township_code(permit: Permit) -> str:
-    from aquifer.registry.models import Township
-
     return str(Township.objects.values_list("code", flat=True).get(pk=permit.township_id))
 
 
@@ -208,7 +209,6 @@ def county_state(rules_: RuleSet | None = None) -> CountyState:
     Built from plain values (no model instances, no geometry): one query for the permits, one
     for their wells' layers and zones.
     """
-    from aquifer.registry.choices import ZONE_PRECEDENCE
 
     rs = rules_ or rule_set()
     conf = current_settings()
@@ -463,6 +463,19 @@ def transfer_quota(
 # ----------------------------------------------------------------------------- wells
 
 
+def activation_objections(well: Any) -> list[str]:
+    """The registry's ``well_activation`` hook: why ``well`` may not go into service, each
+    reason a sentence in the active language with its sources; none when it may."""
+    decision = check_well_activation(well)
+    if decision.allowed:
+        return []
+    english = (get_language() or "").startswith("en")
+    return [
+        f"{r.en if english else r.zh} ({', '.join(str(s) for s in r.sources)})"
+        for r in decision.reasons
+    ]
+
+
 def check_well_activation(well: Any, on: date | None = None) -> Decision:
     """May ``well`` be put into service (status → active)? Recorded, not applied.
 
@@ -472,7 +485,6 @@ def check_well_activation(well: Any, on: date | None = None) -> Decision:
     no permit (地下水管理条例 art. 48) and is judged with the ``monitoring_test`` flag; any
     other well without an active permit is refused (register).
     """
-    from aquifer.registry.choices import WellPurpose
 
     on = on or timezone.localdate()
     rs = rule_set()
@@ -883,17 +895,11 @@ def cancel(permit: Permit, *, reason: str, by: Any) -> None:
 
 
 def _notify_decision(app: PermitApplication, decision: Decision) -> None:
-    try:
-        from aquifer.notifications.service import notify
-    except ImportError:  # the notifications app is not there yet
-        return
     permit = app.permit
     verdict = "准予许可" if app.status == ApplicationStatus.APPROVED else "不予许可"
     body = "\n".join(f"{r.zh}（{'；'.join(str(s) for s in r.sources)}）" for r in decision.reasons)
     users = None
     try:
-        from aquifer.core.models import User
-
         users = list(User.objects.filter(water_user_id=permit.holder_id, is_active=True))
     except Exception:
         users = None

@@ -370,12 +370,12 @@ QUOTA_COLUMNS: list[tuple[str, str, Any]] = [
     (
         "used_m3",
         gettext_noop("已取水量 (m³)"),
-        lambda r: round(r.used_m3, 1) if r.available else "",
+        lambda r: round(r.used_m3, 1),
     ),
     (
         "estimated_m3",
         gettext_noop("其中估算 (m³)"),
-        lambda r: round(r.estimated_m3, 1) if r.available else "",
+        lambda r: round(r.estimated_m3, 1),
     ),
     ("share", gettext_noop("使用率"), lambda r: round(r.share, 4) if r.share is not None else ""),
 ]

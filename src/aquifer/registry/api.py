@@ -1,6 +1,6 @@
 """The registry's REST API: townships, zones, water users, wells, monitoring wells, devices.
 
-Each entity is a :class:`aquifer.api.crud.Resource`; map layers are served as GeoJSON.
+Each entity is a :class:`aquifer.core.crud.Resource`; map layers are served as GeoJSON.
 Do not add ``from __future__ import annotations`` (django-ninja reads these annotations).
 """
 
@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 from pydantic import ConfigDict
 
-from aquifer.api.crud import Resource, register
+from aquifer.core.crud import Resource, register
 from aquifer.core.geometry import GeometryError
 from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to

@@ -46,6 +46,7 @@ from stdnum.cn import uscc
 
 from aquifer.core.audit import audit_context
 from aquifer.core.geometry import area_km2, parse_polygon
+from aquifer.core.models import User
 from aquifer.core.roles import Role
 from aquifer.registry.choices import (
     AquiferLayer,
@@ -815,7 +816,6 @@ def build_demo(
     Needs the migrations applied (townships come from a data migration). Returns the number
     of records of each kind in the database afterwards, and what this run created and updated.
     """
-    from aquifer.core.models import User
     from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well
     from aquifer.registry.spatial import county_geometry, spatial_index
 
@@ -953,54 +953,3 @@ def build_demo(
         "seconds": round(time.perf_counter() - started, 2),
     }
     return summary
-
-
-# --- Reading history --------------------------------------------------------------------------
-
-
-def build_history(
-    days: int = 365, step_hours: int = 6, live_devices: int = 10, log: Callable[[str], None] = print
-) -> int:
-    """Give the demo's charts a past: ``days`` of readings every ``step_hours`` for the devices
-    on monitoring wells and for those ``aquifer demo`` simulates live (so live readings carry
-    on where the history ends). Values come from the simulator's models (seasons, pumping,
-    a meter that only grows). Idempotent: the grid is fixed to whole days, and the store
-    ignores readings it already holds. Returns the number of readings newly stored.
-    """
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from aquifer.registry.models import Device
-    from aquifer.telemetry import simulator
-    from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
-
-    live = {
-        d.station
-        for protocol in ("sl651", "szy206")
-        for d in simulator.select_devices(protocol, live_devices // 2)
-    }
-    devices = list(
-        Device.objects.filter(active=True)
-        .filter(models.Q(well__monitoring__isnull=False) | models.Q(station_address__in=live))
-        .values_list("pk", "station_address", "kind")
-        .distinct()
-    )
-    tz = timezone.get_current_timezone()
-    end = dt.datetime.combine(timezone.localdate(), dt.time(), tzinfo=tz)
-    times = [
-        end - dt.timedelta(hours=step_hours * k) for k in range(days * 24 // step_hours, 0, -1)
-    ]
-    stored = 0
-    for n, (pk, station, kind) in enumerate(devices, start=1):
-        site = simulator.site_for(station)
-        kind = simulator.kind_of(kind)
-        rows = [
-            ReadingRow(pk, element, t, value)
-            for t in times
-            for element, value in simulator.readings_at(kind, site, t).items()
-        ]
-        stored += ingest(rows)
-        log(f"{n}/{len(devices)}")
-    refresh_rollups()
-    return stored

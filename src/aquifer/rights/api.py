@@ -17,8 +17,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from aquifer.api.crud import page
 from aquifer.core.audit import audit_context
+from aquifer.core.crud import page
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
 from aquifer.registry.models import Township, WaterUser, Zone

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
+from aquifer.core.roles import Role, role_of
+
 __all__ = ["DEFAULTS", "KEYS", "current", "get"]
 
 DEFAULTS: dict[str, Any] = {
@@ -74,7 +76,6 @@ INTERNAL_KEYS = ("COUNTY_TOTAL_M3", "TOWNSHIP_TOTALS_M3")
 def current_for(user: Any) -> dict[str, Any]:
     """``current()`` as ``user`` may see it: without the internal totals for water users, the
     public and anonymous visitors."""
-    from aquifer.core.roles import Role, role_of
 
     values = current()
     if role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR):

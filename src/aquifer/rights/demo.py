@@ -20,6 +20,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from aquifer.core.audit import audit_context
+from aquifer.core.models import User
+from aquifer.permits.models import Permit
+from aquifer.registry.models import Township
+
 __all__ = ["build"]
 
 SEED = 20260707
@@ -38,10 +43,6 @@ def build(log: Callable[[str], None] = print) -> None:
     """Add the demo rights, trades, listings and an auction round (module docstring)."""
     from django.utils import timezone
 
-    from aquifer.core.audit import audit_context
-    from aquifer.core.models import User
-    from aquifer.permits.models import Permit
-    from aquifer.registry.models import Township
     from aquifer.rights import services
     from aquifer.rights.ledger import Holder
     from aquifer.rights.models import Trade, WaterRight

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.registry.choices import UseType
+from aquifer.registry.choices import UseType, ZoneKind
 from aquifer.registry.models import Township, WaterUser, Zone
 from aquifer.rights import conf
 from aquifer.rights.models import Source
@@ -178,7 +178,6 @@ class SettingsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from aquifer.registry.choices import ZoneKind
 
         for name in ("prohibited_zone_kinds", "no_increase_zone_kinds"):
             self.fields[name].choices = ZoneKind.choices  # type: ignore[attr-defined]

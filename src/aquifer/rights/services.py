@@ -31,7 +31,14 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aquifer.accounting.service import well_volumes
 from aquifer.core.audit import record
+from aquifer.notifications.service import notify
+from aquifer.permits import services as permit_services
+from aquifer.permits.models import PermitStatus
+from aquifer.permits.services import PermitError, change_quota, permits_of
+from aquifer.registry.choices import UseType
+from aquifer.registry.models import Township, WaterUser, Well, Zone
 from aquifer.rights import clearing, conf, ledger, market_rules
 from aquifer.rights.ledger import Holder, LedgerError
 from aquifer.rights.models import (
@@ -113,7 +120,6 @@ def _check_input(
 ) -> None:
     """Shape checks every entry point shares (choices, ranges, 2 decimals): a MarketError
     naming each bad field, before anything is looked up or written."""
-    from aquifer.registry.choices import UseType
     from aquifer.rights.models import Source
 
     errors: list[tuple[str, str]] = []
@@ -222,7 +228,6 @@ def grant_right(
         raise _refuse("end_year", _("确权期限不超过 30 年。"))
     if zone is not None and source != zone.layer:
         raise _refuse("zone", _("分区的含水层与水源不符。"))
-    from aquifer.registry.models import Township
 
     town = Township.objects.get(pk=holder.township_id)
     caps = conf.get("TOWNSHIP_TOTALS_M3") or {}
@@ -351,8 +356,6 @@ def used_m3(holder: Holder, source: str, year: int) -> int:
         return 0
     if year > this_year():
         return 0
-    from aquifer.accounting.service import well_volumes
-    from aquifer.registry.models import Well
 
     wells = list(
         Well.objects.filter(owner_id=holder.water_user_id, layer=source).values_list(
@@ -368,9 +371,6 @@ def used_m3(holder: Holder, source: str, year: int) -> int:
 def _active_permits(water_user_id: int | None, source: str) -> list[Any]:
     if water_user_id is None:
         return []
-    from aquifer.permits.models import PermitStatus
-    from aquifer.permits.services import permits_of
-    from aquifer.registry.models import WaterUser
 
     wu = WaterUser.objects.get(pk=water_user_id)
     return list(permits_of(wu).filter(status=PermitStatus.ACTIVE, source=source))
@@ -392,7 +392,6 @@ def _party(holder: Holder, use_type: str, zone: Any, source: str) -> market_rule
 def holder_use_type(holder: Holder) -> str:
     if holder.water_user_id is None:
         return ""
-    from aquifer.registry.models import WaterUser
 
     return str(WaterUser.objects.get(pk=holder.water_user_id).use_type)
 
@@ -400,7 +399,6 @@ def holder_use_type(holder: Holder) -> str:
 def _holder_name(holder: Holder) -> str:
     if holder.name:
         return holder.name
-    from aquifer.registry.models import Township, WaterUser
 
     if holder.water_user_id:
         return str(WaterUser.objects.get(pk=holder.water_user_id))
@@ -465,8 +463,6 @@ def _release(lot: _Lot, volume: int, ref: str, by: str) -> None:
 
 
 def _lot_of_trade(t: Trade) -> _Lot:
-    from aquifer.registry.models import Zone
-
     kind = HolderKind.WATER_USER if t.seller_user_id else HolderKind.TOWNSHIP
     holder = Holder(kind, t.seller_user_id, t.seller_township_id)
     zone = Zone.objects.filter(pk=t.seller_zone_id).first() if t.seller_zone_id else None
@@ -606,10 +602,6 @@ def _announce(t: Trade, name: str) -> None:
 
 
 def _notify(event: str, title: str, t: Trade) -> None:
-    try:
-        from aquifer.notifications.service import notify
-    except ImportError:  # the notifications app not there: nothing to deliver
-        return
     body = _("%(seller)s → %(buyer)s，%(v)d m³/年，%(a)d–%(b)d 年，%(p)s 元/m³") % {
         "seller": t.seller_name,
         "buyer": t.buyer_name,
@@ -723,8 +715,6 @@ def _permit_changes(t: Trade, by: Any) -> list[dict[str, str]]:
         who = _("出让方") if not sp else _("受让方")
         msg = _("%(who)s无该水源的有效取水许可证") % {"who": who}
         return [{"code": "no_permit", "zh": msg, "en": f"no active permit ({who})"}]
-    from aquifer.permits import services as permit_services
-    from aquifer.permits.services import PermitError, change_quota
 
     seller_permit = max(sp, key=lambda p: (p.use_type == t.use_type, p.annual_quota_m3))
     buyer_permit = max(bp, key=lambda p: (p.use_type == t.buyer_use_type, p.annual_quota_m3))
@@ -831,7 +821,6 @@ def revert_leases(year: int | None = None) -> int:
     """After a lease's last year, put both permits' quotas back (the periodic job)."""
     year = year or this_year()
     n = 0
-    from aquifer.permits.services import PermitError, change_quota
 
     for t in Trade.objects.filter(
         status=TradeStatus.COMPLETED, is_lease=True, quota_reverted=False, end_year__lt=year

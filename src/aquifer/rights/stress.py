@@ -17,20 +17,25 @@ import sys
 import time
 from typing import Any
 
+import django
+from django.apps import apps
+
+if not apps.ready:  # run as a script (python -m aquifer.rights.stress): Django first
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aquifer.config.settings")
+    django.setup()
+
+from aquifer.registry.models import Township
+
 STRESS_USE_TYPES = ("domestic", "agricultural", "industrial", "ecological", "service")
 STRESS_SOURCES = ("shallow", "deep", "surface")
 
 
 def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aquifer.config.settings")
-    import django
-
-    django.setup()
+    """Django is set up when this module is imported (above); kept for the callers."""
 
 
 def stress_accounts(year: int, n: int) -> list[Any]:
     """N distinct township accounts of ``year`` (townships × use types × sources)."""
-    from aquifer.registry.models import Township
     from aquifer.rights import ledger
     from aquifer.rights.models import HolderKind
 

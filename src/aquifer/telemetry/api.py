@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from aquifer.api.crud import page
+from aquifer.core.crud import page
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
 from aquifer.registry.models import Device, Well

@@ -26,6 +26,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from aquifer.registry.models import Device
+
 __all__ = [
     "AuthResult",
     "DeviceCache",
@@ -66,7 +68,6 @@ Loader = Callable[[Iterable[str] | None], list[DeviceEntry]]
 
 def load_devices(stations: Iterable[str] | None = None) -> list[DeviceEntry]:
     """Devices from the database: all of them, or those with the given station addresses."""
-    from aquifer.registry.models import Device
 
     qs = Device.objects.all()
     if stations is not None:

@@ -54,6 +54,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aquifer.telemetry.devices import AuthResult, DeviceCache
+from aquifer.telemetry.hooks import device_status
 from aquifer.telemetry.mapping import Value, map_values
 from aquifer.telemetry.protocols import Frame, FrameError, sl651, szy206
 from aquifer.telemetry.writer import ProcessWriter, RollupPacer, Upkeep
@@ -719,12 +720,9 @@ class _Connection(asyncio.Protocol):
 
 
 def report_device_status(device_id: int, bits: dict[str, bool], at: datetime) -> int:
-    """Monitoring's alarms on a device's status bits (``monitoring.sweeps.report_status``)."""
-    from aquifer.monitoring.sweeps import report_status
-    from aquifer.registry.models import Device
-
-    device = Device.objects.filter(pk=device_id).select_related("well").first()
-    return 0 if device is None else report_status(device, bits, at)
+    """Tell the apps above of a device's status bits (the ``device_status`` hook); the
+    alarms they opened."""
+    return sum(device_status(device_id, bits, at))
 
 
 class Gateway:
@@ -744,7 +742,8 @@ class Gateway:
     status_report
         Called (through ``run_db``) with a device id, the status bits its frame reported and
         the time, whenever they differ from the device's previous frame here: by default
-        :func:`report_device_status` (monitoring's alarms); ``None`` leaves them.
+        :func:`report_device_status` (the ``device_status`` hook: monitoring's alarms);
+        ``None`` leaves them.
     writer
         A :class:`BatchWriter` to share (with the MQTT subscriber); one is made otherwise,
         committing in a writer process (``config.writer == "process"``, the default) when

@@ -39,6 +39,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from aquifer.core.audit import audit_context
+from aquifer.registry.demo import demo_device_secret
+from aquifer.registry.models import Device
 from aquifer.telemetry.protocols import CHINA_TZ, sl651, szy206
 
 __all__ = [
@@ -814,8 +817,6 @@ def select_devices(protocol: str, n: int, *, register: bool = False) -> list[Sim
     Demo devices first (by station address). With ``register``, missing ones are created as
     simulated stations (:func:`register_devices`). Blocking (database).
     """
-    from aquifer.registry.demo import demo_device_secret
-    from aquifer.registry.models import Device
 
     name = _PROTOCOL_NAMES[protocol.lower()]
     rows = list(
@@ -835,10 +836,6 @@ def register_devices(
     """Create ``n`` simulated devices of ``protocol`` that do not exist yet (bureau context:
     no well, audit source ``simulator``); returns them with their secrets. Blocking."""
     from django.db import transaction
-
-    from aquifer.core.audit import audit_context
-    from aquifer.registry.demo import demo_device_secret
-    from aquifer.registry.models import Device
 
     name = _PROTOCOL_NAMES[protocol.lower()]
     skip = set(skip or ())

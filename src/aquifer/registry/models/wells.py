@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
-from aquifer.core.geometry import ACCEPTED_CRS, GeometryError
+from aquifer.core.geometry import ACCEPTED_CRS, GeometryError, to_wgs84
 from aquifer.core.scoping import Scope
 from aquifer.registry.choices import (
     WELL_TRANSITIONS,
@@ -19,6 +19,7 @@ from aquifer.registry.choices import (
     WellPurpose,
     WellStatus,
 )
+from aquifer.registry.hooks import well_activation
 
 
 @track
@@ -103,7 +104,6 @@ class Well(models.Model):
 
     def set_location(self, x: float, y: float, epsg: int = 4326) -> None:
         """Set the location from coordinates in any accepted system (converted to WGS84)."""
-        from aquifer.core.geometry import to_wgs84
 
         self.input_crs, self.input_x, self.input_y = epsg, x, y
         self.lon, self.lat = to_wgs84(x, y, epsg)
@@ -153,22 +153,10 @@ class Well(models.Model):
             )
         if stored and stored != WellStatus.ACTIVE and self.status == WellStatus.ACTIVE:
             # Putting a well into service is a permit question (zones, emergency windows,
-            # the Yellow River suspension): the permits rule engine decides, with sources.
-            from django.utils.translation import get_language
-
-            from aquifer.permits.services import check_well_activation
-
-            decision = check_well_activation(self)
-            if not decision.allowed:
-                english = (get_language() or "").startswith("en")
-                raise ValidationError(
-                    {
-                        "status": [
-                            f"{r.en if english else r.zh} ({', '.join(str(s) for s in r.sources)})"
-                            for r in decision.reasons
-                        ]
-                    }
-                )
+            # the Yellow River suspension): the apps above answer through the hook.
+            reasons = [r for answer in well_activation(self) for r in answer]
+            if reasons:
+                raise ValidationError({"status": reasons})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.derive_location()

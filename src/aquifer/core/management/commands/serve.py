@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import waitress.server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.wsgi import get_wsgi_application
 from django.utils.translation import gettext as _
+
+from aquifer.core.jobs import start_background, stop_background
 
 _ANY_ADDRESS = ("0.0.0.0", "::", "")
 
@@ -37,17 +41,14 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8, help=_("工作线程数（默认 8）"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from waitress.server import create_server
-
-        from aquifer.config.wsgi import application
-
+        application = get_wsgi_application()
         host, port, threads = options["host"], options["port"], options["threads"]
         if not 0 < port < 65536:
             raise CommandError(_("端口应在 1 至 65535 之间：%s") % port)
         if threads < 1:
             raise CommandError(_("线程数至少为 1。"))
         try:
-            server = create_server(
+            server = waitress.server.create_server(
                 application, host=host, port=port, threads=threads, ident="aquifer"
             )
         except OSError as exc:
@@ -65,8 +66,6 @@ class Command(BaseCommand):
                 )
                 % ", ".join(settings.ALLOWED_HOSTS)
             )
-        from aquifer.core.jobs import start_background, stop_background
-
         if start_background() is not None:  # the periodic jobs, in a daemon thread
             self.stdout.write(_("后台任务已启动 (background jobs running)。"))
         self.stdout.write(_("按 Ctrl-C 停止 (press Ctrl-C to stop)。"))

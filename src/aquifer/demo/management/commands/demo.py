@@ -9,7 +9,7 @@ again leaves the same data. The database is the configured one (``DATABASE_URL``
 
 from __future__ import annotations
 
-from importlib import import_module
+from collections.abc import Callable
 from typing import IO, Any, cast
 
 from django.conf import settings
@@ -20,20 +20,29 @@ from django.utils.translation import gettext_lazy as _lazy
 from rich.console import Console
 from rich.table import Table
 
+from aquifer.accounting import demo as accounting_demo
+from aquifer.analysis import demo as analysis_demo
 from aquifer.core.management.commands.serve import url_of
-from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo, build_history
+from aquifer.maintenance import demo as maintenance_demo
+from aquifer.monitoring import demo as monitoring_demo
+from aquifer.notifications import demo as notifications_demo
+from aquifer.permits import demo as permits_demo
+from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
+from aquifer.rights import demo as rights_demo
+from aquifer.telemetry.demo import build_history
+from aquifer.telemetry.simulator import start_demo_simulation
 
 #: The apps whose ``demo.build`` adds to the demo county, in dependency order: permits before
 #: accounting (quotas of unmetered wells), monitoring before maintenance (tickets from alarms),
 #: accounting before analysis (zone balance) and rights (saved water).
-DEMO_APPS = [
-    ("permits", _lazy("取水许可")),
-    ("accounting", _lazy("取水量核算")),
-    ("monitoring", _lazy("监测预警")),
-    ("notifications", _lazy("消息通知")),
-    ("maintenance", _lazy("设备运维")),
-    ("analysis", _lazy("分析评价")),
-    ("rights", _lazy("水权交易")),
+DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
+    (permits_demo.build, _lazy("取水许可")),
+    (accounting_demo.build, _lazy("取水量核算")),
+    (monitoring_demo.build, _lazy("监测预警")),
+    (notifications_demo.build, _lazy("消息通知")),
+    (maintenance_demo.build, _lazy("设备运维")),
+    (analysis_demo.build, _lazy("分析评价")),
+    (rights_demo.build, _lazy("水权交易")),
 ]
 
 
@@ -89,8 +98,7 @@ class Command(BaseCommand):
             console.print(_("历史监测数据：新存 %d 条。") % stored)
 
         # Each app's own demo, in the order their data builds on each other's.
-        for name, label in DEMO_APPS:
-            build = import_module(f"aquifer.{name}.demo").build
+        for build, label in DEMO_APPS:
             with console.status(_("演示数据：%s…") % label) as status:
                 build(
                     log=lambda step, status=status, label=label: status.update(f"{label}：{step}")
@@ -136,8 +144,6 @@ class Command(BaseCommand):
             return
         simulation = None
         if options["live_devices"] > 0:
-            from aquifer.telemetry.simulator import start_demo_simulation
-
             simulation = start_demo_simulation(n_devices=options["live_devices"], interval=60.0)
             console.print(
                 _("网关已启动 (gateway): %(ports)s；%(n)d 台模拟设备每分钟上报。")
