@@ -160,3 +160,13 @@ class JobState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Timestamped(models.Model):
+    """When a record was created and last changed (who did it is in the audit trail)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True

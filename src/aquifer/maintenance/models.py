@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
 from aquifer.maintenance import workflow
+from aquifer.registry.models.parts import TownshipAndOwner
 
 
 class TicketState(models.TextChoices):
@@ -58,10 +59,8 @@ class TicketAction(models.TextChoices):
 
 
 @track
-class Ticket(models.Model):
+class Ticket(TownshipAndOwner):
     """A maintenance ticket for a device (运维工单)."""
-
-    scope = Scope(township="township_id", owner="owner_id")
 
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("故障描述"), blank=True)
@@ -85,22 +84,6 @@ class Ticket(models.Model):
     alarm = models.ForeignKey(
         "monitoring.Alarm",
         verbose_name=_("告警"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    township = models.ForeignKey(
-        "registry.Township",
-        verbose_name=_("乡镇"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    owner = models.ForeignKey(
-        "registry.WaterUser",
-        verbose_name=_("取用水户"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -230,33 +213,15 @@ class CheckResult(models.TextChoices):
 
 
 @track
-class Patrol(models.Model):
+class Patrol(TownshipAndOwner):
     """One patrol visit (巡检) to a device and its well, with the checklist as answered.
 
     ``checks`` keeps each item's code, label (as it read that day), result and note, so a
     later change of the checklist does not rewrite past records.
     """
 
-    scope = Scope(township="township_id", owner="owner_id")
-
     device = models.ForeignKey(
         "registry.Device", verbose_name=_("监测设备"), on_delete=models.PROTECT, related_name="+"
-    )
-    township = models.ForeignKey(
-        "registry.Township",
-        verbose_name=_("乡镇"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    owner = models.ForeignKey(
-        "registry.WaterUser",
-        verbose_name=_("取用水户"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
     )
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,

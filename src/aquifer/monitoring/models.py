@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
+from aquifer.registry.models.parts import TownshipAndOwner
 from aquifer.telemetry.elements import ELEMENTS
 
 __all__ = [
@@ -81,10 +82,8 @@ class AlarmState(models.TextChoices):
 OPEN_STATES = (AlarmState.OPEN, AlarmState.ACKNOWLEDGED)
 
 
-class Alarm(models.Model):
+class Alarm(TownshipAndOwner):
     """An alarm (告警): one episode of one condition, with its lifecycle."""
-
-    scope = Scope(township="township_id", owner="owner_id")
 
     kind = models.CharField(_("告警类型"), max_length=32, choices=AlarmKind.choices)
     key = models.CharField(_("条件标识"), max_length=160)
@@ -97,22 +96,6 @@ class Alarm(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     detail = models.TextField(_("详情"), blank=True)
     data = models.JSONField(_("数据"), default=dict, blank=True)
-    township = models.ForeignKey(
-        "registry.Township",
-        verbose_name=_("乡镇"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    owner = models.ForeignKey(
-        "registry.WaterUser",
-        verbose_name=_("取用水户"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     device = models.ForeignKey(
         "registry.Device",
         verbose_name=_("监测设备"),

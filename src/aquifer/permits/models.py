@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
+from aquifer.core.models import Timestamped
 from aquifer.core.scoping import Scope
 from aquifer.registry.choices import UseType
 from aquifer.registry.models import Township, Zone
@@ -63,7 +64,7 @@ OPEN_APPLICATION = (ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEWED)
 
 
 @track
-class Permit(models.Model):
+class Permit(Timestamped):
     """A withdrawal permit (取水许可证, 取水许可和水资源费征收管理条例 art. 24).
 
     ``township`` is derived: the township of its first well (R1.1, by location), else the
@@ -106,8 +107,6 @@ class Permit(models.Model):
     purpose = models.CharField(_("取水用途说明"), max_length=200, blank=True)
     unused_since = models.DateField(_("连续两年未取水（起）"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("取水许可证")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.geometry import ACCEPTED_CRS, GeometryError, to_wgs84
+from aquifer.core.models import Timestamped
 from aquifer.core.scoping import Scope
 from aquifer.registry.choices import (
     WELL_TRANSITIONS,
@@ -23,7 +24,7 @@ from aquifer.registry.hooks import well_activation
 
 
 @track
-class Well(models.Model):
+class Well(Timestamped):
     """A groundwater well (取水井) in the county's register (地下水管理条例 art. 49).
 
     Its township and zone are derived from its location — never typed — and re-derived when
@@ -81,8 +82,6 @@ class Well(models.Model):
     )
     drilled_on = models.DateField(_("成井日期"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("取水井")
