@@ -11,6 +11,20 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.models import ApiToken, AuditEntry, JobState, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """For records made by Aquifer itself (the audit trail, job states, alarms, outboxes):
+    the admin shows them; nobody adds, changes or deletes them there."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
     fieldsets = (
@@ -42,7 +56,7 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit trail, to read: nobody adds, changes or deletes entries."""
 
     list_display = ("time", "username", "source", "action", "object_type", "object_repr")
@@ -53,25 +67,7 @@ class AuditEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
         return [f.name for f in AuditEntry._meta.fields]
 
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(JobState)
-class JobStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class JobStateAdmin(ReadOnlyAdmin):
     list_display = ("name", "next_due", "last_finished", "last_ok", "failures", "runs")
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False

@@ -3,10 +3,9 @@ findings to look at (changed only through the pages, API and jobs)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
+from aquifer.core.admin import ReadOnlyAdmin
 from aquifer.monitoring.models import (
     Alarm,
     CheckSettings,
@@ -36,25 +35,14 @@ class MeterChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     date_hierarchy = "changed_at"
 
 
-class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Alarm)
-class AlarmAdmin(_ReadOnly):
+class AlarmAdmin(ReadOnlyAdmin):
     list_display = ("opened_at", "kind", "severity", "state", "title", "township", "count")
     list_filter = ("state", "kind", "severity")
     search_fields = ("key", "title")
 
 
 @admin.register(ReadingFinding)
-class ReadingFindingAdmin(_ReadOnly):
+class ReadingFindingAdmin(ReadOnlyAdmin):
     list_display = ("observed_at", "device", "element", "check_kind", "value", "review")
     list_filter = ("check_kind", "review", "element")

@@ -3,10 +3,9 @@ read-only, for a gateway operator to look at."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
+from aquifer.core.admin import ReadOnlyAdmin
 from aquifer.notifications.models import Contact, Rule, SmsOutbox
 
 
@@ -23,15 +22,6 @@ class ContactAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SmsOutbox)
-class SmsOutboxAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SmsOutboxAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "mobile", "text", "state", "gateway_id", "sent_at")
     list_filter = ("state",)
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False

@@ -6,26 +6,16 @@ API, its CSV export and the charts, not through a paginated change list.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
+from aquifer.core.admin import ReadOnlyAdmin
 from aquifer.telemetry.models import QuarantinedFrame
 
 
 @admin.register(QuarantinedFrame)
-class QuarantinedFrameAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class QuarantinedFrameAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "kind", "protocol", "station", "remote_addr", "reason")
     list_filter = ("kind", "protocol")
     search_fields = ("station", "remote_addr", "reason")
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in QuarantinedFrame._meta.fields]
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
