@@ -7,6 +7,7 @@ itself, so no ``collectstatic`` and no separate web server are needed. Ctrl-C st
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.conf import settings
@@ -35,12 +36,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=8000, help=_("端口（默认 8000）"))
         parser.add_argument("--threads", type=int, default=8, help=_("工作线程数（默认 8）"))
+        # For `aquifer demo` alone (its data is invented): serve with the development key.
+        parser.add_argument("--allow-development-key", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress.server import create_server
 
         from aquifer.config.wsgi import application
+        from aquifer.core.checks import development_key_in_use, secret_key_message
 
+        if development_key_in_use() and not options["allow_development_key"]:
+            raise CommandError(secret_key_message())
         host, port, threads = options["host"], options["port"], options["threads"]
         if not 0 < port < 65536:
             raise CommandError(_("端口应在 1 至 65535 之间：%s") % port)

@@ -146,11 +146,16 @@ class Command(BaseCommand):
                     "n": len(simulation.devices),
                 }
             )
+        from aquifer.core.checks import development_key_in_use
+
+        if development_key_in_use():
+            console.print(_("演示使用公开的开发密钥；正式使用请设置 AQUIFER_SECRET_KEY。"))
         try:
             call_command(
                 "serve",
                 host=options["host"],
                 port=options["port"],
+                allow_development_key=True,  # invented data; said above when it is used
                 stdout=self.stdout._out,
                 stderr=self.stderr._out,
             )
