@@ -66,6 +66,8 @@ def server(tmp_path_factory: Any) -> Iterator[tuple[str, dict[str, list[str]]]]:
         **os.environ,
         "AQUIFER_DATA_DIR": str(data),
         "DATABASE_URL": f"sqlite:///{data / 'aquifer.sqlite3'}",
+        # `aquifer serve` refuses the published development key with DEBUG off.
+        "AQUIFER_SECRET_KEY": "browser-test-" + "k3Jx9QvT2mLp7RzW4nYb8cHd1fGs6aEu0oIq5",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     run(env, "demo", "--no-serve", "--wells", "150")
@@ -110,6 +112,13 @@ def test_township_officer_sees_only_own_wells(server: tuple[str, dict[str, list[
             ],
         )
         page = browser.new_page()
+        # Anything the Content-Security-Policy blocks, and any script error, fails the test.
+        blocked: list[str] = []
+        page.on(
+            "console",
+            lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.on("pageerror", lambda e: blocked.append(str(e)))
         external: list[str] = []
         page.on(
             "request",
@@ -159,5 +168,17 @@ def test_township_officer_sees_only_own_wells(server: tuple[str, dict[str, list[
         assert wells["mine"][0] in page.content()
         assert "/wells/" in page.url
 
+        # Pages whose scripts (Leaflet, Plotly) moved out of the page for the policy.
+        for path, drawn in [
+            ("/health/map/", "#health-map .leaflet-pane"),
+            ("/health/", "#health-chart .main-svg"),
+            ("/analysis/", "#status-map .leaflet-pane"),
+            ("/accounting/", "#withdrawal-chart .main-svg"),
+        ]:
+            page.goto(f"{url}{path}")
+            page.wait_for_load_state("networkidle")
+            assert page.locator(drawn).count() > 0, path
+
         browser.close()
+    assert blocked == [], blocked
     assert external == [], f"pages fetched from outside the machine: {external[:5]}"

@@ -31,7 +31,8 @@ COMMANDS: list[tuple[str, str]] = [
         "水权交易：统一价格双向拍卖出清，输出 JSON (clear a double auction)",
     ),
     ("worker", "后台任务：质量检查、告警、核算等定时作业 (background jobs)"),
-    ("check", "检查配置 (check the installation)"),
+    ("audit verify", "校验审计记录的哈希链 (verify the audit trail's hash chain)"),
+    ("check [--deploy]", "检查配置 (check the installation; --deploy for production)"),
     ("migrate", "创建或升级数据库 (create or upgrade the database)"),
     ("createsuperuser", "创建管理员账号 (create an administrator)"),
 ]

@@ -309,7 +309,7 @@ def test_bearer_token_acts_as_its_user(world: Any) -> None:
     r = c.get("/api/wells/", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert {i["code"] for i in body(r)["items"]} == {"W-A-1"}
     r = c.get("/api/wells/", HTTP_AUTHORIZATION="Bearer aq_wrong")
-    assert {i["code"] for i in body(r)["items"]} == set()  # falls back to the public
+    assert r.status_code == 401  # a wrong key is refused, not served as the public
     r = c.post(
         "/api/wells/",
         json.dumps(new_payload(world, "wells", "A", "tok")),
@@ -317,3 +317,33 @@ def test_bearer_token_acts_as_its_user(world: Any) -> None:
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert r.status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/api/wells/", "/api/zones/", "/api/me"])
+@pytest.mark.parametrize("kind", ["unknown", "revoked", "empty", "inactive"])
+def test_a_bearer_key_that_does_not_authenticate_gets_401(world: Any, path: str, kind: str) -> None:
+    """A list the public may read (zones), one it may not (wells), and /me: a client whose key
+    stopped working learns it (401 with a Bearer challenge), it is not quietly served as the
+    public with an empty list."""
+    from django.test import Client
+
+    from aquifer.core.models import ApiToken
+
+    token, key = ApiToken.issue(world.accounts["township"], "rtu-gateway")
+    if kind == "unknown":
+        key = "aq_" + "x" * 43
+    elif kind == "revoked":
+        ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+    elif kind == "empty":
+        key = ""
+    else:
+        type(world.accounts["township"]).objects.filter(username="officer_a").update(
+            is_active=False
+        )
+    r = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {key}".rstrip())
+    assert r.status_code == 401, r.content
+    assert r["WWW-Authenticate"].startswith("Bearer ")
+    assert 'error="invalid_token"' in r["WWW-Authenticate"]
+    assert "items" not in body(r)
+    # Without the header the public still reads what it may.
+    assert Client().get(path).status_code == 200

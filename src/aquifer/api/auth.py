@@ -7,17 +7,28 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 from ninja.security.base import AuthBase
 
 from aquifer.core.models import ApiToken
 
-__all__ = ["AUTH", "PublicRead", "TokenAuth"]
+__all__ = ["AUTH", "InvalidToken", "PublicRead", "TokenAuth"]
+
+
+class InvalidToken(AuthenticationError):
+    """A bearer key that is unknown, revoked or of a disabled account: 401, never the public's
+    view (a client must learn that its key no longer works)."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "invalid token")
 
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer aq_…`` — machine clients; tokens are issued by
-    ``aquifer token create USERNAME``."""
+    ``aquifer token create USERNAME``. A request that carries a bearer key which does not
+    authenticate is refused with 401 (``WWW-Authenticate: Bearer error="invalid_token"``)
+    rather than served as the public."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         found = (
@@ -26,7 +37,7 @@ class TokenAuth(HttpBearer):
             .first()
         )
         if found is None:
-            return None
+            raise InvalidToken
         now = timezone.now()
         if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)

@@ -84,7 +84,17 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return api.create_response(request, {"detail": _("需要登录或 API 令牌。")}, status=401)
+        from aquifer.api.auth import InvalidToken
+
+        if isinstance(exc, InvalidToken):
+            detail = _("API 令牌无效或已吊销。")
+            challenge = 'Bearer realm="aquifer", error="invalid_token"'
+        else:
+            detail = _("需要登录或 API 令牌。")
+            challenge = 'Bearer realm="aquifer"'
+        response = api.create_response(request, {"detail": detail}, status=401)
+        response["WWW-Authenticate"] = challenge
+        return response
 
     @api.exception_handler(ProtectedError)
     def protected(request: HttpRequest, exc: ProtectedError) -> HttpResponse:

@@ -6,10 +6,16 @@ Everything that differs between a laptop demo and production comes from the envi
   or ``postgres://user@host:5432/name``.
 - ``AQUIFER_SECRET_KEY``, ``AQUIFER_DEBUG``, ``AQUIFER_ALLOWED_HOSTS`` (comma separated).
 - ``AQUIFER_DATA_DIR``: where the SQLite file and uploaded files live (default ``./var``).
+- Security (docs/operations.md, "Security"): ``AQUIFER_HSTS_SECONDS``,
+  ``AQUIFER_HSTS_INCLUDE_SUBDOMAINS``, ``AQUIFER_HSTS_PRELOAD``, ``AQUIFER_SSL_REDIRECT``,
+  ``AQUIFER_SECURE_COOKIES``, ``AQUIFER_PROXY_SSL_HEADER``, ``AQUIFER_LOGIN_FAILURE_LIMIT``,
+  ``AQUIFER_LOGIN_LOCKOUT_MINUTES``, ``AQUIFER_LOGIN_LOCKOUT_BY``,
+  ``AQUIFER_SESSION_IDLE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 from pathlib import Path
@@ -21,9 +27,11 @@ from django.utils.translation import gettext_lazy as _
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("AQUIFER_DATA_DIR", Path.cwd() / "var")).resolve()
 
-SECRET_KEY = os.environ.get(
-    "AQUIFER_SECRET_KEY", "insecure-development-key-set-AQUIFER_SECRET_KEY-in-production"
-)
+#: The published development key: allowed with DEBUG on, in tests and in ``aquifer demo``
+#: (which says so); ``aquifer serve`` and ``aquifer check --deploy`` refuse it otherwise
+#: (``aquifer.core.checks``).
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-AQUIFER_SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("AQUIFER_SECRET_KEY", "") or DEVELOPMENT_SECRET_KEY
 DEBUG = os.environ.get("AQUIFER_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [
     h.strip()
@@ -40,8 +48,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its Swagger UI from our own static files (the CDN copy breaks the CSP)
+    "axes",
     # Aquifer's apps in their layers, lowest first (docs/architecture.md, "Layers"): an app
-    # imports only from the apps above it in this list.
+    # imports only from the apps listed before it.
     "aquifer.core",
     "aquifer.registry",
     "aquifer.telemetry",
@@ -65,8 +75,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "aquifer.core.audit.AuditContextMiddleware",
+    "aquifer.core.security.SecurityMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aquifer.config.urls"
@@ -130,12 +144,88 @@ DATABASES["default"].setdefault("TEST", {})
 AUTH_USER_MODEL = "core.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes checks each login first: a locked-out account or address is refused before the
+# password is.
+AUTHENTICATION_BACKENDS = [
+    "aquifer.core.security.ThrottledBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# --- Security (docs/operations.md, "Security") ---------------------------------------------
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# HTTPS, once the site is served over it (directly or behind a proxy that terminates TLS).
+SECURE_HSTS_SECONDS = int(os.environ.get("AQUIFER_HSTS_SECONDS", "0") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("AQUIFER_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = _env_flag("AQUIFER_HSTS_PRELOAD")
+SECURE_SSL_REDIRECT = _env_flag("AQUIFER_SSL_REDIRECT")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_flag("AQUIFER_SECURE_COOKIES")
+# "X-Forwarded-Proto" (or another header) set by the proxy in front: the request is HTTPS when
+# it says "https". Only set it when such a proxy is always in front and overwrites the header.
+_proxy_header = os.environ.get("AQUIFER_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_").removeprefix("HTTP_"), "https")
+    if _proxy_header
+    else None
+)
+X_FRAME_OPTIONS = "DENY"
+
+# Idle sessions end after this many seconds without a request (core.security); 0 = never.
+AQUIFER_SESSION_IDLE_SECONDS = int(os.environ.get("AQUIFER_SESSION_IDLE_SECONDS", "1800"))
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account, or from
+# one address, logins are refused for AXES_COOLOFF_TIME. A success does not wipe the count of
+# failures (AXES_RESET_ON_SUCCESS False), so guessing cannot be interleaved with good logins.
+AXES_FAILURE_LIMIT = int(os.environ.get("AQUIFER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=float(os.environ.get("AQUIFER_LOGIN_LOCKOUT_MINUTES", "15"))
+)
+# Each item locks on its own: an account (whatever the address), an address (whatever the
+# account). An office behind one NAT address may prefer "username" alone.
+AXES_LOCKOUT_PARAMETERS = [
+    p.strip()
+    for p in os.environ.get("AQUIFER_LOGIN_LOCKOUT_BY", "username,ip_address").split(",")
+    if p.strip()
+]
+AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): scripts only from this site (no inline script, no
+# eval); styles from this site plus inline styles, which Plotly needs (it injects <style>
+# elements when it draws) and some templates' style attributes use. Map tiles may come from
+# the configured tile server (AQUIFER_TILE_URL).
+
+
+def _tile_source(url: str) -> list[str]:
+    """The CSP source of a tile URL template: its scheme and host, ``{s}.tile.example.org``
+    as ``*.tile.example.org``; only the scheme when a placeholder is deeper in the host."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return []
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return []
+    labels = parts.netloc.split(".")
+    if "{" in labels[0]:
+        labels[0] = "*"
+    if any("{" in label for label in labels):
+        return [f"{parts.scheme}:"]
+    return [f"{parts.scheme}://{'.'.join(labels)}"]
+
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -212,4 +302,25 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("AQUIFER_LOG_LEVEL", "WARNING")},
+}
+
+# The policy is set here, after AQUIFER, for the tile server's host (see _tile_source).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": [
+            "'self'",
+            "data:",
+            "blob:",
+            *_tile_source(AQUIFER["TILE_URL"]),
+        ],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

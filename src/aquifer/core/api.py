@@ -3,11 +3,14 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
+from ninja.errors import HttpError
 
+from aquifer.core.audit import SECURITY
 from aquifer.core.crud import AuditOut, page
 from aquifer.core.models import AuditEntry
-from aquifer.core.roles import Action, role_of
+from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
 
 router = Router(tags=["core"])
@@ -55,6 +58,7 @@ def audit_list(
     offset: int = Query(0, ge=0),
 ) -> Any:
     qs = visible_to(request.user, Action.VIEW, AuditEntry)
+    qs = qs.exclude(source=SECURITY)  # the bureau's, at /audit/security/
     if object_type:
         qs = qs.filter(object_type=object_type)
     if object_id:
@@ -62,3 +66,94 @@ def audit_list(
     if username:
         qs = qs.filter(username=username)
     return page(qs, limit, offset, AuditOut.of)
+
+
+def _bureau_only(request: HttpRequest, what: str) -> None:
+    if not request.user.is_authenticated:
+        raise HttpError(401, _("需要登录或 API 令牌。"))
+    if role_of(request.user) != Role.BUREAU:
+        raise HttpError(403, what)
+
+
+class BrokenLinkOut(Schema):
+    id: int
+    problem: str
+    message: str
+    expected: str
+    found: str
+
+
+class VerifyOut(Schema):
+    ok: bool
+    checked: int
+    head: str
+    broken: BrokenLinkOut | None
+    missing_triggers: list[str]
+
+
+@router.get(
+    "/audit/verify",
+    response=VerifyOut,
+    operation_id="audit_verify",
+    summary="Verify the audit trail's hash chain; names the first broken link (bureau)",
+)
+def audit_verify(request: HttpRequest) -> Any:
+    from aquifer.core import chain
+    from aquifer.core.management.commands.audit import report
+
+    _bureau_only(request, _("只有县水务局可以校验审计记录。"))
+    return report(chain.verify())
+
+
+class SecurityEventOut(Schema):
+    id: int
+    time: str
+    action: str
+    username: str
+    account: str
+    ip: str
+    path: str
+    reason: str
+
+
+class SecurityPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[SecurityEventOut]
+
+
+def security_event(entry: AuditEntry) -> dict[str, Any]:
+    after = entry.after or {}
+    return {
+        "id": entry.pk,
+        "time": entry.time.isoformat(),
+        "action": entry.action,
+        "username": entry.username,
+        "account": entry.object_id,
+        "ip": str(after.get("ip", "")),
+        "path": str(after.get("path", "")),
+        "reason": entry.reason,
+    }
+
+
+@router.get(
+    "/audit/security/",
+    response=SecurityPage,
+    operation_id="security_events",
+    summary="Security events: logins, failed logins, lockouts, refusals, idle logouts (bureau)",
+)
+def security_events(
+    request: HttpRequest,
+    action: AuditEntry.ActionChoices | None = None,
+    account: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> Any:
+    _bureau_only(request, _("只有县水务局可以查看安全事件。"))
+    qs = AuditEntry.objects.filter(source=SECURITY)
+    if action:
+        qs = qs.filter(action=action)
+    if account:
+        qs = qs.filter(object_id=account)
+    return page(qs, limit, offset, security_event)

@@ -9,6 +9,8 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aquifer.core import audit
+        from aquifer.core import audit, checks, security
 
         audit.connect_signals()
+        security.connect_signals()
+        del checks  # imported for its @register

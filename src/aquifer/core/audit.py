@@ -24,12 +24,18 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
 __all__ = [
+    "SECURITY",
     "AuditContextMiddleware",
     "audit_context",
+    "client_ip",
     "record",
+    "record_security",
     "serialize",
     "track",
 ]
+
+#: The ``source`` of security events (logins, failures, lockouts, refusals) in the trail.
+SECURITY = "security"
 
 _TRACKED: dict[type[models.Model], tuple[str, ...]] = {}
 
@@ -149,6 +155,58 @@ def record(
         after=after,
         reason=(reason or ctx.reason)[:300],
     )
+
+
+def client_ip(request: Any) -> str:
+    """The caller's address as Django sees it (``REMOTE_ADDR``; behind a proxy, see
+    docs/operations.md)."""
+    return str(getattr(request, "META", {}).get("REMOTE_ADDR", "") or "")[:45]
+
+
+def record_security(
+    action: str,
+    request: Any = None,
+    *,
+    username: str = "",
+    user: Any = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write one security event into the trail (``source="security"``): a login, a failed
+    login, a lockout, a refusal (403) or an idle session ended. ``object_type`` is
+    ``core.user`` and the object the account name; ``after`` holds the address, the path and
+    ``detail``. Never raises: a failure to record is logged, not shown to the caller."""
+    import logging
+
+    from aquifer.core.models import AuditEntry
+
+    if user is not None and getattr(user, "is_authenticated", False):
+        user_id, name = user.pk, user.get_username()
+    else:
+        user_id, name = None, ""
+    username = (username or name)[:150]
+    info: dict[str, Any] = {"ip": client_ip(request)} if request is not None else {}
+    if request is not None:
+        info["method"] = getattr(request, "method", "") or ""
+        info["path"] = str(getattr(request, "path", ""))[:300]
+    info.update(detail or {})
+    try:
+        AuditEntry.objects.create(
+            user_id=user_id,
+            username=name[:150],
+            request_id=str(getattr(request, "request_id", "") or current().request_id),
+            source=SECURITY,
+            action=action,
+            object_type="core.user",
+            object_id=username[:64],
+            object_repr=username[:200],
+            township_id=None,  # the bureau's alone: not in a township's view of the trail
+            before=None,
+            after=info,
+            reason=reason[:300],
+        )
+    except Exception:  # an event lost must not turn a login into a 500
+        logging.getLogger(__name__).exception("could not record security event %s", action)
 
 
 def _pre_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:

@@ -89,16 +89,26 @@ class ApiToken(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One create, update or delete of a tracked record: who, when, and what changed.
+    """One create, update or delete of a tracked record: who, when, and what changed; or,
+    with ``source="security"``, one security event (login, failed login, lockout, refusal).
 
-    Rows are append-only: database triggers (migration 0002) refuse UPDATE and DELETE on
-    SQLite and PostgreSQL alike, so not even a bug in Aquifer can rewrite history.
+    Rows are append-only: database triggers (migrations 0002 and 0004) refuse UPDATE, DELETE
+    and an INSERT that would replace an existing row, on SQLite and PostgreSQL alike, so not
+    even a bug in Aquifer can rewrite history. Each row also carries ``entry_hash``, a SHA-256
+    over its content and its predecessor's hash (``core.chain``): an entry edited, removed or
+    slipped in behind the application's back breaks the chain, and ``aquifer audit verify``
+    names the first broken link.
     """
 
     class ActionChoices(models.TextChoices):
         CREATE = "create", _("新建")
         UPDATE = "update", _("修改")
         DELETE = "delete", _("删除")
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKOUT = "lockout", _("账号锁定")
+        DENIED = "denied", _("拒绝访问")
+        EXPIRED = "expired", _("会话超时")
 
     scope = Scope(township="township_id")
 
@@ -108,7 +118,7 @@ class AuditEntry(models.Model):
     username = models.CharField(_("用户"), max_length=150, blank=True)
     request_id = models.CharField(_("请求号"), max_length=36, blank=True)
     source = models.CharField(_("来源"), max_length=16, blank=True)
-    action = models.CharField(_("操作"), max_length=8, choices=ActionChoices.choices)
+    action = models.CharField(_("操作"), max_length=16, choices=ActionChoices.choices)
     object_type = models.CharField(_("对象类型"), max_length=64)
     object_id = models.CharField(_("对象ID"), max_length=64)
     object_repr = models.CharField(_("对象"), max_length=200)
@@ -116,6 +126,9 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("修改前"), null=True, blank=True)
     after = models.JSONField(_("修改后"), null=True, blank=True)
     reason = models.CharField(_("原因"), max_length=300, blank=True)
+    # The chain (core.chain): the previous entry's hash, and this one's over its content.
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(_("哈希"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("审计记录")
@@ -129,7 +142,12 @@ class AuditEntry(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise ValidationError(str(_("审计记录不可修改。")))
-        super().save(*args, **kwargs)
+        from aquifer.core import chain
+
+        with chain.locked() as previous:
+            self.prev_hash = previous()
+            self.entry_hash = chain.entry_hash(self)
+            super().save(*args, **kwargs)
 
     @property
     def changes(self) -> dict[str, tuple[Any, Any]]:

@@ -22,8 +22,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aquifer.core.audit import SECURITY
 from aquifer.core.models import AuditEntry
-from aquifer.core.roles import Action
+from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import can, visible_to
 
 __all__ = [
@@ -149,6 +150,11 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             return redirect_to_login(request.get_full_path())
         raise PermissionDenied(_("您的角色无权查看审计记录。"))
     qs = visible_to(user, Action.VIEW, AuditEntry)
+    # Security events (logins, lockouts, refusals) are the bureau's to review, on their own:
+    # "?source=security"; the trail of changes leaves them out.
+    bureau = role_of(user) == Role.BUREAU
+    security = bureau and request.GET.get("source", "") == SECURITY
+    qs = qs.filter(source=SECURITY) if security else qs.exclude(source=SECURITY)
     types = sorted(set(qs.order_by().values_list("object_type", flat=True).distinct()))
     type_choices = []
     for t in types:
@@ -167,6 +173,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "type_choices": type_choices,
         "object_type": object_type,
         "username": username,
+        "bureau": bureau,
+        "security": security,
     }
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:

@@ -7,6 +7,7 @@ itself, so no ``collectstatic`` and no separate web server are needed. Ctrl-C st
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import waitress.server
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
 from django.utils.translation import gettext as _
 
+from aquifer.core.checks import development_key_in_use, secret_key_message
 from aquifer.core.jobs import start_background, stop_background
 
 _ANY_ADDRESS = ("0.0.0.0", "::", "")
@@ -39,8 +41,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=8000, help=_("端口（默认 8000）"))
         parser.add_argument("--threads", type=int, default=8, help=_("工作线程数（默认 8）"))
+        # For `aquifer demo` alone (its data is invented): serve with the development key.
+        parser.add_argument("--allow-development-key", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if development_key_in_use() and not options["allow_development_key"]:
+            raise CommandError(secret_key_message())
         application = get_wsgi_application()
         host, port, threads = options["host"], options["port"], options["threads"]
         if not 0 < port < 65536:

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from aquifer.accounting import demo as accounting_demo
 from aquifer.analysis import demo as analysis_demo
+from aquifer.core.checks import development_key_in_use
 from aquifer.core.management.commands.serve import url_of
 from aquifer.maintenance import demo as maintenance_demo
 from aquifer.monitoring import demo as monitoring_demo
@@ -152,11 +153,14 @@ class Command(BaseCommand):
                     "n": len(simulation.devices),
                 }
             )
+        if development_key_in_use():
+            console.print(_("演示使用公开的开发密钥；正式使用请设置 AQUIFER_SECRET_KEY。"))
         try:
             call_command(
                 "serve",
                 host=options["host"],
                 port=options["port"],
+                allow_development_key=True,  # invented data; said above when it is used
                 stdout=self.stdout._out,
                 stderr=self.stderr._out,
             )

@@ -1,0 +1,33 @@
+"""System checks of the deployment (``aquifer check --deploy``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.utils.translation import gettext as _
+
+__all__ = ["development_key_in_use", "secret_key_check"]
+
+
+def development_key_in_use() -> bool:
+    """True when the published development key would sign sessions in production (DEBUG
+    off and ``AQUIFER_SECRET_KEY`` unset)."""
+    development = getattr(settings, "DEVELOPMENT_SECRET_KEY", None)
+    return not settings.DEBUG and bool(development) and development == settings.SECRET_KEY
+
+
+def secret_key_message() -> str:
+    return _(
+        "未设置 AQUIFER_SECRET_KEY：生产环境不能使用公开的开发密钥（任何人都能用它伪造会话）。"
+        "请设置环境变量 AQUIFER_SECRET_KEY 为至少 50 个字符的随机串，例如 "
+        '`python -c "import secrets; print(secrets.token_urlsafe(50))"` 的输出。'
+    )
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def secret_key_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if development_key_in_use():
+        return [checks.Error(secret_key_message(), id="aquifer.E001")]
+    return []
