@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from aquifer.telemetry.protocols import CHINA_TZ, Frame, FrameError, decode, sl651, szy206
 from aquifer.telemetry.protocols.crc import crc8, crc16_modbus
-from aquifer.telemetry.protocols.sl651_elements import ELEMENTS, STATION_TYPES
+from aquifer.telemetry.protocols.sl651.elements import ELEMENTS, STATION_TYPES
 
 from .examples import EXAMPLES
 

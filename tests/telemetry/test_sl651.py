@@ -24,7 +24,7 @@ from aquifer.telemetry.protocols.sl651 import (
     ReassemblyError,
     SL651Frame,
 )
-from aquifer.telemetry.protocols.sl651_elements import ELEMENTS, definition_byte
+from aquifer.telemetry.protocols.sl651.elements import ELEMENTS, definition_byte
 
 from .examples import example
 

@@ -1,5 +1,6 @@
 """SL 651-2014 identifiers: elements (Appendix C), configuration items (Appendix D), station
-types (Appendix A), function codes (Appendix B) and the status/alarm bits (Table 58).
+types (Appendix A), function codes (Appendix B) and the status/alarm bits (Table 58), read by
+:func:`status_bits`.
 
 The decoder never needs a table entry to decode a value: an element's length and decimals come
 from its data-definition byte (STD Table 26), so unknown and vendor identifiers decode too. The
@@ -9,7 +10,9 @@ d decimals), whose shortest byte count is the "typical" data-definition byte.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 __all__ = [
     "CONFIG_ITEMS",
@@ -21,6 +24,7 @@ __all__ = [
     "STATUS_BITS",
     "ElementDef",
     "definition_byte",
+    "status_bits",
 ]
 
 
@@ -354,3 +358,19 @@ STATUS_BITS: dict[int, tuple[str, str, str]] = {
     10: ("pump_stopped", "水泵工作状态：停止(0 为启动)", "pump stopped (0 = running)"),
     11: ("remaining_volume_alarm", "剩余水量超限报警", "remaining volume over limit"),
 }
+
+
+_STATUS_CACHE: dict[int, Mapping[str, bool]] = {}
+
+
+def status_bits(word: int) -> Mapping[str, bool]:
+    """Table 58 bits of a status word, by name (read-only, cached per word)."""
+    bits = _STATUS_CACHE.get(word)
+    if bits is None:
+        if len(_STATUS_CACHE) > 4096:
+            _STATUS_CACHE.clear()
+        bits = MappingProxyType(
+            {k: bool(word >> bit & 1) for bit, (k, _z, _e) in STATUS_BITS.items()}
+        )
+        _STATUS_CACHE[word] = bits
+    return bits
