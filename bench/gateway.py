@@ -231,7 +231,7 @@ class _Load:
 def _run_load(config: dict[str, Any]) -> dict[str, Any]:
     """The devices on one ``epoll`` loop with non-blocking sockets (no event-loop machinery
     per frame): each still waits for its own acknowledgement before its next report."""
-    from aquifer.telemetry.management.commands.gateway import raise_open_files_limit
+    from aquifer.core.processes import raise_open_files_limit
 
     raise_open_files_limit()
     load = _Load(config)

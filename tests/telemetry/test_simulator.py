@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import textwrap
 from datetime import UTC, datetime, timedelta
@@ -30,13 +31,12 @@ from aquifer.telemetry.simulator import (
     json_body,
     pumped_hours,
     readings_at,
-    register_devices,
     report_frames,
     seasonal_factor,
-    select_devices,
     simulated_station,
     site_for,
 )
+from aquifer.telemetry.simulator.registry import register_devices, select_devices
 
 from .test_crash import AQUIFER, make_db, stored_readings
 
@@ -193,7 +193,7 @@ DEMO_SCRIPT = textwrap.dedent(
     """
     import json, time, django
     django.setup()
-    from aquifer.telemetry.simulator import start_demo_simulation
+    from aquifer.telemetry.simulator.demo import start_demo_simulation
     sim = start_demo_simulation(n_devices=4, interval=0.5, sl651_port=0, szy206_port=0)
     time.sleep(2.5)
     stats = sim.stop()
@@ -215,3 +215,20 @@ def test_demo_simulation_runs_a_gateway_and_devices_and_stops(tmp_path: Path) ->
     assert len(report["devices"]) == 4 and report["acked"] >= 4
     stored = stored_readings(tmp_path / "aquifer.sqlite3")
     assert {element for _s, element, _t in stored} >= {"depth_to_water", "cumulative_volume"}
+
+
+def test_the_package_imports_without_django() -> None:
+    """The benchmarks' load generator and field tools import the simulator in a bare process:
+    the package needs no Django (its registry and demo modules do, imported by name)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aquifer.telemetry.simulator as s;"
+        "print(s.simulated_station('sl651', 1), 'aquifer.registry.models' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["140522C351", "False"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from aquifer.registry.models import Device
 from aquifer.telemetry import simulator
+from aquifer.telemetry.simulator.registry import select_devices
 from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
 __all__ = ["build_history"]
@@ -27,7 +28,7 @@ def build_history(
     live = {
         d.station
         for protocol in ("sl651", "szy206")
-        for d in simulator.select_devices(protocol, live_devices // 2)
+        for d in select_devices(protocol, live_devices // 2)
     }
     devices = list(
         Device.objects.filter(active=True)

@@ -25,16 +25,14 @@ devices in a background thread for ``aquifer demo``.
 
 Modules: ``series`` (the series), ``frames`` (what a device sends: frames, JSON, whether a reply
 confirms a frame), ``devices`` (running devices over TCP, MQTT, HTTP; :func:`simulate`),
-``registry`` (simulated devices in the registry), ``demo`` (:func:`start_demo_simulation`).
-This package re-exports their public names.
+``registry`` (simulated devices in the registry: ``select_devices``, ``register_devices``),
+``demo`` (:func:`start_demo_simulation`). The package re-exports the public names of the first
+three, which need no Django (the benchmarks' load generator and field tools import them in a
+bare process); ``registry`` and ``demo`` work on the database and are imported by name.
 """
 
 from __future__ import annotations
 
-from .demo import (
-    DemoSimulation,
-    start_demo_simulation,
-)
 from .devices import (
     Clock,
     FrameSource,
@@ -49,12 +47,8 @@ from .frames import (
     SimDevice,
     ack_matches,
     json_body,
-    report_frames,
-)
-from .registry import (
     kind_of,
-    register_devices,
-    select_devices,
+    report_frames,
     simulated_station,
 )
 from .series import (
@@ -84,7 +78,6 @@ __all__ = [
     "RUN_STARTS",
     "SEASON",
     "Clock",
-    "DemoSimulation",
     "FrameSource",
     "OnAck",
     "SimDevice",
@@ -101,16 +94,13 @@ __all__ = [
     "pumped_hours",
     "pumping_drawdown",
     "readings_at",
-    "register_devices",
     "report_frames",
     "run_http_device",
     "run_mqtt_device",
     "run_tcp_device",
     "seasonal_factor",
-    "select_devices",
     "simulate",
     "simulated_station",
     "site_for",
-    "start_demo_simulation",
     "water_temperature",
 ]

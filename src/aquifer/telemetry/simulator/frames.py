@@ -9,7 +9,7 @@ from typing import Any
 
 from aquifer.telemetry.protocols import CHINA_TZ, sl651, szy206
 
-from .series import Site, readings_at, site_for
+from .series import KINDS, Site, readings_at, site_for
 
 # --- frames -------------------------------------------------------------------------------------
 
@@ -122,3 +122,26 @@ def ack_matches(protocol: str, ack: bytes, frame: bytes) -> bool:
         and ack[3] & 0x0F == frame[3] & 0x0F
         and ack[4:10] == frame[4:10]
     )
+
+
+# --- station addresses of simulated devices ---------------------------------------------------
+
+
+def simulated_station(protocol: str, k: int) -> str:
+    """The station address of simulated device ``k`` (1…10000) of ``protocol``.
+
+    SL651/SZY206: the county's code 140522 and a station number in HEX (A2–A1 of the address,
+    1–60000): 50001… for SL651, 40001… for SZY206. Each has a hex letter, so no demo device
+    (``140522`` + four decimal digits) has it. MQTT/HTTP: ``yc-sim-<protocol>-<k>``.
+    """
+    if not 1 <= k <= 10000:
+        raise ValueError("simulated devices are numbered 1…10000")
+    if protocol.lower() == "sl651":
+        return f"140522{50000 + k:04X}"
+    if protocol.lower() == "szy206":
+        return f"140522{40000 + k:04X}"
+    return f"yc-sim-{protocol.lower()}-{k:05d}"
+
+
+def kind_of(device_kind: str) -> str:
+    return device_kind if device_kind in KINDS else "rtu"

@@ -1,5 +1,5 @@
-"""Simulated devices in the registry (Django): their station addresses, and picking or
-registering them."""
+"""Simulated devices in the registry (Django): picking or registering them. Imported by name
+(``aquifer.telemetry.simulator.registry``): the package itself needs no Django."""
 
 from __future__ import annotations
 
@@ -9,32 +9,11 @@ from aquifer.core.audit import audit_context
 from aquifer.registry.demo import demo_device_secret
 from aquifer.registry.models import Device
 
-from .frames import SimDevice
-from .series import KINDS
+from .frames import SimDevice, kind_of, simulated_station
 
 # --- devices in the registry (Django) -----------------------------------------------------------
 
 _PROTOCOL_NAMES = {"sl651": "SL651", "szy206": "SZY206", "mqtt": "MQTT", "http": "HTTP"}
-
-
-def simulated_station(protocol: str, k: int) -> str:
-    """The station address of simulated device ``k`` (1…10000) of ``protocol``.
-
-    SL651/SZY206: the county's code 140522 and a station number in HEX (A2–A1 of the address,
-    1–60000): 50001… for SL651, 40001… for SZY206. Each has a hex letter, so no demo device
-    (``140522`` + four decimal digits) has it. MQTT/HTTP: ``yc-sim-<protocol>-<k>``.
-    """
-    if not 1 <= k <= 10000:
-        raise ValueError("simulated devices are numbered 1…10000")
-    if protocol.lower() == "sl651":
-        return f"140522{50000 + k:04X}"
-    if protocol.lower() == "szy206":
-        return f"140522{40000 + k:04X}"
-    return f"yc-sim-{protocol.lower()}-{k:05d}"
-
-
-def kind_of(device_kind: str) -> str:
-    return device_kind if device_kind in KINDS else "rtu"
 
 
 def select_devices(protocol: str, n: int, *, register: bool = False) -> list[SimDevice]:

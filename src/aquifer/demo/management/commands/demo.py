@@ -31,7 +31,7 @@ from aquifer.permits import demo as permits_demo
 from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
 from aquifer.rights import demo as rights_demo
 from aquifer.telemetry.demo import build_history
-from aquifer.telemetry.simulator import start_demo_simulation
+from aquifer.telemetry.simulator.demo import start_demo_simulation
 
 #: The apps whose ``demo.build`` adds to the demo county, in dependency order: permits before
 #: accounting (quotas of unmetered wells), monitoring before maintenance (tickets from alarms),

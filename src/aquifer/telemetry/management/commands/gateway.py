@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import resource
 import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from aquifer.core.processes import raise_open_files_limit
 from aquifer.telemetry.gateway import Gateway, GatewayConfig
 
 log = logging.getLogger("aquifer.telemetry.gateway")
-
-
-def raise_open_files_limit() -> int:
-    """Raise the soft limit of open files to the hard one (thousands of connections)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
 
 
 class Command(BaseCommand):

@@ -24,9 +24,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from aquifer.telemetry.management.commands.gateway import raise_open_files_limit
+from aquifer.core.processes import raise_open_files_limit
 from aquifer.telemetry.protocols import CHINA_TZ
-from aquifer.telemetry.simulator import Clock, SimDevice, SimStats, select_devices, simulate
+from aquifer.telemetry.simulator import Clock, SimDevice, SimStats, simulate
+from aquifer.telemetry.simulator.registry import select_devices
 
 
 class Command(BaseCommand):
