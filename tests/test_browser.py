@@ -40,6 +40,9 @@ def run(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
+#: The environment of the server the ``server`` fixture started (for ``aquifer shell``).
+SERVER_ENV: dict[str, str] = {}
+
 SETUP = """
 import json
 from aquifer.core.models import User
@@ -71,6 +74,8 @@ def server(tmp_path_factory: Any) -> Iterator[tuple[str, dict[str, list[str]]]]:
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     run(env, "demo", "--no-serve", "--wells", "150")
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
     wells = json.loads(run(env, "shell", "-c", SETUP).strip().splitlines()[-1])
     port = free_port()
     proc = subprocess.Popen(
@@ -182,3 +187,166 @@ def test_township_officer_sees_only_own_wells(server: tuple[str, dict[str, list[
         browser.close()
     assert blocked == [], blocked
     assert external == [], f"pages fetched from outside the machine: {external[:5]}"
+
+
+def shell(code: str) -> str:
+    """Runs ``code`` in ``aquifer shell`` on the server's database; its last line of output."""
+    return run(SERVER_ENV, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def launch(p: Any) -> Any:
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
+def login(page: Any, url: str, username: str) -> None:
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture(scope="module")
+def bureau(server: tuple[str, Any]) -> str:
+    """A bureau account on the server; its username."""
+    shell(
+        "from aquifer.core.models import User\n"
+        "u, _ = User.objects.update_or_create(username='browser_bureau', "
+        "defaults={'role': 'bureau'})\n"
+        f"u.set_password({PASSWORD!r})\n"
+        "u.save()\n"
+        "print(u.pk)"
+    )
+    return "browser_bureau"
+
+
+# --- Stored XSS: names from the data are text in every map popup, tooltip and page ----------------
+
+PAYLOAD = '<img src=x onerror="window.__xss=1">'
+
+XSS_SETUP = """
+import json
+from aquifer.registry.models import Township, WaterUser, Well, Zone
+from aquifer.telemetry.models import Reading
+P = PAYLOAD
+ids = list(Reading.objects.values_list("device__well_id", flat=True).distinct()[:50])
+well = Well.objects.exclude(township__code="140522101").filter(pk__in=ids).first()
+zone = Zone.objects.filter(kind="prohibited").first() or Zone.objects.first()
+Zone.objects.filter(pk=zone.pk).update(name="ZONE" + P)
+Township.objects.filter(pk=well.township_id).update(name="TOWN" + P)
+WaterUser.objects.filter(pk=well.owner_id).update(name="USER" + P)
+Well.objects.filter(pk=well.pk).update(name="WELL" + P, code=P[:40])
+print(json.dumps({
+    "well": well.get_absolute_url(),
+    "zone": zone.get_absolute_url(),
+    "user": WaterUser.objects.get(pk=well.owner_id).get_absolute_url(),
+}))
+""".replace("PAYLOAD", repr(PAYLOAD))
+
+#: Opens the popup of every vector layer of every Leaflet map on the page, one after another
+#: (a click on each), and returns the text of each popup opened.
+OPEN_POPUPS = """() => {
+  const seen = [];
+  document.querySelectorAll('.leaflet-container path.leaflet-interactive').forEach(el => {
+    el.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));
+    document.querySelectorAll('.leaflet-popup-content').forEach(p => seen.push(p.textContent));
+  });
+  return seen;
+}"""
+
+
+def test_names_with_markup_never_run_as_script(server: tuple[str, Any], bureau: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, _wells = server
+    targets = json.loads(shell(XSS_SETUP))
+    with sync_playwright() as p:
+        browser = launch(p)
+        for who in (bureau, None):  # the bureau, and an anonymous visitor
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
+            if who:
+                login(page, url, who)
+                pages = [
+                    ("/", "#map[data-wells-loaded=true]"),
+                    ("/analysis/", "#status-map[data-loaded]"),
+                    ("/health/map/", "#health-map[data-loaded]"),
+                    (targets["zone"], ".mini-map .leaflet-interactive"),
+                    (targets["well"], ".mini-map .leaflet-interactive"),
+                    (targets["user"], None),
+                    ("/wells/", None),
+                    ("/analysis/balance/", None),
+                    ("/accounting/?level=user", None),
+                    ("/audit/", None),
+                ]
+            else:
+                pages = [("/analysis/", "#status-map[data-loaded]"), ("/zones/", None)]
+            popups: list[str] = []
+            for path, ready in pages:
+                page.goto(url + path)
+                page.wait_for_load_state("networkidle")
+                if ready:
+                    page.wait_for_selector(ready, state="attached", timeout=20000)
+                    page.wait_for_timeout(300)
+                    popups += page.evaluate(OPEN_POPUPS)
+                assert page.evaluate("window.__xss") is None, f"script ran on {path} ({who})"
+                assert page.locator("img[src=x]").count() == 0, f"markup injected on {path}"
+            assert dialogs == [], dialogs
+            joined = "\n".join(popups)
+            # The popups did open, and showed the names as text.
+            assert "ZONE" + PAYLOAD in joined, "no zone popup opened"
+            if who:
+                assert "WELL" + PAYLOAD in joined and "TOWN" + PAYLOAD in joined
+                assert PAYLOAD[:40] in joined  # the device map's popup (the well's code)
+            context.close()
+        browser.close()
+
+
+# --- A well's reading chart draws in both languages -----------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_well_chart_draws_in_both_languages(
+    server: tuple[str, Any], bureau: str, language: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, _wells = server
+    well = shell(
+        "from aquifer.telemetry.models import Reading\n"
+        "from aquifer.registry.models import Well\n"
+        "w = Reading.objects.filter(device__well__isnull=False, element='depth_to_water')"
+        ".values_list('device__well_id', flat=True).first()\n"
+        "print(Well.objects.get(pk=w).get_absolute_url())"
+    )
+    with sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context()
+        context.add_cookies([{"name": "django_language", "value": language, "url": url}])
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        login(page, url, bureau)
+        page.goto(url + well)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.lang") == language
+        chart = page.locator(".series-chart")
+        page.wait_for_function(
+            "(() => { const c = document.querySelector('.series-chart');"
+            " const s = c && c.querySelector('.series-status');"
+            " return s && s.textContent.trim() && s.textContent !== c.dataset.msgLoading; })()",
+            timeout=20000,
+        )
+        status = chart.locator(".series-status").inner_text().strip()
+        assert status != chart.get_attribute("data-msg-error"), status
+        assert status != chart.get_attribute("data-msg-empty"), status
+        assert page.locator(".series-plot .plot-container svg.main-svg").count() > 0
+        assert page.locator(".series-plot .scatterlayer .trace").count() > 0
+        assert errors == [], errors
+        browser.close()

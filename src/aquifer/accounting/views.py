@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -57,6 +59,11 @@ def _fmt(request: HttpRequest) -> str | None:
     if fmt not in (None, "xlsx", "csv"):
         raise Http404
     return fmt
+
+
+def _page(request: HttpRequest, rows: list[Any]) -> Any:
+    """One page (?page=) of a table's rows; totals and charts use all of them."""
+    return Paginator(rows, settings.AQUIFER["PAGE_SIZE"]).get_page(request.GET.get("page"))
 
 
 def withdrawals(request: HttpRequest) -> HttpResponse:
@@ -117,11 +124,13 @@ def withdrawals(request: HttpRequest) -> HttpResponse:
         }
     chart["labels"] = {"metered": _("计量"), "estimated": _("估算"), "unit": "m³"}
     this = timezone.localdate().year
+    items = [{"row": r, "flags": "、".join(flag_labels(r.total.flags))} for r in rows]
     return render(
         request,
         "accounting/withdrawals.html",
         {
-            "rows": [{"row": r, "flags": "、".join(flag_labels(r.total.flags))} for r in rows],
+            "rows": items,
+            "page_obj": _page(request, items),
             "level": level,
             "level_label": label,
             "levels": [(k, reports.LEVEL_LABELS()[k]) for k in levels],
@@ -179,6 +188,7 @@ def tax(request: HttpRequest) -> HttpResponse:
         "accounting/tax.html",
         {
             "rows": rows,
+            "page_obj": _page(request, rows),
             "year": year,
             "month": month,
             "years": list(range(this, this - 6, -1)),

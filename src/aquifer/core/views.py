@@ -13,7 +13,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -84,12 +84,44 @@ def field_label(f: models.Field[Any, Any]) -> Any:
     return f.verbose_name
 
 
-def describe(entry: AuditEntry, model: type[models.Model] | None = None) -> dict[str, Any]:
+def _related_name(
+    f: models.Field[Any, Any], value: Any, names: dict[tuple[str, str], str]
+) -> str | None:
+    """A foreign key's stored id as the referenced record's name (``#id (已删除)`` when that
+    record is gone); None when ``f`` is not a foreign key or the value is empty."""
+    if value is None or value == "" or not (f.many_to_one or f.one_to_one):
+        return None
+    related = f.related_model
+    if related is None or isinstance(related, str):
+        return None
+    key = (related._meta.label_lower, str(value))
+    if key not in names:
+        found = related._default_manager.filter(pk=value) if _pk_ok(related, value) else None
+        target = found.first() if found is not None else None
+        names[key] = str(target) if target is not None else _("#%(id)s（已删除）") % {"id": value}
+    return names[key]
+
+
+def _pk_ok(model: type[models.Model], value: Any) -> bool:
+    try:
+        model._meta.pk.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+def describe(
+    entry: AuditEntry,
+    model: type[models.Model] | None = None,
+    names: dict[tuple[str, str], str] | None = None,
+) -> dict[str, Any]:
     """An audit entry as a page shows it: each changed field by its name, old → new.
 
     The primary key and automatic timestamps (``updated_at``) are left out, and so are fields
-    that a new record leaves empty.
+    that a new record leaves empty. A foreign key shows the referenced record's name, not its
+    id (``names``: a cache of those names, shared by the entries of one page).
     """
+    names = {} if names is None else names
     model = model or _model_of(entry.object_type)
     by_attname: dict[str, models.Field[Any, Any]] = {}
     if model is not None:
@@ -102,6 +134,9 @@ def describe(entry: AuditEntry, model: type[models.Model] | None = None) -> dict
         ):
             continue
         shown_old, shown_new = _show(old, f), _show(new, f)
+        if f is not None and f.is_relation:
+            shown_old = _related_name(f, old, names) or shown_old
+            shown_new = _related_name(f, new, names) or shown_new
         if shown_old == shown_new:
             continue
         changes.append(
@@ -139,7 +174,8 @@ def history_of(obj: models.Model) -> list[dict[str, Any]]:
     entries = AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))[
         :HISTORY_LIMIT
     ]
-    return [describe(e, type(obj)) for e in entries]
+    names: dict[tuple[str, str], str] = {}
+    return [describe(e, type(obj), names) for e in entries]
 
 
 def audit_list(request: HttpRequest) -> HttpResponse:
@@ -167,9 +203,10 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if username:
         qs = qs.filter(username=username)
     page = Paginator(qs, settings.AQUIFER["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    names: dict[tuple[str, str], str] = {}
     context = {
         "page_obj": page,
-        "entries": [describe(e) for e in page],
+        "entries": [describe(e, names=names) for e in page],
         "type_choices": type_choices,
         "object_type": object_type,
         "username": username,

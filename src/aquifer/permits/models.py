@@ -117,7 +117,24 @@ class Permit(Timestamped):
         ]
 
     def __str__(self) -> str:
-        return self.number or f"{_('申请')} #{self.pk}"
+        if self.number:
+            return self.number
+        # Not (yet) a permit: it goes by the number of the application that asked for it, the
+        # number the application's page, messages and reminders show ("申请 #<application>").
+        first = self.application_number
+        return f"{_('申请')} #{first if first is not None else '—'}"
+
+    @property
+    def application_number(self) -> int | None:
+        """The id of the application that asked for this permit (its first), or None. Uses
+        prefetched ``applications`` when the query has them."""
+        if not self.pk:
+            return None
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "applications" in cache:
+            ids = [a.pk for a in cache["applications"]]
+            return min(ids) if ids else None
+        return self.applications.order_by("id").values_list("id", flat=True).first()
 
     def get_absolute_url(self) -> str:
         return reverse("permits:permit_detail", args=[self.pk])

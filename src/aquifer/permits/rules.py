@@ -537,12 +537,23 @@ def state_from_permits(
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a change is refused (or the condition an exemption attaches), with its sources."""
+    """Why a change is refused (or the condition an exemption attaches), with its sources.
+
+    ``zh`` / ``en`` are ready texts (for logs and old readers); ``code`` names the message
+    (the rule id, or e.g. ``register.no_permit``) and ``params`` its values, so that a reader
+    can render the reason in their own language (``aquifer.permits.reasons``).
+    """
 
     rule_id: str
     zh: str
     en: str
     sources: tuple[SourceRef, ...]
+    code: str = ""  # "" = rule_id
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def message_code(self) -> str:
+        return self.code or self.rule_id
 
 
 @dataclass(frozen=True)
@@ -559,6 +570,8 @@ class Decision:
         def r(x: Reason) -> dict[str, Any]:
             return {
                 "rule": x.rule_id,
+                "code": x.message_code,
+                "params": dict(x.params),
                 "zh": x.zh,
                 "en": x.en,
                 "sources": [_source_to_dict(s) for s in x.sources],
@@ -590,8 +603,10 @@ class _Effect:
     county_delta: int
 
 
-def _register_reason(zh: str, en: str, source: SourceRef = PERMIT_REG_24) -> Reason:
-    return Reason(REGISTER, zh, en, (source,))
+def _register_reason(
+    case: str, zh: str, en: str, source: SourceRef = PERMIT_REG_24, **params: Any
+) -> Reason:
+    return Reason(REGISTER, zh, en, (source,), f"{REGISTER}.{case}", tuple(sorted(params.items())))
 
 
 def _effect(change: Change, state: CountyState, rules: RuleSet) -> _Effect | Reason:
@@ -603,17 +618,23 @@ def _effect(change: Change, state: CountyState, rules: RuleSet) -> _Effect | Rea
     zone_id = zone.id if zone is not None and change.source in _GROUNDWATER else None
     if kind is ChangeKind.NEW_PERMIT:
         if rec is not None:
-            return _register_reason("许可证编号已存在", f"permit {change.permit_id} exists")
+            return _register_reason(
+                "permit_exists", "许可证编号已存在", f"permit {change.permit_id} exists"
+            )
     elif kind is ChangeKind.TRANSFER and rec is None:
         pass  # the transfer creates the receiving permit
     elif rec is None:
-        return _register_reason("许可证不存在", f"no permit {change.permit_id}")
+        return _register_reason("no_permit", "许可证不存在", f"no permit {change.permit_id}")
     elif rec.source != change.source:
-        return _register_reason("水源与许可证不符", "source differs from the permit's")
+        return _register_reason(
+            "source_mismatch", "水源与许可证不符", "source differs from the permit's"
+        )
     elif kind is not ChangeKind.WELL_ACTIVATION and (
         rec.township != change.township or rec.zone_id != zone_id
     ):
-        return _register_reason("位置与许可证不符", "township or zone differs from the permit's")
+        return _register_reason(
+            "location_mismatch", "位置与许可证不符", "township or zone differs from the permit's"
+        )
 
     zones: dict[str, int] = {}
     towns: dict[str, int] = {}
@@ -634,7 +655,9 @@ def _effect(change: Change, state: CountyState, rules: RuleSet) -> _Effect | Rea
     elif kind is ChangeKind.QUOTA_DECREASE:
         assert rec is not None
         if change.volume > rec.volume:
-            return _register_reason("核减水量超过许可水量", "decrease exceeds the quota")
+            return _register_reason(
+                "decrease_exceeds", "核减水量超过许可水量", "decrease exceeds the quota"
+            )
         add(rec.source, rec.zone_id, rec.township, -change.volume)
     elif kind is ChangeKind.RENEWAL:
         assert rec is not None
@@ -644,17 +667,24 @@ def _effect(change: Change, state: CountyState, rules: RuleSet) -> _Effect | Rea
         src = permits.get(change.from_permit_id)
         if src is None or change.from_permit_id == change.permit_id:
             return _register_reason(
+                "transfer_source",
                 "转让方许可证不存在或与受让方相同",
                 "the transferring permit does not exist or is the receiving one",
                 PERMIT_REG_27,
             )
         if change.volume > src.volume:
             return _register_reason(
-                "转让水量超过许可水量", "transfer exceeds the transferring quota", PERMIT_REG_27
+                "transfer_exceeds",
+                "转让水量超过许可水量",
+                "transfer exceeds the transferring quota",
+                PERMIT_REG_27,
             )
         if src.source != change.source:
             return _register_reason(
-                "转让双方水源不同", "the two permits draw different sources", PERMIT_REG_27
+                "transfer_sources_differ",
+                "转让双方水源不同",
+                "the two permits draw different sources",
+                PERMIT_REG_27,
             )
         add(src.source, src.zone_id, src.township, -change.volume)
         add(change.source, zone_id, change.township, change.volume)
@@ -688,7 +718,8 @@ def check(change: Change, state: CountyState, rules: RuleSet = DEFAULT_RULES) ->
         if used is not None:
             conditions.append(_exempt_condition(rule, used))
             continue
-        reasons.append(Reason(str(rule.id), hit[0], hit[1], rule.sources))
+        params = tuple(sorted(hit[2].items()))
+        reasons.append(Reason(str(rule.id), hit[0], hit[1], rule.sources, "", params))
     if reasons:
         return Decision(False, tuple(reasons))
     return Decision(True, (), tuple(conditions))
@@ -702,8 +733,8 @@ def _violates(
     effect: _Effect,
     zone: ZoneRef | None,
     grows: bool,
-) -> tuple[str, str] | None:
-    """The (zh, en) text of the breach if ``change`` breaks ``rule``, else None."""
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The (zh, en, params) of the breach if ``change`` breaks ``rule``, else None."""
     rid = rule.id
     kind = change.kind
     where = f"{zone.id}" if zone is not None else ""
@@ -712,7 +743,11 @@ def _violates(
         # permit there (even from another permit of the same zone). A transfer out of the
         # zone is judged at the receiving permit's zone, so it passes.
         if zone is not None and zone.kind is ZoneKind.PROHIBITED:
-            return (f"禁采区 {where} 内禁止取用地下水", f"abstraction in prohibited zone {where}")
+            return (
+                f"禁采区 {where} 内禁止取用地下水",
+                f"abstraction in prohibited zone {where}",
+                {"zone": where},
+            )
     elif rid is RuleId.RESTRICTED_ZONE or rid is RuleId.OVEREXPLOITED_ZONE:
         target = ZoneKind.RESTRICTED if rid is RuleId.RESTRICTED_ZONE else ZoneKind.OVEREXPLOITED
         if zone is not None and zone.kind is target and grows:
@@ -720,19 +755,25 @@ def _violates(
             return (
                 f"{name} {where} 内不得新增取用地下水",
                 f"new abstraction in {target.value} zone {where}",
+                {"zone": where},
             )
     elif rid is RuleId.BALANCED_ZONE:
         if zone is not None and zone.kind is ZoneKind.BALANCED and effect.zone_delta > 0:
             return (
                 f"采补平衡区 {where} 许可总量将增加 {effect.zone_delta} m³/a",
                 f"balanced zone {where} total would rise by {effect.zone_delta} m³/a",
+                {"zone": where, "delta": effect.zone_delta},
             )
     elif rid is RuleId.YELLOW_RIVER_OVERLOADED:
         in_area = change.township in rules.overloaded_townships or (
             zone is not None and zone.id in rules.overloaded_zones
         )
         if in_area and change.source in rules.overloaded_sources and change.volume > 0:
-            return ("位于黄河流域超载地区，暂停新增取水许可", "in an overloaded Yellow River area")
+            return (
+                "位于黄河流域超载地区，暂停新增取水许可",
+                "in an overloaded Yellow River area",
+                {},
+            )
     elif rid is RuleId.DEEP_EMERGENCY_ONLY:
         if change.source is Source.DEEP and not any(
             w.covers(change.on) for w in state.emergency_windows
@@ -740,6 +781,7 @@ def _violates(
             return (
                 f"{change.on.isoformat()} 不在已宣布的应急期内，不得取用深层地下水",
                 f"deep groundwater outside a declared emergency window ({change.on})",
+                {"date": change.on.isoformat()},
             )
     elif rid is RuleId.COUNTY_CAP:
         cap = state.county_cap
@@ -749,6 +791,7 @@ def _violates(
                 return (
                     f"全县许可总量 {after} 超过控制指标 {cap} m³/a",
                     f"county total {after} would exceed its cap {cap} m³/a",
+                    {"total": after, "cap": cap},
                 )
     elif rid is RuleId.TOWNSHIP_CAP:
         over = []
@@ -756,12 +799,13 @@ def _violates(
             tcap = state.township_caps.get(town)
             after = state.township_totals.get(town, 0) + delta
             if delta > 0 and tcap is not None and after > tcap:
-                over.append(f"{town} {after} > {tcap}")
+                over.append((town, after, tcap))
         if over:
-            text = ", ".join(over)
+            text = ", ".join(f"{t} {a} > {c}" for t, a, c in over)
             return (
                 f"乡镇许可总量超过指标：{text} m³/a",
                 f"township total over its cap: {text} m³/a",
+                {"over": [[t, a, c] for t, a, c in over]},
             )
     elif rid is RuleId.PERMIT_TERM:
         creates = kind is not ChangeKind.TRANSFER or change.permit_id not in state.permits
@@ -770,6 +814,7 @@ def _violates(
             return (
                 f"有效期 {term} 年，应为1至{rules.max_term_years}年",
                 f"term of {term} years; must be 1 to {rules.max_term_years}",
+                {"term": term, "max": rules.max_term_years},
             )
     return None
 
@@ -798,7 +843,8 @@ def _exempt_condition(rule: Rule, e: Exemption) -> Reason:
     else:
         zh = f"依豁免（{e.flag.value}）临时许可：情形消除后应立即停止取水"
         en = f"allowed under exemption '{e.flag.value}': stop as soon as the circumstance ends"
-    return Reason(str(rule.id), zh, en, (e.source,))
+    code = "exemption.yellow_river" if rule.id is RuleId.YELLOW_RIVER_OVERLOADED else "exemption"
+    return Reason(str(rule.id), zh, en, (e.source,), code, (("flag", e.flag.value),))
 
 
 # ----------------------------------------------------------------------------- apply

@@ -27,13 +27,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aquifer.core.audit import audit_context, current
 from aquifer.core.models import User
 from aquifer.notifications.service import notify
-from aquifer.permits import rules
+from aquifer.permits import reasons, rules
 from aquifer.permits.models import (
     OPEN_APPLICATION,
     ApplicationKind,
@@ -469,10 +468,9 @@ def activation_objections(well: Any) -> list[str]:
     decision = check_well_activation(well)
     if decision.allowed:
         return []
-    english = (get_language() or "").startswith("en")
     return [
-        f"{r.en if english else r.zh} ({', '.join(str(s) for s in r.sources)})"
-        for r in decision.reasons
+        f"{reasons.reason_text(d)} ({', '.join(str(s) for s in r.sources)})"
+        for r, d in zip(decision.reasons, decision.to_dict()["reasons"], strict=True)
     ]
 
 
@@ -522,6 +520,7 @@ def check_well_activation(well: Any, on: date | None = None) -> Decision:
                         "井的含水层与许可证水源不符",
                         "the well's aquifer layer differs from the permit's source",
                         (rules.PERMIT_REG_24,),
+                        f"{rules.REGISTER}.well_layer_mismatch",
                     ),
                 ),
             )
@@ -566,6 +565,7 @@ def check_well_activation(well: Any, on: date | None = None) -> Decision:
                     "该井没有有效的取水许可证",
                     "the well has no active withdrawal permit",
                     (rules.SourceRef("取水许可和水资源费征收管理条例", "第二条、第二十三条"),),
+                    f"{rules.REGISTER}.well_no_permit",
                 ),
             ),
         )
@@ -768,6 +768,19 @@ def next_number(on: date, source: str) -> str:
         seq += 1
 
 
+def preview(app: PermitApplication, on: date | None = None) -> Decision | None:
+    """What the rule engine would answer if the bureau approved ``app`` today (nothing is
+    recorded): shown to the officer before deciding and to the applicant. None when the
+    application is closed or no rule holds it (a cancellation)."""
+    if not app.is_open:
+        return None
+    change = _application_change(app, on or timezone.localdate())
+    if change is None:
+        return None
+    rs = rule_set()
+    return rules.check(change, county_state(rs), rs)
+
+
 def decide(
     app: PermitApplication,
     *,
@@ -806,6 +819,8 @@ def decide(
                 note.strip(),
                 note.strip(),
                 (rules.SourceRef("取水许可和水资源费征收管理条例", "第二十条"),),
+                "bureau",
+                (("note", note.strip()),),
             )
             decision = Decision(False, (bureau, *decision.reasons))
         granted = approve and decision.allowed

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from aquifer.core.exports import export_response
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
-from aquifer.permits import reports, services
+from aquifer.permits import reasons, reports, services
 from aquifer.permits.forms import (
     ApplyForm,
     CancelForm,
@@ -105,7 +105,7 @@ def _year(request: HttpRequest) -> int:
 
 
 def _filtered(request: HttpRequest) -> tuple[Any, PermitFilterForm]:
-    qs = reports.permits_visible(request.user).prefetch_related("wells")
+    qs = reports.permits_visible(request.user).prefetch_related("wells", "applications")
     form = PermitFilterForm(request.GET or None, request.user)
     return (form.apply(qs) if request.GET else qs), form
 
@@ -141,8 +141,26 @@ def permit_export(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _decision_view(d: dict[str, Any] | None) -> dict[str, Any] | None:
-    return d
+SUBJECTS: dict[str, str] = {
+    "new_permit": gettext_noop("新增取水许可"),
+    "quota_increase": gettext_noop("增加许可水量"),
+    "quota_decrease": gettext_noop("核减许可水量"),
+    "renewal": gettext_noop("延续"),
+    "transfer": gettext_noop("水权交易转让水量"),
+    "well_activation": gettext_noop("取水井启用"),
+    "cancellation": gettext_noop("注销"),
+}
+
+
+def _decision_reason(r: RuleDecision) -> str:
+    """What a rule decision's "reason" column shows: the officer's note, or the application
+    it was made on (older rows stored "application <id>" / "well <code> activation")."""
+    text = r.reason or ""
+    if r.application_id and text in ("", f"application {r.application_id}"):
+        return _("申请 #%(n)s") % {"n": r.application_id}
+    if text.startswith("well ") and text.endswith(" activation"):
+        return _("取水井 %(code)s 启用") % {"code": text[5 : -len(" activation")]}
+    return text
 
 
 def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -161,9 +179,15 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if a.is_open
             else None
         )
+        # What the rules would answer to an approval today: seen before deciding.
+        preview = services.preview(a) if a.is_open else None
+        a.preview = preview.to_dict() if preview is not None else None  # type: ignore[attr-defined]
     decisions = list(
         visible_to(user, Action.VIEW, RuleDecision).filter(permit=permit).order_by("-at", "-id")
     )
+    for r in decisions:
+        r.subject_label = _(SUBJECTS[r.subject]) if r.subject in SUBJECTS else r.subject  # type: ignore[attr-defined]
+        r.reason_label = _decision_reason(r)  # type: ignore[attr-defined]
     row = reports.quota_rows([permit], year)[0]
     monthly = reports.monthly_use(permit, year)
     context = {
@@ -218,13 +242,26 @@ def permit_apply(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("申请已受理，决定期限：%(d)s") % {"d": app.deadline.isoformat()},
+                    _("申请 #%(n)s 已受理，决定期限：%(d)s")
+                    % {"n": app.pk, "d": app.deadline.isoformat()},
                 )
+                _preview_message(request, app)
                 return redirect(app.permit.get_absolute_url())
     status = 422 if request.method == "POST" else 200
     return render(
         request, "permits/apply.html", {"form": form, "title": _("申请取水许可")}, status=status
     )
+
+
+def _preview_message(request: HttpRequest, app: PermitApplication) -> None:
+    """Tell the applicant at once when the rules stand against their application."""
+    preview = services.preview(app)
+    if preview is not None and not preview.allowed:
+        messages.warning(
+            request,
+            _("规则预判：按现行规则，该申请将不予许可。%(reasons)s")
+            % {"reasons": reasons.decision_text(preview.to_dict())},
+        )
 
 
 def _app_for(request: HttpRequest, pk: int) -> PermitApplication:
@@ -270,10 +307,12 @@ def _act(
 
 
 def _decided(request: HttpRequest, d: Any, ok: str, refused: str) -> None:
+    """Success only when the change was made; a refusal (by the rules or the bureau) is an
+    error banner with the reasons as sentences in the reader's language."""
     if d.allowed:
         messages.success(request, ok)
     else:
-        messages.warning(request, refused + "；".join(r.zh for r in d.reasons))
+        messages.error(request, refused + " " + reasons.decision_text(d.to_dict()))
 
 
 @require_POST
@@ -299,7 +338,13 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
     def act(d: dict[str, Any]) -> None:
         decision = services.decide(app, approve=d["approve"], note=d["note"], by=request.user)
-        _decided(request, decision, _("已准予许可。"), _("不予许可："))
+        number = {"n": app.pk}
+        _decided(
+            request,
+            decision,
+            _("申请 #%(n)s：已准予许可。") % number,
+            _("申请 #%(n)s：不予许可。") % number,
+        )
 
     return _act(request, app.permit, reports.can_decide(request.user), DecideForm, act)
 
@@ -325,8 +370,10 @@ def permit_request(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
         )
         messages.success(
-            request, _("申请已受理，决定期限：%(d)s") % {"d": app.deadline.isoformat()}
+            request,
+            _("申请 #%(n)s 已受理，决定期限：%(d)s") % {"n": app.pk, "d": app.deadline.isoformat()},
         )
+        _preview_message(request, app)
 
     return _act(request, permit, reports.can_request(request.user, permit), RequestForm, act)
 
@@ -342,7 +389,7 @@ def permit_quota(request: HttpRequest, pk: int) -> HttpResponse:
         decision = services.change_quota(
             permit, d["new_quota_m3"], reason=d["reason"], by=request.user, source="web"
         )
-        _decided(request, decision, _("许可水量已调整。"), _("规则不允许："))
+        _decided(request, decision, _("许可水量已调整。"), _("规则不允许调整许可水量。"))
 
     return _act(request, permit, reports.can_manage(request.user), QuotaForm, act)
 

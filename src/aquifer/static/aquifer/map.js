@@ -8,6 +8,7 @@
  *   element gets data-wells-loaded="true" when they are.
  * - .mini-map: a small map of one record; its JSON lists the features to draw.
  *
+ * HTML made from data (popups, tooltips, layer names) goes through escape.js's Aquifer.html.
  * A base tile layer is added only when the installation sets one (AQUIFER TILE_URL).
  */
 (function () {
@@ -18,11 +19,8 @@
     return script ? JSON.parse(script.textContent) : {};
   }
 
-  function escapeHtml(value) {
-    return String(value === null || value === undefined ? "" : value)
-      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  }
+  // HTML from data only through escape.js (loaded first): every ${…} is escaped.
+  var html = window.Aquifer.html, raw = window.Aquifer.raw, escapeHtml = window.Aquifer.esc;
 
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -56,8 +54,8 @@
         layer.bindTooltip(escapeHtml(p.name), {
           permanent: true, direction: "center", className: "township-label"
         });
-        layer.bindPopup("<strong>" + escapeHtml(p.name) + "</strong> " + escapeHtml(p.code) +
-          (p.approximate ? "<br><em>" + escapeHtml(text.approximate) + "</em>" : ""));
+        var note = p.approximate ? raw(html`<br><em>${text.approximate}</em>`) : "";
+        layer.bindPopup(html`<strong>${p.name}</strong> ${p.code}${note}`);
       }
     });
   }
@@ -72,9 +70,8 @@
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties || {};
-        layer.bindPopup("<strong>" + escapeHtml(p.name) + "</strong><br>" +
-          escapeHtml(p.kind_label) + "<br><a href=\"" + escapeHtml(p.url) + "\">" +
-          escapeHtml(text.details) + "</a>");
+        layer.bindPopup(html`<strong>${p.name}</strong><br>${p.kind_label}<br>` +
+          html`<a href="${p.url}">${text.details}</a>`);
       }
     });
   }
@@ -92,11 +89,10 @@
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties || {};
-        layer.bindPopup(
-          "<strong>" + escapeHtml(p.code) + "</strong> " + escapeHtml(p.name) + "<br>" +
-          escapeHtml(text.status) + ": " + escapeHtml(config.statusLabels[p.status] || p.status) +
-          "<br>" + escapeHtml(text.township) + ": " + escapeHtml(p.township) +
-          "<br><a href=\"" + escapeHtml(p.url) + "\">" + escapeHtml(text.details) + "</a>");
+        var status = config.statusLabels[p.status] || p.status;
+        layer.bindPopup(html`<strong>${p.code}</strong> ${p.name}<br>` +
+          html`${text.status}: ${status}<br>${text.township}: ${p.township}<br>` +
+          html`<a href="${p.url}">${text.details}</a>`);
         layer.on("add", function () {
           var path = layer.getElement();
           if (path) { path.setAttribute("data-well-id", feature.id); }

@@ -155,11 +155,11 @@
           autorange: option.dataset.reversed ? "reversed" : true,
         },
       };
-      window.Plotly.react(plot, traces, layout, {
-        responsive: true,
-        displaylogo: false,
-        locale: plotlyLocale(),
-      });
+      var config = { responsive: true, displaylogo: false };
+      // Plotly throws on `locale: undefined` (English pages): name a locale only when there is one.
+      var locale = plotlyLocale();
+      if (locale) config.locale = locale;
+      window.Plotly.react(plot, traces, layout, config);
       status.textContent = format(d.msgPoints, {
         shown: t.length,
         total: body.source_points,

@@ -1,0 +1,125 @@
+"""The rule engine's reasons as sentences in the reader's language.
+
+A stored decision (``rules.Decision.to_dict()``, on an application or a :class:`RuleDecision`)
+keeps each reason's message ``code`` and ``params``; :func:`reason_text` renders them with
+gettext at display time, so an English reader reads English and a Chinese reader Chinese.
+Decisions stored before codes existed fall back to their ready ``en`` / ``zh`` text. Rule ids
+are shown through :data:`RULE_TITLES`, never raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+#: Short titles of the rules (and of the reasons that are not rules).
+RULE_TITLES: dict[str, Any] = {
+    "prohibited_zone": gettext_lazy("禁采区"),
+    "restricted_zone": gettext_lazy("限采区"),
+    "balanced_zone": gettext_lazy("采补平衡区"),
+    "overexploited_zone": gettext_lazy("超采区"),
+    "yellow_river_overloaded": gettext_lazy("黄河流域超载地区"),
+    "deep_emergency_only": gettext_lazy("深层地下水应急取用"),
+    "county_cap": gettext_lazy("县级总量控制"),
+    "township_cap": gettext_lazy("乡镇许可指标"),
+    "permit_term": gettext_lazy("许可有效期"),
+    "register": gettext_lazy("许可登记"),
+    "bureau": gettext_lazy("许可机关决定"),
+}
+
+#: Message code → sentence (named %-placeholders: the reason's params).
+MESSAGES: dict[str, Any] = {
+    "prohibited_zone": gettext_lazy("禁采区 %(zone)s 内禁止取用地下水。"),
+    "restricted_zone": gettext_lazy("限采区 %(zone)s 内不得新增取用地下水。"),
+    "overexploited_zone": gettext_lazy("超采区 %(zone)s 内不得新增取用地下水。"),
+    "balanced_zone": gettext_lazy("采补平衡区 %(zone)s 的许可总量将增加 %(delta)s m³/年。"),
+    "yellow_river_overloaded": gettext_lazy("位于黄河流域超载地区，暂停新增取水许可。"),
+    "deep_emergency_only": gettext_lazy("%(date)s 不在已宣布的应急期内，不得取用深层地下水。"),
+    "county_cap": gettext_lazy("全县许可总量将达 %(total)s m³/年，超过控制指标 %(cap)s m³/年。"),
+    "township_cap": gettext_lazy("乡镇许可总量超过分配指标：%(over)s。"),
+    "permit_term": gettext_lazy("有效期 %(term)s 年，应为1至%(max)s年。"),
+    "register.permit_exists": gettext_lazy("该许可证已存在。"),
+    "register.no_permit": gettext_lazy("许可证不存在。"),
+    "register.source_mismatch": gettext_lazy("水源与许可证不符。"),
+    "register.location_mismatch": gettext_lazy("乡镇或分区与许可证不符。"),
+    "register.decrease_exceeds": gettext_lazy("核减水量超过许可水量。"),
+    "register.transfer_source": gettext_lazy("转让方许可证不存在或与受让方相同。"),
+    "register.transfer_exceeds": gettext_lazy("转让水量超过转让方许可水量。"),
+    "register.transfer_sources_differ": gettext_lazy("转让双方水源不同。"),
+    "register.well_layer_mismatch": gettext_lazy("井的含水层与许可证水源不符。"),
+    "register.well_no_permit": gettext_lazy("该井没有有效的取水许可证。"),
+    "bureau": gettext_lazy("许可机关不予许可：%(note)s"),
+    "exemption": gettext_lazy("依豁免情形“%(flag)s”临时许可：情形消除后应立即停止取水。"),
+    "exemption.yellow_river": gettext_lazy(
+        "依豁免情形“%(flag)s”批准：须严格水资源论证，报省级审批并于10个工作日内报黄委备案。"
+    ),
+}
+
+#: The exemption flags' names (rules.Flag values).
+FLAG_NAMES: dict[str, Any] = {
+    "domestic": gettext_lazy("生活用水"),
+    "emergency_safety": gettext_lazy("地下工程施工或安全生产临时应急取（排）水"),
+    "public_safety": gettext_lazy("消除公共安全隐患临时应急取水"),
+    "monitoring_test": gettext_lazy("监测、勘探、试验少量取水"),
+    "water_rights_trade": gettext_lazy("水量经水权交易取得"),
+    "poverty_alleviation": gettext_lazy("脱贫攻坚项目"),
+}
+
+
+def _zone_name(code: str) -> str:
+    from aquifer.registry.models import Zone
+
+    name = Zone.objects.filter(code=code).values_list("name", flat=True).first()
+    return f"{name}（{code}）" if name else code
+
+
+def _township_names(codes: Iterable[str]) -> dict[str, str]:
+    from aquifer.registry.models import Township
+
+    return dict(Township.objects.filter(code__in=list(codes)).values_list("code", "name"))
+
+
+def _params(code: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(params)
+    if out.get("zone"):
+        out["zone"] = _zone_name(str(out["zone"]))
+    if "flag" in out:
+        out["flag"] = str(FLAG_NAMES.get(str(out["flag"]), out["flag"]))
+    if code == "township_cap":
+        rows = list(out.get("over") or [])
+        names = _township_names(str(r[0]) for r in rows)
+        out["over"] = "; ".join(
+            _("%(town)s %(total)s m³/年 > %(cap)s m³/年")
+            % {"town": names.get(str(t), t), "total": a, "cap": c}
+            for t, a, c in rows
+        )
+    return out
+
+
+def reason_text(reason: Mapping[str, Any]) -> str:
+    """One reason (a dict of ``Decision.to_dict()``) as a sentence in the current language."""
+    code = str(reason.get("code") or "")
+    template = MESSAGES.get(code)
+    if template is not None and "params" in reason:
+        try:
+            return str(template) % _params(code, reason.get("params") or {})
+        except (KeyError, TypeError, ValueError):
+            pass
+    english = (get_language() or "").startswith("en")
+    return str(reason.get("en") if english else reason.get("zh")) or str(reason.get("zh", ""))
+
+
+def rule_title(rule: str) -> str:
+    """A rule id as its translated title (the id itself for an unknown one)."""
+    title = RULE_TITLES.get(str(rule))
+    return str(title) if title is not None else str(rule)
+
+
+def decision_text(decision: Mapping[str, Any] | None) -> str:
+    """Every reason of a decision, as sentences joined for a message banner."""
+    if not decision:
+        return ""
+    return " ".join(reason_text(r) for r in decision.get("reasons", []))
