@@ -225,6 +225,7 @@ def script_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_script_help_and_unreadable_file(script_env, tmp_path):
     done = run(env=script_env, cwd=tmp_path)
     assert done.returncode == 0
@@ -237,6 +238,7 @@ def test_script_help_and_unreadable_file(script_env, tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_script_migrate_template_import(script_env, tmp_path):
     done = run("migrate", "-v", "0", env=script_env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -49,6 +49,10 @@ TEMPLATE_ERRORS = (
 ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{8}-[0-9a-f-]{27}|\d{4}-\d{2}(-\d{2})?)$")
 
 
+# A demo county and a crawl of every page for every account: minutes, not seconds.
+pytestmark = pytest.mark.slow
+
+
 @dataclass
 class Demo:
     wells: dict[str, tuple[int, int | None]]  # code → (township id, owner id)

@@ -49,7 +49,11 @@ def test_withdrawal_api_levels(data: Any, role: str, level: str) -> None:
     if role in LEVEL_ACCESS[level]:
         assert r.status_code == 200, r.content
         body = r.json()
-        assert all(len(row["months"]) == 12 for row in body["rows"])
+        staff = role in ("bureau", "township", "inspector")
+        monthly = staff or (role == "water_user" and level in ("well", "user"))
+        assert body["monthly"] is monthly
+        assert all(len(row["months"]) == (12 if monthly else 0) for row in body["rows"])
+        assert body["rows"] and all(row["total"]["total_m3"] >= 0 for row in body["rows"])
     else:
         assert r.status_code == 403
 
@@ -58,6 +62,33 @@ def test_withdrawal_api_levels(data: Any, role: str, level: str) -> None:
 def test_monthly_only_for_staff_and_own(data: Any, role: str) -> None:
     r = get(data, role, "/api/accounting/withdrawals?level=township&year=2025&month=1")
     assert r.status_code == (200 if role in ("bureau", "township", "inspector") else 403)
+    if r.status_code == 403:
+        assert r.json()["errors"][0]["field"] == "month"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "public"])
+def test_the_public_sees_annual_totals_only(data: Any, role: str) -> None:
+    url = "/api/accounting/withdrawals?level={}&year=2025"
+    bureau = get(data, "bureau", url.format("county")).json()["rows"][0]
+    assert sum(m["total_m3"] for m in bureau["months"]) == pytest.approx(
+        bureau["total"]["total_m3"]
+    )
+    assert bureau["total"]["total_m3"] > 0
+    for level in ("township", "county"):
+        body = get(data, role, url.format(level)).json()
+        assert body["monthly"] is False and all(row["months"] == [] for row in body["rows"])
+    county = get(data, role, url.format("county")).json()["rows"][0]
+    assert county["total"] == bureau["total"]  # the same annual figure, without its months
+
+
+def test_the_bureau_may_publish_monthly_totals(data: Any, settings: Any) -> None:
+    settings.AQUIFER = {**settings.AQUIFER, "ACCOUNTING": {"PUBLIC_MONTHLY": True}}
+    body = get(data, "anonymous", "/api/accounting/withdrawals?level=township&year=2025").json()
+    assert body["monthly"] is True and all(len(row["months"]) == 12 for row in body["rows"])
+    r = get(data, "public", "/api/accounting/withdrawals?level=county&year=2025&month=1")
+    assert r.status_code == 200 and len(r.json()["rows"][0]["months"]) == 1
+    # Wells and users stay out of the public's reach.
+    assert get(data, "anonymous", "/api/accounting/withdrawals?level=well").status_code == 403
 
 
 def test_scoped_rows(data: Any) -> None:

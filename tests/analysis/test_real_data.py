@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -115,9 +116,18 @@ def test_job_stores_pymannkendall_numbers(world: Any) -> None:
     assert stored.level_slope_per_year == pytest.approx(stored.window_slope_per_year)
 
 
+def _import_pastas() -> Any:
+    """pastas (a test dependency only: the ``test`` extra), its INFO lines turned down."""
+    import pastas
+
+    pastas.set_log_level("ERROR")
+    logging.getLogger("pastas").setLevel(logging.ERROR)
+    return pastas
+
+
 def _pastas_series_alone(train: pd.Series, test_months: pd.DatetimeIndex) -> np.ndarray:
     """pastas 2.0 on the series alone: constant + linear trend, monthly means of its simulation."""
-    ps = fc.import_pastas()
+    ps = _import_pastas()
     ml = ps.Model(train.dropna(), name="series-alone")
     trend = ps.LinearTrend(
         tstart=str(train.index[0].date()), tend=str(train.index[-1].date()), name="trend"

@@ -10,6 +10,7 @@ from aquifer.permits.models import ApplicationStatus, Permit, PermitApplication,
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_demo_builds_and_is_idempotent() -> None:
     from aquifer.permits import demo
     from aquifer.registry.demo import build_demo

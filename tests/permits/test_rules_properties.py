@@ -23,6 +23,7 @@ import os
 from collections.abc import Mapping
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -187,6 +188,7 @@ def nonzero(d: Mapping[str, int]) -> dict[str, int]:
 
 @SEQUENCES
 @given(st.data(), counties(), rulesets())
+@pytest.mark.slow
 def test_sequences_of_changes_keep_the_invariants(data, state, rules):
     approved = 0
     for _ in range(data.draw(st.integers(1, 25))):
@@ -246,6 +248,7 @@ def test_sequences_of_changes_keep_the_invariants(data, state, rules):
 
 @SEQUENCES
 @given(counties(), st.data())
+@pytest.mark.slow
 def test_without_exception_flags_nothing_reaches_a_prohibited_zone(state, data):
     z = data.draw(st.sampled_from([z for z in ZONES if z.kind is ZoneKind.PROHIBITED]))
     kind = data.draw(st.sampled_from(sorted(EXTRACTING - {ChangeKind.TRANSFER})))

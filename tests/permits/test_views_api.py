@@ -20,6 +20,7 @@ from aquifer.permits.models import (
     PermitStatus,
     RuleSettings,
 )
+from aquifer.permits.workdays import KNOWN_YEARS
 from tests.permits.test_services import grant
 
 pytestmark = pytest.mark.django_db
@@ -313,6 +314,11 @@ def test_api_apply_validation_and_flow(world: Any) -> None:
     assert r.status_code == 201
     app_id = r.json()["id"]
     assert r.json()["working_days_left"] >= 44
+    got = r.json()
+    received, deadline = (date.fromisoformat(got[k]) for k in ("received_on", "deadline"))
+    assert got["deadline_uncounted_years"] == [
+        y for y in range(received.year, deadline.year + 1) if y not in KNOWN_YEARS
+    ]
     assert post_json(world.client("inspector"), "/api/permits/applications/", {}).status_code in (
         403,
         422,

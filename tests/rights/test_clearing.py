@@ -170,6 +170,7 @@ def test_cli_prints_the_clearing(tmp_path: Path) -> None:
         ("b1,buy,0,1\n", "第 2 行，列 “volume_m3”"),
     ],
 )
+@pytest.mark.slow
 def test_cli_names_the_bad_row_and_column(tmp_path: Path, body: str, where: str) -> None:
     res = run_cli(tmp_path, "order_id,side,volume_m3,price\n" + body)
     assert res.returncode != 0

@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aquifer.registry.demo import demo_device_secret
 from aquifer.telemetry.mapping import map_frame
 from aquifer.telemetry.protocols import CHINA_TZ, sl651
@@ -161,6 +163,7 @@ N_DEVICES = 20
 LOAD = 400  # acknowledged frames before the kill, and again after the restart
 
 
+@pytest.mark.slow
 def test_nothing_acknowledged_is_lost_and_nothing_resent_is_stored_twice(tmp_path: Path) -> None:
     env = make_db(tmp_path, {"sl651": N_DEVICES})
     gateway = GatewayProcess(env, tmp_path, free_port(), free_port())
@@ -230,6 +233,7 @@ def test_nothing_acknowledged_is_lost_and_nothing_resent_is_stored_twice(tmp_pat
         assert mark == last_id
 
 
+@pytest.mark.slow
 def test_the_writer_thread_mode_merges_its_rollups_too(tmp_path: Path) -> None:
     """``AQUIFER_GATEWAY_WRITER=thread``: ingest on the gateway's worker threads, and the
     upkeep thread (rollups, WAL checkpoints) in the gateway's own process; stopped with

@@ -63,6 +63,7 @@ integer_series = st.integers(3, 400).flatmap(
 
 @settings(max_examples=300, deadline=None)
 @given(integer_series)
+@pytest.mark.slow
 def test_lttb_equals_the_reference_algorithm(case: tuple[list[float], int, list[float]]) -> None:
     y, n_out, gaps = case
     x = np.cumsum(gaps).tolist()  # increasing, irregular times

@@ -203,6 +203,7 @@ DEMO_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_demo_simulation_runs_a_gateway_and_devices_and_stops(tmp_path: Path) -> None:
     env = make_db(tmp_path)
     out = subprocess.run(

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 from aquifer.rights import stress
@@ -27,6 +28,7 @@ from tests.conftest import fresh_database_of_this_pass
 DRIVER = Path(__file__).with_name("concurrent_ingest.py")
 
 
+@pytest.mark.slow
 def test_concurrent_overlapping_batches_store_every_reading_once(tmp_path: Path) -> None:
     env = fresh_database_of_this_pass(tmp_path, "ingest_concurrency")
     env["PYTHONPATH"] = os.pathsep.join([str(Path.cwd()), env.get("PYTHONPATH", "")])

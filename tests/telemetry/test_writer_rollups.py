@@ -147,6 +147,7 @@ def test_the_thread_merges_and_checkpoints_beside_the_batches(
 # --- the thread on a real database ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_beside_ingest_the_rollups_are_exact_and_the_wal_stays_short(tmp_path: Path) -> None:
     """200 devices, 80 batches of 2,000 readings; ``wal_autocheckpoint`` 500 pages. With the
     upkeep thread the WAL stays within a few batches of 500 pages; without it (the batches'

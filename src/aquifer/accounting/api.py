@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -39,7 +39,7 @@ class RowOut(Schema):
     code: str
     name: str
     township: str
-    months: list[VolumeOut]
+    months: list[VolumeOut]  # the 12 months (or the one asked for); [] for annual-only callers
     total: VolumeOut
 
 
@@ -47,6 +47,7 @@ class WithdrawalOut(Schema):
     level: str
     year: int
     month: int | None
+    monthly: bool  # whether the caller sees the months (the public: AQUIFER PUBLIC_MONTHLY)
     rows: list[RowOut]
 
 
@@ -86,6 +87,14 @@ def withdrawals(
     if level not in service.LEVELS:
         raise ValidationError({"level": _("层级应为 well、user、zone、township 或 county。")})
     _check_period(year, month)
+    monthly = reports.may_see_monthly(request.user, level)
+    if month is not None and not monthly and level in reports.allowed_levels(request.user):
+        # Annual totals only for this caller (docs/accounting.md, "Scoping"): say which
+        # parameter to drop, in the API's error shape.
+        msg = _("您的角色只能查看年度合计。")
+        return JsonResponse(
+            {"detail": msg, "errors": [{"field": "month", "message": msg}]}, status=403
+        )
     try:
         rows = reports.withdrawal_rows(request.user, level, year, month)
     except PermissionDenied as exc:
@@ -94,13 +103,15 @@ def withdrawals(
         "level": level,
         "year": year,
         "month": month,
+        "monthly": monthly,
         "rows": [
             {
                 "id": r.key,
                 "code": r.code,
                 "name": r.name,
                 "township": r.township,
-                "months": [_vol(v) for v in r.months],
+                # Annual-only callers get the totals, not the twelve months behind them.
+                "months": [_vol(v) for v in r.months] if monthly else [],
                 "total": _vol(r.total),
             }
             for r in rows

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "FRESH_MINUTES": 10,
     # How far (days) before a period the service looks for the reading that opens it.
     "LOOKBACK_DAYS": 62,
+    # Township and county totals by month for the public, anonymous callers and water users
+    # (R5.1 gives them annual totals; True is the bureau's decision to publish monthly ones).
+    "PUBLIC_MONTHLY": False,
 }
 
 

@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from aquifer.accounting import hooks, service, tax
+from aquifer.accounting import conf, hooks, service, tax
 from aquifer.accounting.service import ZERO, Volume
 from aquifer.core.roles import Action, Role, role_of
 from aquifer.core.scoping import visible_to
@@ -86,13 +86,14 @@ def allowed_levels(user: Any) -> list[str]:
 
 
 def may_see_monthly(user: Any, level: str) -> bool:
-    """The public and water users see township and county totals by year only (R5.1)."""
+    """The public and water users see township and county totals by year only (R5.1), unless
+    the bureau publishes them by month (``AQUIFER["ACCOUNTING"]["PUBLIC_MONTHLY"]``)."""
     role = role_of(user)
     if role in (Role.BUREAU, Role.INSPECTOR, Role.TOWNSHIP):
         return True
-    if role == Role.WATER_USER:
-        return level in ("well", "user")
-    return False
+    if role == Role.WATER_USER and level in ("well", "user"):
+        return True
+    return level in ("township", "county") and bool(conf.get("PUBLIC_MONTHLY"))
 
 
 def may_see_tax(user: Any) -> bool:

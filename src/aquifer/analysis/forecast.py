@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,6 @@ __all__ = [
     "forecast",
     "harmonic_fit",
     "harmonics_for",
-    "import_pastas",
     "metrics",
 ]
 
@@ -207,18 +206,3 @@ def forecast(
 
 def _finite(v: float) -> float | None:
     return float(v) if math.isfinite(v) else None
-
-
-# --- pastas ----------------------------------------------------------------------------------
-
-
-def import_pastas() -> Any:
-    """Import pastas with its logging turned down to errors (its INFO lines flood the test
-    output). pastas 2.0 imports ``tqdm`` without declaring it: pyproject.toml declares it."""
-    import logging
-
-    import pastas
-
-    pastas.set_log_level("ERROR")
-    logging.getLogger("pastas").setLevel(logging.ERROR)
-    return pastas

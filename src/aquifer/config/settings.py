@@ -284,6 +284,9 @@ AQUIFER: dict[str, Any] = {
     # Other apps' settings (PERMITS, ACCOUNTING, RIGHTS, MONITORING, MAINTENANCE,
     # OVEREXPLOITATION) have their defaults and sources in code (each app's conf or docs/);
     # a key set here overrides the default.
+    # Among them, decisions the bureau may want to revisit:
+    #   "ACCOUNTING": {"PUBLIC_MONTHLY": False}  the public sees township and county
+    #       withdrawal as annual totals; True publishes them by month (docs/accounting.md).
 }
 
 # E-mail (notifications): an SMTP relay chosen by the environment. With no host set, mail
@@ -297,10 +300,15 @@ EMAIL_USE_SSL = os.environ.get("AQUIFER_EMAIL_SSL", "") == "1"
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("AQUIFER_EMAIL_FROM", "aquifer@localhost")
 
+# A 4xx (a refused or missing page) is one line on the console, not a traceback; a 5xx keeps
+# its traceback (aquifer.core.logfilters). The filter sits on django.request, where Django
+# creates these records, so every handler they reach sees them shortened.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_4xx": {"()": "aquifer.core.logfilters.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["one_line_4xx"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("AQUIFER_LOG_LEVEL", "WARNING")},
 }
 

@@ -144,6 +144,9 @@ class ApplicationOut(Schema):
     received_on: dt.date
     deadline: dt.date
     working_days_left: int | None
+    # Years between receipt and deadline that the holiday data lacks (counted weekends only):
+    # the deadline is provisional until the State Council's notice for them is in.
+    deadline_uncounted_years: list[int]
     township_opinion: str
     township_recommends: bool | None
     decision_note: str
@@ -151,11 +154,8 @@ class ApplicationOut(Schema):
 
     @staticmethod
     def of(a: PermitApplication) -> dict[str, Any]:
-        left = (
-            services.calendar().working_days_between(timezone.localdate(), a.deadline)
-            if a.is_open
-            else None
-        )
+        cal = services.calendar()
+        left = cal.working_days_between(timezone.localdate(), a.deadline) if a.is_open else None
         return {
             "id": a.pk,
             "permit_id": a.permit_id,
@@ -167,6 +167,7 @@ class ApplicationOut(Schema):
             "received_on": a.received_on,
             "deadline": a.deadline,
             "working_days_left": left,
+            "deadline_uncounted_years": cal.uncovered_years(a.received_on, a.deadline),
             "township_opinion": a.township_opinion,
             "township_recommends": a.township_recommends,
             "decision_note": a.decision_note,

@@ -4,15 +4,18 @@ Pure (no Django). The permit regulations count their deadlines in working days (
 水资源费征收管理条例 art. 13: 5, art. 19: 45). A working day is Monday to Friday unless the State
 Council's holiday notice gives it off, plus the weekend days the notice makes working days.
 
-Data, from the State Council General Office's notices (国务院办公厅关于 N 年部分节假日安排的
-通知), as published by Xinhua:
+Data: the ``chinese-calendar`` package (module ``chinese_calendar``), which transcribes the State
+Council General Office's yearly notices (国务院办公厅关于 N 年部分节假日安排的通知): its
+``holidays`` (days off, whole spans including their weekends) and ``workdays`` (the weekend days
+made working days). Its maintainers publish a release soon after each notice (November or
+December); upgrading the package is how the bureau takes in a new year.
 
-- 2025: 国办发明电〔2024〕12号, 2024-11-12 (first year under the amended 全国年节及纪念日
-  放假办法: Spring Festival and Labour Day one day longer);
-- 2026: notice of 2025-11-04 (Xinhua, Beijing, 4 November 2025);
-- 2027: not yet published when this was written — the calendar falls back to weekends only for
-  2027 (``KNOWN_YEARS`` says which years are covered); add the notice's dates to the setting
-  ``AQUIFER["PERMITS"]["HOLIDAYS"]`` / ``["EXTRA_WORKDAYS"]`` when it appears.
+A year beyond the package's data (``KNOWN_YEARS``; 2004–2026 with chinese-calendar 1.11) is not
+refused: it counts weekends only, ``Calendar.covers`` / ``Calendar.uncovered_years`` say so, and
+the permits API marks a deadline that depends on such a year as provisional. A bureau cannot
+stop accepting applications in December because next year's notice is not out; it can add the
+notice's dates through the settings ``AQUIFER["PERMITS"]["HOLIDAYS"]`` / ``["EXTRA_WORKDAYS"]``
+/ ``["HOLIDAY_YEARS"]`` until the package catches up.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+import chinese_calendar
 
 __all__ = [
     "HOLIDAYS",
@@ -30,50 +35,21 @@ __all__ = [
 ]
 
 
-def _span(start: date, days: int) -> list[date]:
-    return [start + timedelta(days=i) for i in range(days)]
+def _dates(data: Iterable[object]) -> frozenset[date]:
+    # chinese_calendar's tables are dicts keyed by datetime.date (the package is untyped).
+    return frozenset(d for d in data if isinstance(d, date))
 
 
 #: Days off that are not ordinary weekends' (the full holiday spans, weekends included).
-HOLIDAYS: frozenset[date] = frozenset(
-    [
-        # 2025 (国办发明电〔2024〕12号)
-        date(2025, 1, 1),
-        *_span(date(2025, 1, 28), 8),  # 春节 1-28 … 2-4
-        *_span(date(2025, 4, 4), 3),  # 清明 4-4 … 4-6
-        *_span(date(2025, 5, 1), 5),  # 劳动节 5-1 … 5-5
-        *_span(date(2025, 5, 31), 3),  # 端午 5-31 … 6-2
-        *_span(date(2025, 10, 1), 8),  # 国庆、中秋 10-1 … 10-8
-        # 2026 (notice of 2025-11-04)
-        *_span(date(2026, 1, 1), 3),  # 元旦 1-1 … 1-3
-        *_span(date(2026, 2, 15), 9),  # 春节 2-15 … 2-23
-        *_span(date(2026, 4, 4), 3),  # 清明 4-4 … 4-6
-        *_span(date(2026, 5, 1), 5),  # 劳动节 5-1 … 5-5
-        *_span(date(2026, 6, 19), 3),  # 端午 6-19 … 6-21
-        *_span(date(2026, 9, 25), 3),  # 中秋 9-25 … 9-27
-        *_span(date(2026, 10, 1), 7),  # 国庆 10-1 … 10-7
-    ]
-)
+HOLIDAYS: frozenset[date] = _dates(chinese_calendar.holidays)
 
 #: Weekend days that the notices make working days (调休上班).
-WORKDAYS: frozenset[date] = frozenset(
-    [
-        date(2025, 1, 26),
-        date(2025, 2, 8),
-        date(2025, 4, 27),
-        date(2025, 9, 28),
-        date(2025, 10, 11),
-        date(2026, 1, 4),
-        date(2026, 2, 14),
-        date(2026, 2, 28),
-        date(2026, 5, 9),
-        date(2026, 9, 20),
-        date(2026, 10, 10),
-    ]
-)
+WORKDAYS: frozenset[date] = _dates(chinese_calendar.workdays)
 
-#: Years whose notice is in the data.
-KNOWN_YEARS: frozenset[int] = frozenset({2025, 2026})
+#: Years whose notice is in the data (the package's range: its first to its last holiday).
+KNOWN_YEARS: frozenset[int] = frozenset(
+    range(min(d.year for d in HOLIDAYS), max(d.year for d in HOLIDAYS) + 1)
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +61,7 @@ class Calendar:
     known_years: frozenset[int] = field(default=KNOWN_YEARS)
 
     def is_working_day(self, d: date) -> bool:
-        """True if ``d`` is a working day."""
+        """True if ``d`` is a working day (weekends only in a year the data does not cover)."""
         if d in self.workdays:
             return True
         if d in self.holidays:
@@ -124,13 +100,18 @@ class Calendar:
         """True if the year of ``d`` has its holiday notice in the data."""
         return d.year in self.known_years
 
+    def uncovered_years(self, start: date, end: date) -> list[int]:
+        """The years in [start, end] (either order) counted by weekends only, ascending."""
+        lo, hi = sorted((start.year, end.year))
+        return [y for y in range(lo, hi + 1) if y not in self.known_years]
+
 
 def default_calendar(
     extra_holidays: Iterable[date] = (),
     extra_workdays: Iterable[date] = (),
     extra_years: Iterable[int] = (),
 ) -> Calendar:
-    """The shipped calendar, extended by the settings' dates (e.g. the 2027 notice)."""
+    """The package's calendar, extended by the settings' dates (e.g. a notice it lacks yet)."""
     return Calendar(
         HOLIDAYS | frozenset(extra_holidays),
         WORKDAYS | frozenset(extra_workdays),

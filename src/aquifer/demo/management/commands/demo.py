@@ -9,7 +9,9 @@ again leaves the same data. The database is the configured one (``DATABASE_URL``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any, cast
 
 from django.conf import settings
@@ -47,6 +49,40 @@ DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
 ]
 
 
+def _prefixed(label: str) -> Callable[[str], str]:
+    return lambda step: f"{label}：{step}"
+
+
+class Steps:
+    """The demo's progress: a live status line on a terminal; elsewhere (a log file, a pipe,
+    CI) one plain line per step and sub-step, stamped with the seconds since the command
+    started (``[  12.3 s] …``)."""
+
+    def __init__(self, console: Console, started: float) -> None:
+        self.console = console
+        self.started = started
+        self.live = console.is_terminal
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def line(self, text: str) -> None:
+        # soft_wrap: one line each, whatever the width rich assumes for a file (80 columns).
+        self.console.print(
+            f"[{self.elapsed():6.1f} s] {text}", markup=False, highlight=False, soft_wrap=True
+        )
+
+    @contextmanager
+    def step(self, text: str, sub: Callable[[str], str]) -> Iterator[Callable[[str], None]]:
+        """A step: yields the callback its sub-steps report to (``sub`` formats them)."""
+        if self.live:
+            with self.console.status(text) as status:
+                yield lambda name: status.update(sub(name))
+        else:
+            self.line(text)
+            yield lambda name: self.line(sub(name))
+
+
 class Command(BaseCommand):
     @property
     def help(self) -> str:  # type: ignore[override]
@@ -75,35 +111,36 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
         wells = options["wells"]
         if not 1 <= wells <= MAX_WELLS:
             raise CommandError(_("取水井数量应在 1 至 %d 之间。") % MAX_WELLS)
         console = Console(file=cast(IO[str], self.stdout._out), highlight=False)
+        steps = Steps(console, started)
         database = settings.DATABASES["default"]
         console.print(_("数据库 (database): %s") % database.get("NAME"))
 
-        with console.status(_("创建或升级数据库 (migrating)…")):
+        with steps.step(_("创建或升级数据库 (migrating)…"), str):
             call_command("migrate", interactive=False, verbosity=0)
-        with console.status(_("生成演示数据 (building the demo county)…")) as status:
-            summary = build_demo(
-                wells=wells, log=lambda step: status.update(_("生成演示数据：%s…") % step)
-            )
+        with steps.step(
+            _("生成演示数据 (building the demo county)…"), lambda s: _("生成演示数据：%s…") % s
+        ) as log:
+            summary = build_demo(wells=wells, log=log)
 
         if options["history_days"] > 0:
-            with console.status(_("生成历史监测数据 (reading history)…")) as status:
+            with steps.step(
+                _("生成历史监测数据 (reading history)…"),
+                lambda s: _("生成历史监测数据：%s…") % s,
+            ) as log:
                 stored = build_history(
-                    days=options["history_days"],
-                    live_devices=options["live_devices"],
-                    log=lambda step: status.update(_("生成历史监测数据：%s…") % step),
+                    days=options["history_days"], live_devices=options["live_devices"], log=log
                 )
             console.print(_("历史监测数据：新存 %d 条。") % stored)
 
         # Each app's own demo, in the order their data builds on each other's.
         for build, label in DEMO_APPS:
-            with console.status(_("演示数据：%s…") % label) as status:
-                build(
-                    log=lambda step, status=status, label=label: status.update(f"{label}：{step}")
-                )
+            with steps.step(_("演示数据：%s…") % label, _prefixed(str(label))) as log:
+                build(log=log)
 
         created = sum(summary["created"].values())
         updated = sum(summary["updated"].values())
@@ -114,7 +151,8 @@ class Command(BaseCommand):
                 "本次新建 %(created)d 条、更新 %(updated)d 条。"
             )
             % {
-                "s": summary["seconds"],
+                # From the start of the command: migrations, history and every app's demo.
+                "s": steps.elapsed(),
                 "zones": summary["zones"],
                 "users": summary["water_users"],
                 "wells": summary["wells"],
