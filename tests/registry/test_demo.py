@@ -161,7 +161,7 @@ def test_demo_command_reports_steps_and_real_time_off_a_terminal(
 ) -> None:
     import time
 
-    from aquifer.registry.management.commands.demo import DEMO_APPS
+    from aquifer.demo.management.commands.demo import DEMO_APPS
 
     out = io.StringIO()  # not a terminal: plain lines, no live status
     began = time.perf_counter()
@@ -186,7 +186,7 @@ def test_demo_command_reports_steps_and_real_time_off_a_terminal(
     assert any("migrating" in line for line in steps)
     assert any("building the demo county" in line for line in steps)
     assert any("reading history" in line for line in steps)
-    for _name, label in DEMO_APPS:
+    for _build, label in DEMO_APPS:
         assert any(str(label) in line for line in steps), label
     # Sub-steps have lines of their own, each whole (not wrapped at 80 columns).
     assert len(steps) > 3 + len(DEMO_APPS)

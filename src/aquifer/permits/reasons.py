@@ -15,6 +15,8 @@ from typing import Any
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from aquifer.registry.models import Township, Zone
+
 #: Short titles of the rules (and of the reasons that are not rules).
 RULE_TITLES: dict[str, Any] = {
     "prohibited_zone": gettext_lazy("禁采区"),
@@ -70,15 +72,11 @@ FLAG_NAMES: dict[str, Any] = {
 
 
 def _zone_name(code: str) -> str:
-    from aquifer.registry.models import Zone
-
     name = Zone.objects.filter(code=code).values_list("name", flat=True).first()
     return f"{name}（{code}）" if name else code
 
 
 def _township_names(codes: Iterable[str]) -> dict[str, str]:
-    from aquifer.registry.models import Township
-
     return dict(Township.objects.filter(code__in=list(codes)).values_list("code", "name"))
 
 
