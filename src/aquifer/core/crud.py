@@ -2,6 +2,10 @@
 
 For a model it adds to a router: list (filters, paging), read, create, update (PATCH),
 delete, the record's audit history, and exports of the filtered list (xlsx, csv, geojson).
+What a list is filtered by is the model's FilterSet (:mod:`aquifer.core.filters`), the one its
+list page uses: its form validates the query parameters (an invalid one is a 422 naming it) and
+its filters are the parameters the OpenAPI document describes. What an export holds are the
+columns of the model's Table (:mod:`aquifer.core.tables`), the list page's columns.
 Every query goes through :func:`aquifer.core.scoping.visible_to`; out of scope is a 404,
 visible but not allowed a 403. Validation is the model's own (``full_clean``), so the API,
 the pages, the admin and the Excel import refuse the same things with the same messages.
@@ -11,18 +15,22 @@ annotations of the functions built here, and they refer to schema classes given 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import django_tables2
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import FilterSchema, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from pydantic import create_model
 
+from aquifer.core.exports import export_response
+from aquifer.core.filters import FilterSet, filter_errors, openapi_parameters
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, can_see_history, require, visible_to
+from aquifer.core.tables import export_columns
 
 __all__ = ["AuditOut", "Resource", "page", "register"]
 
@@ -76,18 +84,20 @@ def default_apply(instance: models.Model, data: dict[str, Any], user: Any) -> No
 
 @dataclass
 class Resource:
-    """How one model is exposed. ``path`` is the URL segment (``"wells"``)."""
+    """How one model is exposed. ``path`` is the URL segment (``"wells"``); ``filterset``
+    what its list is filtered by, ``table`` what its exports hold (both shared with its list
+    page)."""
 
     model: type[models.Model]
     path: str
     out: type[Schema]
     create: type[Schema]
     update: type[Schema]
-    filters: type[FilterSchema]
+    filterset: type[FilterSet]
+    table: type[django_tables2.Table]
     to_out: Callable[[Any], dict[str, Any]]
     apply: Callable[[models.Model, dict[str, Any], Any], None] = default_apply
     select_related: tuple[str, ...] = ()
-    export_columns: list[tuple[str, str, Callable[[Any], Any]]] = field(default_factory=list)
     geojson: Callable[[Any], dict[str, Any] | None] | None = None
     tag: str = ""
 
@@ -124,7 +134,7 @@ def _save(
 def register(router: Router, res: Resource) -> None:
     model, path = res.model, res.path
     name = model._meta.model_name
-    Out, Create, Update, Filters = res.out, res.create, res.update, res.filters
+    Out, Create, Update = res.out, res.create, res.update
     page_schema = create_model(
         f"{Out.__name__}Page",
         __base__=Schema,
@@ -135,13 +145,21 @@ def register(router: Router, res: Resource) -> None:
     )
     tags = [res.tag or str(model._meta.verbose_name_plural)]
 
-    def queryset(request: HttpRequest, filters: Any = None) -> models.QuerySet[Any]:
+    def queryset(request: HttpRequest) -> models.QuerySet[Any]:
         qs = visible_to(request.user, Action.VIEW, model)
         if res.select_related:
             qs = qs.select_related(*res.select_related)
-        if filters is not None:
-            qs = filters.filter(qs)
         return qs
+
+    def filtered(request: HttpRequest) -> models.QuerySet[Any]:
+        """The visible records that pass the query's filters; an invalid filter is a 422."""
+        filters = res.filterset(request.GET, queryset=queryset(request), request=request)
+        if not filters.is_valid():
+            raise filter_errors(filters)
+        qs: models.QuerySet[Any] = filters.qs
+        return qs
+
+    filter_parameters = {"parameters": openapi_parameters(res.filterset)}
 
     def get_visible(request: HttpRequest, pk: int) -> models.Model:
         obj: models.Model | None = queryset(request).filter(pk=pk).first()
@@ -155,15 +173,14 @@ def register(router: Router, res: Resource) -> None:
         tags=tags,
         operation_id=f"{name}_list",
         summary=f"List {model._meta.verbose_name_plural}",
+        openapi_extra=filter_parameters,
     )
     def list_(
         request: HttpRequest,
-        filters: Filters = Query(...),
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0),
     ) -> Any:
-        qs = queryset(request, filters)
-        return page(qs, limit, offset, res.to_out)
+        return page(filtered(request), limit, offset, res.to_out)
 
     @router.get(
         f"/{path}/export",
@@ -171,17 +188,15 @@ def register(router: Router, res: Resource) -> None:
         operation_id=f"{name}_export",
         summary="Export the filtered list as xlsx, csv or geojson",
         response={200: None, 422: Message},
+        openapi_extra=filter_parameters,
     )
     def export(
         request: HttpRequest,
-        filters: Filters = Query(...),
         format: str = Query("xlsx", pattern="^(xlsx|csv|geojson)$"),
     ) -> HttpResponse:
-        from aquifer.core.exports import export_response
-
         return export_response(
-            queryset(request, filters),
-            res.export_columns,
+            filtered(request),
+            export_columns(res.table, model),
             format,
             filename=path,
             geojson=res.geojson,

@@ -1,15 +1,17 @@
 """The registry's REST API: townships, zones, water users, wells, monitoring wells, devices.
 
-Each entity is a :class:`aquifer.core.crud.Resource`; map layers are served as GeoJSON.
+Each entity is a :class:`aquifer.core.crud.Resource`: its schemas here, what its list is
+filtered by in ``registry/filters.py`` and what its exports hold in ``registry/tables.py`` (both
+shared with the list pages). Map layers are served as GeoJSON.
 Do not add ``from __future__ import annotations`` (django-ninja reads these annotations).
 """
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from aquifer.core.crud import Resource, register
@@ -27,7 +29,23 @@ from aquifer.registry.choices import (
     WellStatus,
     ZoneKind,
 )
+from aquifer.registry.filters import (
+    DeviceFilterSet,
+    MonitoringWellFilterSet,
+    TownshipFilterSet,
+    WaterUserFilterSet,
+    WellFilterSet,
+    ZoneFilterSet,
+)
 from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well, Zone
+from aquifer.registry.tables import (
+    DeviceTable,
+    MonitoringWellTable,
+    TownshipTable,
+    WaterUserTable,
+    WellTable,
+    ZoneTable,
+)
 
 router = Router()
 
@@ -91,12 +109,6 @@ class TownshipPatch(In):
     seat_lat: float | None = None
 
 
-class TownshipFilter(FilterSchema):
-    q: Annotated[str | None, FilterLookup(["name__icontains", "code__startswith"])] = None
-    is_current: bool | None = None
-    kind: TownshipKind | None = None
-
-
 def township_out(t: Township) -> dict[str, Any]:
     return {f: getattr(t, f) for f in TownshipOut.model_fields}
 
@@ -109,17 +121,10 @@ register(
         out=TownshipOut,
         create=TownshipIn,
         update=TownshipPatch,
-        filters=TownshipFilter,
+        filterset=TownshipFilterSet,
+        table=TownshipTable,
         to_out=township_out,
         tag="townships",
-        export_columns=[
-            ("code", "区划代码", lambda t: t.code),
-            ("name", "名称", lambda t: t.name),
-            ("kind", "类型", lambda t: t.get_kind_display()),
-            ("is_current", "现行", lambda t: "是" if t.is_current else "否"),
-            ("successor", "并入/更名为", lambda t: t.successor.name if t.successor else ""),
-            ("change_note", "变更说明", lambda t: t.change_note),
-        ],
         geojson=lambda t: t.boundary,
     ),
 )
@@ -170,12 +175,6 @@ class ZonePatch(In):
     notes: str | None = None
 
 
-class ZoneFilter(FilterSchema):
-    q: Annotated[str | None, FilterLookup(["name__icontains", "code__icontains"])] = None
-    kind: ZoneKind | None = None
-    layer: AquiferLayer | None = None
-
-
 def zone_out(z: Zone) -> dict[str, Any]:
     data = {f: getattr(z, f) for f in ZoneOut.model_fields if f != "kind_label"}
     data["kind_label"] = _label(ZoneKind, z.kind)
@@ -190,18 +189,10 @@ register(
         out=ZoneOut,
         create=ZoneIn,
         update=ZonePatch,
-        filters=ZoneFilter,
+        filterset=ZoneFilterSet,
+        table=ZoneTable,
         to_out=zone_out,
         tag="zones",
-        export_columns=[
-            ("code", "编号", lambda z: z.code),
-            ("name", "名称", lambda z: z.name),
-            ("kind", "分区类型", lambda z: z.get_kind_display()),
-            ("layer", "含水层", lambda z: z.get_layer_display()),
-            ("area_km2", "面积(km²)", lambda z: z.area_km2),
-            ("allowable_extraction_m3", "可开采量(m³/年)", lambda z: z.allowable_extraction_m3),
-            ("designation_document", "划定文件", lambda z: z.designation_document),
-        ],
         geojson=lambda z: z.geometry,
     ),
 )
@@ -243,12 +234,6 @@ class WaterUserPatch(In):
     township_id: int | None = None
 
 
-class WaterUserFilter(FilterSchema):
-    q: Annotated[str | None, FilterLookup(["name__icontains", "uscc__icontains"])] = None
-    township_id: int | None = None
-    use_type: UseType | None = None
-
-
 def water_user_out(u: WaterUser) -> dict[str, Any]:
     data = {
         f: getattr(u, f)
@@ -268,19 +253,11 @@ register(
         out=WaterUserOut,
         create=WaterUserIn,
         update=WaterUserPatch,
-        filters=WaterUserFilter,
+        filterset=WaterUserFilterSet,
+        table=WaterUserTable,
         to_out=water_user_out,
         select_related=("township",),
         tag="water users",
-        export_columns=[
-            ("name", "名称", lambda u: u.name),
-            ("uscc", "统一社会信用代码", lambda u: u.uscc),
-            ("use_type", "用水类型", lambda u: u.get_use_type_display()),
-            ("contact_person", "联系人", lambda u: u.contact_person),
-            ("phone", "联系电话", lambda u: u.phone),
-            ("address", "地址", lambda u: u.address),
-            ("township", "乡镇", lambda u: u.township.name),
-        ],
     ),
 )
 
@@ -347,16 +324,6 @@ class WellPatch(In):
     notes: str | None = None
 
 
-class WellFilter(FilterSchema):
-    q: Annotated[str | None, FilterLookup(["code__icontains", "name__icontains"])] = None
-    township_id: int | None = None
-    zone_id: int | None = None
-    owner_id: int | None = None
-    status: WellStatus | None = None
-    layer: AquiferLayer | None = None
-    purpose: WellPurpose | None = None
-
-
 def apply_well(well: Any, data: dict[str, Any], user: Any) -> None:
     from django.core.exceptions import ValidationError
 
@@ -416,24 +383,12 @@ register(
         out=WellOut,
         create=WellIn,
         update=WellPatch,
-        filters=WellFilter,
+        filterset=WellFilterSet,
+        table=WellTable,
         to_out=well_out,
         apply=apply_well,
         select_related=("owner", "township", "zone"),
         tag="wells",
-        export_columns=[
-            ("code", "编号", lambda w: w.code),
-            ("name", "名称", lambda w: w.name),
-            ("lon", "经度", lambda w: w.lon),
-            ("lat", "纬度", lambda w: w.lat),
-            ("depth_m", "井深(m)", lambda w: float(w.depth_m)),
-            ("layer", "含水层", lambda w: w.get_layer_display()),
-            ("purpose", "用途", lambda w: w.get_purpose_display()),
-            ("status", "状态", lambda w: w.get_status_display()),
-            ("owner", "权属人", lambda w: w.owner.name if w.owner else ""),
-            ("township", "乡镇", lambda w: w.township.name),
-            ("zone", "分区", lambda w: w.zone.name if w.zone else ""),
-        ],
         geojson=lambda w: point(w.lon, w.lat),
     ),
 )
@@ -470,13 +425,6 @@ class MonitoringWellPatch(In):
     established_on: dt.date | None = None
 
 
-class MonitoringWellFilter(FilterSchema):
-    township_id: Annotated[int | None, FilterLookup("well__township_id")] = None
-    network: MonitoringNetwork | None = None
-    monitors_level: bool | None = None
-    monitors_quality: bool | None = None
-
-
 def monitoring_well_out(m: MonitoringWell) -> dict[str, Any]:
     return {
         "id": m.pk,
@@ -498,16 +446,11 @@ register(
         out=MonitoringWellOut,
         create=MonitoringWellIn,
         update=MonitoringWellPatch,
-        filters=MonitoringWellFilter,
+        filterset=MonitoringWellFilterSet,
+        table=MonitoringWellTable,
         to_out=monitoring_well_out,
         select_related=("well",),
         tag="monitoring wells",
-        export_columns=[
-            ("well", "井编号", lambda m: m.well.code),
-            ("monitors_level", "水位监测", lambda m: "是" if m.monitors_level else "否"),
-            ("monitors_quality", "水质监测", lambda m: "是" if m.monitors_quality else "否"),
-            ("network", "监测网级别", lambda m: m.get_network_display()),
-        ],
         geojson=lambda m: point(m.well.lon, m.well.lat),
     ),
 )
@@ -562,17 +505,6 @@ class DevicePatch(In):
     active: bool | None = None
 
 
-class DeviceFilter(FilterSchema):
-    q: Annotated[
-        str | None, FilterLookup(["station_address__icontains", "serial_number__icontains"])
-    ] = None
-    township_id: Annotated[int | None, FilterLookup("well__township_id")] = None
-    well_id: int | None = None
-    kind: DeviceKind | None = None
-    protocol: Protocol | None = None
-    active: bool | None = None
-
-
 def apply_device(device: Any, data: dict[str, Any], user: Any) -> None:
     secret = data.pop("secret", None)
     for key, value in data.items():
@@ -598,21 +530,12 @@ register(
         out=DeviceOut,
         create=DeviceIn,
         update=DevicePatch,
-        filters=DeviceFilter,
+        filterset=DeviceFilterSet,
+        table=DeviceTable,
         to_out=device_out,
         apply=apply_device,
         select_related=("well",),
         tag="devices",
-        export_columns=[
-            ("station_address", "测站地址", lambda d: d.station_address),
-            ("kind", "设备类型", lambda d: d.get_kind_display()),
-            ("protocol", "通信规约", lambda d: d.get_protocol_display()),
-            ("well", "安装井", lambda d: d.well.code if d.well else ""),
-            ("reporting_interval_min", "上报间隔(分钟)", lambda d: d.reporting_interval_min),
-            ("manufacturer", "厂家", lambda d: d.manufacturer),
-            ("serial_number", "出厂编号", lambda d: d.serial_number),
-            ("active", "启用", lambda d: "是" if d.active else "否"),
-        ],
         geojson=lambda d: point(d.well.lon, d.well.lat) if d.well else None,
     ),
 )

@@ -1,25 +1,18 @@
-"""Forms of the registry pages.
+"""Create and edit forms of the registry pages.
 
-Two kinds:
-
-- ``<Model>Form``: create and edit forms. Their validation is the model's own ``full_clean()``,
-  all of it (:class:`RegistryModelForm`), so the pages refuse exactly what the API, the admin
-  and the Excel import refuse, with the same messages. A well's township and zone are never
-  form fields: they are derived from its location.
-- ``<Model>FilterForm``: the filters of the list pages. Their field names and meanings mirror
-  the API's FilterSchemas (``registry/api.py``), so the current filters can be handed to the
-  export endpoints unchanged.
+Their validation is the model's own ``full_clean()``, all of it (:class:`RegistryModelForm`),
+so the pages refuse exactly what the API, the admin and the Excel import refuse, with the same
+messages. A well's township and zone are never form fields: they are derived from its location.
+The filters of the list pages are FilterSets (``registry/filters.py``), shared with the API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
@@ -27,32 +20,14 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.geometry import ACCEPTED_CRS, GeometryError
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, visible_to
-from aquifer.registry.choices import (
-    AquiferLayer,
-    DeviceKind,
-    MonitoringNetwork,
-    Protocol,
-    TownshipKind,
-    UseType,
-    WellPurpose,
-    WellStatus,
-    ZoneKind,
-)
-from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well, Zone
+from aquifer.registry.models import Device, MonitoringWell, WaterUser, Well, Zone
 
 __all__ = [
-    "DeviceFilterForm",
     "DeviceForm",
-    "FilterForm",
-    "MonitoringWellFilterForm",
     "MonitoringWellForm",
     "RegistryModelForm",
-    "TownshipFilterForm",
-    "WaterUserFilterForm",
     "WaterUserForm",
-    "WellFilterForm",
     "WellForm",
-    "ZoneFilterForm",
     "ZoneForm",
     "crs_label",
 ]
@@ -328,131 +303,3 @@ class MonitoringWellForm(RegistryModelForm):
             del self.fields["well"]
         else:
             self.limit("well", lambda qs: qs.filter(monitoring__isnull=True).order_by("code"))
-
-
-# --- List filters -------------------------------------------------------------------------------
-
-ALL = ("", _("全部"))
-
-
-def _boolean(label: Any) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
-        label=label,
-        required=False,
-        choices=[ALL, ("true", _("是")), ("false", _("否"))],
-        coerce=lambda v: v == "true",
-        empty_value=None,
-    )
-
-
-def _choice(label: Any, choices: Any) -> forms.ChoiceField:
-    return forms.ChoiceField(label=label, required=False, choices=[ALL, *choices])
-
-
-def _id(label: Any) -> forms.TypedChoiceField:
-    """A choice of related record by id; the choices are filled in ``FilterForm.__init__``."""
-    return forms.TypedChoiceField(label=label, required=False, coerce=int, empty_value=None)
-
-
-class FilterForm(forms.Form):
-    """The filters of a list page; names and meanings mirror the API's FilterSchema.
-
-    ``search`` are the lookups that ``q`` matches (any of them); ``lookups`` maps a filter to
-    its ORM lookup where they differ (``township_id`` of a device is its well's township).
-    """
-
-    search: tuple[str, ...] = ()
-    lookups: dict[str, str] = {}
-
-    def __init__(self, data: Any, user: Any) -> None:
-        super().__init__(data)
-        self.user = user
-        for name, field in self.fields.items():
-            if not isinstance(field, forms.ChoiceField):
-                continue
-            if name == "township_id":
-                field.choices = [ALL, *self._townships()]
-            elif name == "zone_id":
-                zones = visible_to(user, Action.VIEW, Zone).order_by("code")
-                field.choices = [ALL, *((z.pk, str(z)) for z in zones)]
-        self.is_valid()
-
-    def _townships(self) -> list[tuple[int, str]]:
-        townships = visible_to(self.user, Action.VIEW, Township).filter(is_current=True)
-        return [(t.pk, t.name) for t in townships]
-
-    def values(self) -> dict[str, Any]:
-        """The filters given and valid (an invalid value is ignored, and shown as an error)."""
-        data = getattr(self, "cleaned_data", {})
-        return {k: v for k, v in data.items() if v is not None and v != ""}
-
-    def apply(self, qs: models.QuerySet[Any]) -> models.QuerySet[Any]:
-        for name, value in self.values().items():
-            if name == "q":
-                match = models.Q()
-                for lookup in self.search:
-                    match |= models.Q(**{lookup: value})
-                qs = qs.filter(match)
-            else:
-                qs = qs.filter(**{self.lookups.get(name, name): value})
-        return qs
-
-    def querystring(self) -> str:
-        """The filters as API query parameters (booleans as ``true``/``false``)."""
-        params = []
-        for name, value in self.values().items():
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            params.append((name, value))
-        return urlencode(params)
-
-
-class TownshipFilterForm(FilterForm):
-    search = ("name__icontains", "code__startswith")
-    q = forms.CharField(label=_("搜索"), required=False)
-    is_current = _boolean(_("现行"))
-    kind = _choice(_("类型"), TownshipKind.choices)
-
-
-class ZoneFilterForm(FilterForm):
-    search = ("name__icontains", "code__icontains")
-    q = forms.CharField(label=_("搜索"), required=False)
-    kind = _choice(_("分区类型"), ZoneKind.choices)
-    layer = _choice(_("含水层"), AquiferLayer.choices)
-
-
-class WaterUserFilterForm(FilterForm):
-    search = ("name__icontains", "uscc__icontains")
-    q = forms.CharField(label=_("搜索"), required=False)
-    township_id = _id(_("乡镇"))
-    use_type = _choice(_("用水类型"), UseType.choices)
-
-
-class WellFilterForm(FilterForm):
-    search = ("code__icontains", "name__icontains")
-    q = forms.CharField(label=_("搜索"), required=False)
-    township_id = _id(_("乡镇"))
-    zone_id = _id(_("分区"))
-    status = _choice(_("状态"), WellStatus.choices)
-    layer = _choice(_("含水层"), AquiferLayer.choices)
-    purpose = _choice(_("用途"), WellPurpose.choices)
-    owner_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-
-class MonitoringWellFilterForm(FilterForm):
-    lookups = {"township_id": "well__township_id"}
-    township_id = _id(_("乡镇"))
-    network = _choice(_("监测网级别"), MonitoringNetwork.choices)
-    monitors_level = _boolean(_("水位监测"))
-    monitors_quality = _boolean(_("水质监测"))
-
-
-class DeviceFilterForm(FilterForm):
-    search = ("station_address__icontains", "serial_number__icontains")
-    lookups = {"township_id": "well__township_id"}
-    q = forms.CharField(label=_("搜索"), required=False)
-    township_id = _id(_("乡镇"))
-    kind = _choice(_("设备类型"), DeviceKind.choices)
-    protocol = _choice(_("通信规约"), Protocol.choices)
-    active = _boolean(_("启用"))
-    well_id = forms.IntegerField(required=False, widget=forms.HiddenInput)

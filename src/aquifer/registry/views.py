@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+import django_tables2 as tables
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -25,8 +27,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from aquifer.core.filters import FilterSet
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, can_see_history, require, visible_to
+from aquifer.core.tables import sort
 from aquifer.core.views import field_label, history_of
 from aquifer.registry.choices import (
     WELL_STATUS_COLOURS,
@@ -34,23 +38,32 @@ from aquifer.registry.choices import (
     WellStatus,
     ZoneKind,
 )
+from aquifer.registry.filters import (
+    DeviceFilterSet,
+    MonitoringWellFilterSet,
+    TownshipFilterSet,
+    WaterUserFilterSet,
+    WellFilterSet,
+    ZoneFilterSet,
+)
 from aquifer.registry.forms import (
-    DeviceFilterForm,
     DeviceForm,
-    FilterForm,
-    MonitoringWellFilterForm,
     MonitoringWellForm,
     RegistryModelForm,
-    TownshipFilterForm,
-    WaterUserFilterForm,
     WaterUserForm,
-    WellFilterForm,
     WellForm,
-    ZoneFilterForm,
     ZoneForm,
     crs_label,
 )
 from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well, Zone
+from aquifer.registry.tables import (
+    DeviceTable,
+    MonitoringWellTable,
+    TownshipTable,
+    WaterUserTable,
+    WellTable,
+    ZoneTable,
+)
 
 __all__ = ["ENTITIES", "Entity", "county_map", "object_detail", "object_edit", "object_list"]
 
@@ -62,21 +75,14 @@ TOWNSHIP_STYLE = {"color": "#555555", "weight": 1.5, "fill": False, "dashArray":
 
 
 @dataclass(frozen=True)
-class Column:
-    """A column of a list page: a field path (``well__township``); ``link`` to the record."""
-
-    path: str
-    label: Any = None
-    link: bool = False
-
-
-@dataclass(frozen=True)
 class Entity:
     """One registry model as the pages show it.
 
     ``slug`` is its URL segment, the same as the API's (``/water-users/``,
     ``/api/water-users/``); ``plural`` its name in the plural (the models' verbose names are
-    the same in the singular and the plural, which English cannot follow); ``hidden`` are
+    the same in the singular and the plural, which English cannot follow); ``filterset`` and
+    ``table`` are what its list is filtered by and shows (the API's list and exports use the
+    same, ``registry/filters.py`` and ``registry/tables.py``); ``hidden`` are
     fields the detail page leaves out (geometry is on the map); ``derived`` are fields the
     system sets (a well's township and zone); ``extra`` adds to a detail page's context.
     """
@@ -84,8 +90,8 @@ class Entity:
     model: type[models.Model]
     slug: str
     plural: Any
-    filters: type[FilterForm]
-    columns: tuple[Column, ...]
+    filterset: type[FilterSet]
+    table: type[tables.Table]
     form: type[RegistryModelForm] | None = None
     select_related: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
@@ -156,14 +162,6 @@ def detail_fields(entity: Entity, obj: Any, user: Any) -> list[dict[str, Any]]:
             {"name": f.name, "label": field_label(f), "value": value, "url": url, "note": note}
         )
     return rows
-
-
-def _cells(entity: Entity, obj: Any, user: Any) -> list[dict[str, Any]]:
-    cells = []
-    for column in entity.columns:
-        value, url = display(obj, column.path, user)
-        cells.append({"value": value, "url": detail_url(entity, obj) if column.link else url})
-    return cells
 
 
 def detail_url(entity: Entity, obj: Any) -> str:
@@ -258,16 +256,8 @@ ENTITIES: dict[str, Entity] = {
             model=Township,
             slug="townships",
             plural=pgettext_lazy("plural", "乡镇"),
-            filters=TownshipFilterForm,
-            columns=(
-                Column("code", link=True),
-                Column("name", link=True),
-                Column("name_en"),
-                Column("kind"),
-                Column("is_current"),
-                Column("successor"),
-                Column("change_note"),
-            ),
+            filterset=TownshipFilterSet,
+            table=TownshipTable,
             select_related=("successor",),
             hidden=("boundary",),
             extra=_township_extra,
@@ -276,16 +266,8 @@ ENTITIES: dict[str, Entity] = {
             model=Zone,
             slug="zones",
             plural=pgettext_lazy("plural", "分区"),
-            filters=ZoneFilterForm,
-            columns=(
-                Column("code", link=True),
-                Column("name", link=True),
-                Column("kind"),
-                Column("layer"),
-                Column("area_km2"),
-                Column("allowable_extraction_m3"),
-                Column("supervising_township"),
-            ),
+            filterset=ZoneFilterSet,
+            table=ZoneTable,
             form=ZoneForm,
             select_related=("supervising_township",),
             extra=_zone_extra,
@@ -294,15 +276,8 @@ ENTITIES: dict[str, Entity] = {
             model=WaterUser,
             slug="water-users",
             plural=pgettext_lazy("plural", "取用水户"),
-            filters=WaterUserFilterForm,
-            columns=(
-                Column("name", link=True),
-                Column("uscc"),
-                Column("use_type"),
-                Column("township"),
-                Column("contact_person"),
-                Column("phone"),
-            ),
+            filterset=WaterUserFilterSet,
+            table=WaterUserTable,
             form=WaterUserForm,
             select_related=("township",),
             extra=_water_user_extra,
@@ -312,18 +287,8 @@ ENTITIES: dict[str, Entity] = {
             model=Well,
             slug="wells",
             plural=pgettext_lazy("plural", "取水井"),
-            filters=WellFilterForm,
-            columns=(
-                Column("code", link=True),
-                Column("name"),
-                Column("township"),
-                Column("zone"),
-                Column("status"),
-                Column("layer"),
-                Column("purpose"),
-                Column("depth_m"),
-                Column("owner"),
-            ),
+            filterset=WellFilterSet,
+            table=WellTable,
             form=WellForm,
             select_related=("township", "zone", "owner"),
             derived=("township", "zone"),
@@ -334,15 +299,8 @@ ENTITIES: dict[str, Entity] = {
             model=MonitoringWell,
             slug="monitoring-wells",
             plural=pgettext_lazy("plural", "监测井"),
-            filters=MonitoringWellFilterForm,
-            columns=(
-                Column("well", link=True),
-                Column("well__township"),
-                Column("monitors_level"),
-                Column("monitors_quality"),
-                Column("network"),
-                Column("warning_depth_m"),
-            ),
+            filterset=MonitoringWellFilterSet,
+            table=MonitoringWellTable,
             form=MonitoringWellForm,
             select_related=("well", "well__township"),
         ),
@@ -350,16 +308,8 @@ ENTITIES: dict[str, Entity] = {
             model=Device,
             slug="devices",
             plural=pgettext_lazy("plural", "监测设备"),
-            filters=DeviceFilterForm,
-            columns=(
-                Column("station_address", link=True),
-                Column("kind"),
-                Column("protocol"),
-                Column("well"),
-                Column("well__township"),
-                Column("reporting_interval_min"),
-                Column("active"),
-            ),
+            filterset=DeviceFilterSet,
+            table=DeviceTable,
             form=DeviceForm,
             select_related=("well", "well__township"),
             hidden=("secret_hash",),
@@ -400,11 +350,20 @@ def object_list(request: HttpRequest, entity: Entity) -> HttpResponse:
     qs = visible_to(user, Action.VIEW, entity.model)
     if entity.select_related:
         qs = qs.select_related(*entity.select_related)
-    filters = entity.filters(request.GET, user)
-    qs = filters.apply(qs)
-    page = Paginator(qs, settings.AQUIFER["PAGE_SIZE"]).get_page(request.GET.get("page"))
-    rows = [{"pk": obj.pk, "cells": _cells(entity, obj, user)} for obj in page]
-    query = filters.querystring()
+    # An invalid filter value is left out of the filtering and shown as the form's error.
+    filters = entity.filterset(request.GET, queryset=qs, request=request)
+    table = entity.table(filters.qs, attrs={"id": f"{entity.name}-list", "class": "list"})
+    table.request = request
+    sort(table, request.GET.getlist(table.order_by_field))
+    table.paginator = Paginator(table.rows, settings.AQUIFER["PAGE_SIZE"])
+    table.page = table.paginator.get_page(request.GET.get("page"))
+    query = urlencode(
+        [
+            (name, request.GET[name])
+            for name in filters.filters
+            if request.GET.get(name) and name not in filters.errors
+        ]
+    )
     api_root = reverse("api:api-root")
     formats = [f for f in EXPORT_FORMATS if entity.geojson or f[0] != "geojson"]
     exports = [
@@ -414,11 +373,9 @@ def object_list(request: HttpRequest, entity: Entity) -> HttpResponse:
     context = {
         "entity": entity,
         "title": _plural(entity),
-        "table_id": f"{entity.name}-list",
-        "columns": [c.label or field_label(_field(entity.model, c.path)) for c in entity.columns],
-        "rows": rows,
-        "page_obj": page,
-        "filter_form": filters,
+        "table": table,
+        "page_obj": table.page,
+        "filter_form": filters.form,
         "exports": exports,
         "create_url": entity.url("create")
         if entity.form is not None and can(user, Action.ADD, entity.model)

@@ -1,0 +1,160 @@
+"""What a list can be filtered by, declared once per model as a django-filter ``FilterSet``.
+
+The same FilterSet filters a list page (its form is the page's filter bar) and the list and
+export endpoints of the API (:mod:`aquifer.core.crud`): the query parameters are validated by
+the FilterSet's form, and the OpenAPI document describes them from the FilterSet's filters
+(:func:`openapi_parameters`), so a filter is written in one place only.
+
+The querysets handed to a FilterSet are already the user's (``visible_to``); the choices of a
+related record are the records the user can see (:func:`visible_choices`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from aquifer.core.roles import Action
+from aquifer.core.scoping import visible_to
+
+__all__ = [
+    "ALL",
+    "ChoiceFilter",
+    "FilterSet",
+    "RecordFilter",
+    "SearchFilter",
+    "YesNoFilter",
+    "filter_errors",
+    "openapi_parameters",
+    "visible_choices",
+]
+
+#: The empty choice of a filter: no filtering.
+ALL = _("全部")
+
+
+class FilterSet(django_filters.FilterSet):  # type: ignore[misc]
+    """A FilterSet whose invalid values are left out of the filtering (and reported by its
+    form), which is django-filter's behaviour; the API refuses them instead (422)."""
+
+
+class SearchFilter(django_filters.CharFilter):  # type: ignore[misc]
+    """``q``: the records that match any of ``lookups`` (``name__icontains``, …)."""
+
+    def __init__(self, lookups: tuple[str, ...], **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("搜索"))
+        super().__init__(**kwargs)
+        self.lookups = lookups
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        match = models.Q()
+        for lookup in self.lookups:
+            match |= models.Q(**{lookup: value})
+        return qs.filter(match)
+
+
+class YesNoField(forms.TypedChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(
+            choices=[("", ALL), ("true", _("是")), ("false", _("否"))],
+            coerce=lambda v: v == "true",
+            empty_value=None,
+        )
+        super().__init__(**kwargs)
+
+
+class YesNoFilter(django_filters.Filter):  # type: ignore[misc]
+    """A yes/no filter given as ``true`` or ``false``; anything else is an error, not ignored."""
+
+    field_class = YesNoField
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):  # type: ignore[misc]
+    """A choice among a model field's choices, "全部" for no filtering."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", ALL)
+        super().__init__(**kwargs)
+
+
+def visible_choices(
+    model: type[models.Model], narrow: Callable[[models.QuerySet[Any]], models.QuerySet[Any]]
+) -> Callable[[HttpRequest | None], models.QuerySet[Any]]:
+    """The records of ``model`` the request's user can see, as a filter's choices."""
+
+    def choices(request: HttpRequest | None) -> models.QuerySet[Any]:
+        if request is None:
+            return model._default_manager.none()
+        return narrow(visible_to(request.user, Action.VIEW, model))
+
+    return choices
+
+
+class RecordFilter(django_filters.ModelChoiceFilter):  # type: ignore[misc]
+    """A related record given by its id (``township_id``), among the records the user can see.
+
+    ``hidden`` filters are not in the filter bar (they come from links: a water user's wells).
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        narrow: Callable[[models.QuerySet[Any]], models.QuerySet[Any]] = lambda qs: qs,
+        hidden: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("empty_label", ALL)
+        if hidden:
+            kwargs["widget"] = forms.HiddenInput
+        super().__init__(queryset=visible_choices(model, narrow), **kwargs)
+
+
+def filter_errors(filterset: django_filters.FilterSet) -> ValidationError:
+    """The FilterSet's form errors, each under its query parameter's name."""
+    return ValidationError(
+        {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+    )
+
+
+def _schema(f: django_filters.Filter) -> dict[str, Any]:
+    if isinstance(f, YesNoFilter):
+        return {"type": "boolean"}
+    if isinstance(f, django_filters.ModelChoiceFilter):
+        return {"type": "integer"}
+    if isinstance(f, django_filters.ChoiceFilter):
+        choices = f.extra.get("choices", [])
+        return {"type": "string", "enum": [str(value) for value, _label in choices]}
+    if isinstance(f, django_filters.NumberFilter):
+        return {"type": "number"}
+    if isinstance(f, django_filters.DateFilter):
+        return {"type": "string", "format": "date"}
+    return {"type": "string"}
+
+
+def openapi_parameters(filterset: type[django_filters.FilterSet]) -> list[dict[str, Any]]:
+    """The FilterSet's filters as OpenAPI query parameters (all optional)."""
+    params = []
+    for name, f in filterset.base_filters.items():
+        description: Any = f.label or name
+        if isinstance(f, SearchFilter):
+            description = format_lazy("{} ({})", description, ", ".join(f.lookups))
+        params.append(
+            {
+                "in": "query",
+                "name": name,
+                "required": False,
+                "schema": _schema(f),
+                "description": description,
+            }
+        )
+    return params
