@@ -588,3 +588,40 @@ def test_import_page_needs_login_and_a_csrf_token(world, page, tmp_path):
     response = client.post(page, {"file": upload(path)})
     assert response.status_code == 403 and b"CSRF" in response.content
     assert not Well.objects.filter(code="WEB-1").exists()
+
+
+# --- Limits and formulas ----------------------------------------------------------------------
+
+
+def big_file(path: Path, rows: int) -> Path:
+    """A file of ``rows`` one-cell rows under a wells header (streamed: small and quick)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(WELL_HEADERS)
+    for i in range(rows):
+        ws.append([f"X-{i}"])
+    wb.save(path)
+    return path
+
+
+def test_a_huge_sheet_is_refused_at_the_row_limit_naming_it(world, tmp_path):
+    import time
+
+    from aquifer.registry.imports import MAX_ROWS
+
+    path = big_file(tmp_path / "huge.xlsx", 120_000)
+    started = time.process_time()
+    with pytest.raises(ImportFileError, match=f"超过上限 {MAX_ROWS} 行"):
+        import_workbook(path, kind="wells")
+    # Reading stops at the limit (a full load of this file takes several times longer; the
+    # speed target itself is bench/excel_limit.py's)
+    assert time.process_time() - started < 30
+    assert not Well.objects.filter(code__startswith="X-").exists()
+
+
+def test_a_formula_cell_is_refused_naming_its_row_and_column(world, tmp_path):
+    path = wells_file(tmp_path, [well("F-1"), well("F-2", **{"井深(m)": "=100+50"})])
+    with pytest.raises(ImportFileError) as err:
+        import_workbook(path, kind="wells")
+    assert "第 3 行第 F 列是公式" in str(err.value) and "不接受公式" in str(err.value)
+    assert not Well.objects.filter(code__startswith="F-").exists()

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from aquifer import __version__
 from aquifer.api.auth import AUTH
 from aquifer.api.errors import install_handlers
+from aquifer.api.hardening import HardenedParser, tighten
 
 api = NinjaAPI(
     title="Aquifer API",
@@ -16,6 +17,7 @@ api = NinjaAPI(
     ),
     auth=AUTH,
     urls_namespace="api",
+    parser=HardenedParser(),
 )
 install_handlers(api)
 
@@ -33,3 +35,5 @@ api.add_router("/", "aquifer.permits.api.router")
 api.add_router("/", "aquifer.accounting.api.router")
 api.add_router("/", "aquifer.analysis.api.router")
 api.add_router("/", "aquifer.rights.api.router")
+
+tighten(api)

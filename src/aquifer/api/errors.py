@@ -7,7 +7,6 @@ Error bodies share one shape::
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +17,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+
+from aquifer.core.jsoninput import BodyRejected
 
 __all__ = ["install_handlers", "validation_errors"]
 
@@ -50,23 +51,10 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        detail = str(exc)
-        if exc.status_code == 400 and detail.startswith("Cannot parse request body"):
-            try:
-                json.loads(request.body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                where = (
-                    _("第 %(line)d 行第 %(col)d 列（字节 %(pos)d）")
-                    % {"line": err.lineno, "col": err.colno, "pos": err.pos}
-                    if isinstance(err, json.JSONDecodeError)
-                    else _("字节 %d") % err.start
-                )
-                msg = err.msg if isinstance(err, json.JSONDecodeError) else err.reason
-                detail = _("请求体不是合法的 JSON：%(where)s：%(msg)s") % {
-                    "where": where,
-                    "msg": msg,
-                }
-        return api.create_response(request, {"detail": detail}, status=exc.status_code)
+        if isinstance(exc.__cause__, BodyRejected):  # the parser's: says what and where
+            rejected = exc.__cause__
+            return api.create_response(request, rejected.body(), status=rejected.status)
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
     @api.exception_handler(ValidationError)
     def django_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:

@@ -256,7 +256,7 @@ def finding_list(request: HttpRequest, filters: FindingFilter = _QUERY) -> dict[
     return page(qs.order_by("-observed_at", "-id"), filters.limit, filters.offset, _finding)
 
 
-class ReviewIn(Schema):
+class FindingReviewIn(Schema):
     decision: Literal["confirm", "override"]
     reason: str
 
@@ -266,7 +266,7 @@ class ReviewIn(Schema):
     response=FindingOut,
     operation_id="monitoring_finding_review",
 )
-def finding_review(request: HttpRequest, pk: int, body: ReviewIn) -> Any:
+def finding_review(request: HttpRequest, pk: int, body: FindingReviewIn) -> Any:
     finding = get_object_or_404(visible_to(request.user, Action.VIEW, ReadingFinding), pk=pk)
     require(request.user, Action.CHANGE, finding)
     try:

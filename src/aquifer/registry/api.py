@@ -90,8 +90,8 @@ class TownshipIn(In):
     change_note: str = ""
     boundary: dict[str, Any] | None = None
     boundary_is_approximate: bool = True
-    seat_lon: float | None = None
-    seat_lat: float | None = None
+    seat_lon: float | None = Field(None, ge=-180, le=180)
+    seat_lat: float | None = Field(None, ge=-90, le=90)
 
 
 class TownshipPatch(In):
@@ -105,8 +105,8 @@ class TownshipPatch(In):
     change_note: str | None = None
     boundary: dict[str, Any] | None = None
     boundary_is_approximate: bool | None = None
-    seat_lon: float | None = None
-    seat_lat: float | None = None
+    seat_lon: float | None = Field(None, ge=-180, le=180)
+    seat_lat: float | None = Field(None, ge=-90, le=90)
 
 
 def township_out(t: Township) -> dict[str, Any]:

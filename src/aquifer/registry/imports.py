@@ -356,7 +356,8 @@ def _read(source: str | Path | IO[bytes]) -> _Sheet:
                 % {"name": name}
             )
     try:
-        wb = load_workbook(source, data_only=True)
+        # Read-only: rows are streamed, so a huge sheet is refused at the limit, not loaded.
+        wb = load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is not usable
         raise ImportFileError(
             _("无法读取 %(name)s：不是有效的 Excel (.xlsx) 文件（%(why)s）。")
@@ -366,12 +367,7 @@ def _read(source: str | Path | IO[bytes]) -> _Sheet:
         if not wb.worksheets:
             raise ImportFileError(_("%(name)s 中没有工作表。") % {"name": name})
         ws = wb.worksheets[0]
-        if ws.max_row > MAX_ROWS + 2:
-            raise ImportFileError(
-                _("%(name)s 行数过多（%(n)d 行，上限 %(max)d 行），请分批导入。")
-                % {"name": name, "n": ws.max_row, "max": MAX_ROWS}
-            )
-        table = list(ws.iter_rows(values_only=True))
+        table = _rows_of(ws, name)
     finally:
         wb.close()
     if not table or all(_blank(v) for v in table[0]):
@@ -384,6 +380,32 @@ def _read(source: str | Path | IO[bytes]) -> _Sheet:
         headers.pop()
     rows = [(i, tuple(r)) for i, r in enumerate(table[1:], start=2)]
     return _Sheet(name=name, headers=headers, rows=rows)
+
+
+def _rows_of(ws: Any, name: str) -> list[tuple[Any, ...]]:
+    """The sheet's rows as values, read until :data:`MAX_ROWS` (plus the header and a notes
+    row) is passed. A formula is refused, naming its cell: its value is not in the file
+    unless Excel computed it, and a formula is not data one can check."""
+    table: list[tuple[Any, ...]] = []
+    for number, row in enumerate(ws.iter_rows(), start=1):
+        if number > MAX_ROWS + 2:
+            raise ImportFileError(
+                _("%(name)s 行数过多（超过上限 %(max)d 行），请分批导入。")
+                % {"name": name, "max": MAX_ROWS}
+            )
+        values = []
+        for cell in row:
+            if getattr(cell, "data_type", None) == "f":
+                raise ImportFileError(
+                    _(
+                        "%(name)s 第 %(row)d 行第 %(column)s 列是公式：不接受公式，请复制后“粘贴为数值”再导入。"  # noqa: E501
+                    )
+                    % {"name": name, "row": number, "column": cell.column_letter}
+                )
+            values.append(cell.value)
+        table.append(tuple(values))
+    width = max((len(r) for r in table), default=0)
+    return [r + (None,) * (width - len(r)) for r in table]
 
 
 def _blank(value: Any) -> bool:

@@ -229,7 +229,7 @@ class PublicTradeOut(Schema):
     completed_at: str | None
 
 
-class AuditOut(Schema):
+class LedgerAuditOut(Schema):
     ok: bool
     journals: int
     entries: int
@@ -507,7 +507,7 @@ def bids(request: HttpRequest) -> Any:
 # ----------------------------------------------------------------------------- bureau
 
 
-@router.get("/rights/ledger/audit", response=AuditOut, operation_id="rights_ledger_audit")
+@router.get("/rights/ledger/audit", response=LedgerAuditOut, operation_id="rights_ledger_audit")
 def ledger_audit(request: HttpRequest, year: int | None = None) -> Any:
     """The conservation check of the ledger (bureau)."""
     if role_of(request.user) != Role.BUREAU:

@@ -46,6 +46,10 @@ class SeriesOut(Schema):
     points: list[tuple[str, float, float, float]]
 
 
+#: The years a series may be asked for (at year 1 or 9999 the time zone arithmetic overflows).
+YEARS = (1900, 2999)
+
+
 def parse_time(field: str, text: str | None, *, end: bool = False) -> dt.datetime | None:
     """An ISO 8601 date or date-time; without an offset it is local (settings.TIME_ZONE).
 
@@ -60,14 +64,23 @@ def parse_time(field: str, text: str | None, *, end: bool = False) -> dt.datetim
         value = None if day is not None else parse_datetime(text)
     except ValueError:
         value = day = None
+    when = day or value
+    if when is None:
+        raise ValidationError(
+            {field: _("无法识别的时间：%s（应为 ISO 8601，如 2024-05-01T08:00）") % text}
+        )
+    if not YEARS[0] <= when.year <= YEARS[1]:  # else the arithmetic below overflows
+        raise ValidationError(
+            {
+                field: _("日期应在 %(first)d 年至 %(last)d 年之间。")
+                % {"first": YEARS[0], "last": YEARS[1]}
+            }
+        )
     if day is not None:
         value = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(0))
         if end:
             value -= dt.timedelta(microseconds=1)
-    if value is None:
-        raise ValidationError(
-            {field: _("无法识别的时间：%s（应为 ISO 8601，如 2024-05-01T08:00）") % text}
-        )
+    assert value is not None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value

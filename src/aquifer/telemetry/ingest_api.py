@@ -27,7 +27,6 @@ annotations of the endpoint functions at run time.
 
 import csv
 import io
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -36,6 +35,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader
 
+from aquifer.core.jsoninput import BodyRejected, load_json
 from aquifer.telemetry.devices import AuthResult, DeviceEntry, default_cache
 from aquifer.telemetry.mapping import MappedReading, RowError, check_rows, parse_readings
 
@@ -167,10 +167,10 @@ def ingest_readings(request: HttpRequest) -> Any:
         errors += more
     elif content_type in ("application/json", ""):
         try:
-            body = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            where = f"byte {exc.pos}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-            return _invalid("请求体不是合法的 JSON。", [RowError("__all__", f"{where}: {exc}")])
+            body = load_json(request.body)
+        except BodyRejected as exc:
+            errors = [RowError(e["field"], e["message"]) for e in exc.errors]
+            return _invalid(exc.detail, errors or [RowError("__all__", exc.detail)])
         readings, errors = parse_readings(body, now=timezone.now(), limit=MAX_ROWS)
     else:
         raise HttpError(415, f"不支持的内容类型 {content_type}：application/json 或 text/csv。")

@@ -112,6 +112,8 @@ DRY_WELL_DEPTH = 444.0
 
 #: How far in the future (device clock ahead of ours) a JSON/CSV reading may lie.
 MAX_FUTURE = timedelta(days=1)
+#: A reading observed before this year is refused (a clock that was never set).
+EARLIEST_YEAR = 1900
 
 # (decoded unit, canonical unit) → factor. Same unit (or none) is 1.
 _FACTORS: Mapping[tuple[str, str], float] = {
@@ -344,6 +346,13 @@ def check_reading(
         when = parse_time(observed_at)
     except ValueError as exc:
         errors.append(RowError(f"{where}.observed_at", str(exc)))
+    if when is not None and when.year < EARLIEST_YEAR:
+        errors.append(
+            RowError(
+                f"{where}.observed_at", f"{observed_at} is before {EARLIEST_YEAR} (device clock?)"
+            )
+        )
+        when = None
     if when is not None and when > now + MAX_FUTURE:
         errors.append(
             RowError(f"{where}.observed_at", f"{observed_at} is in the future (device clock?)")
@@ -357,7 +366,10 @@ def check_reading(
     elif isinstance(value, bool) or not isinstance(value, int | float):
         errors.append(RowError(f"{where}.value", f"{value!r} is not a number"))
     else:
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            number = math.inf
     if number is not None and not math.isfinite(number):
         errors.append(RowError(f"{where}.value", f"{value!r} is not a finite number"))
         number = None
