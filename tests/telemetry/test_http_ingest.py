@@ -153,3 +153,29 @@ def test_a_user_session_is_not_a_device(device: Any, world: Any) -> None:
 def test_unsupported_content_type(device: Any) -> None:
     response = post(Client(), "<xml/>", "application/xml", **auth())
     assert response.status_code == 415
+
+
+def test_extreme_times_and_values_are_row_errors_not_500s(device: Any) -> None:
+    """A year-0001 time (datetime arithmetic overflows) and a 401-digit value (float() of it
+    overflows, json.loads of it is refused) are 4xx naming the row and field; nothing is
+    stored."""
+    year_one = batch(
+        ("depth_to_water", "2026-11-25T10:00:00+08:00", 12.34),
+        ("depth_to_water", "0001-01-01T00:00:00+08:00", 12.0),
+    )
+    response = post(Client(), year_one, **auth())
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["errors"]] == ["readings[1].observed_at"]
+
+    huge = '{"readings": [{"element": "ph", "observed_at": "2026-11-25T10:00:00+08:00", '
+    huge += '"value": ' + "9" * 401 + "}]}"
+    response = post(Client(), huge, **auth())
+    assert 400 <= response.status_code < 500, response.content
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields and all("value" in f for f in fields), fields
+
+    text = "element,observed_at,value\nph,2026-11-25T10:00:00+08:00," + "9" * 401 + "\n"
+    response = post(Client(), text, "text/csv", **auth())
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["errors"]] == ["line[2].value"]
+    assert not Reading.objects.exists()
