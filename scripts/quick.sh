@@ -17,6 +17,8 @@ unset DATABASE_URL  # SQLite only
 echo "== ruff"
 ruff check src tests bench
 ruff format --check src tests bench
+echo "== layers"
+lint-imports --no-cache
 echo "== tests on SQLite (not slow, not browser, not postgres)"
 exec pytest -n 2 --dist loadfile -p no:cacheprovider -q \
     -m "not slow and not browser and not postgres" "$@"
