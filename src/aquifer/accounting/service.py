@@ -144,6 +144,8 @@ def _daily_rows(
     """
     from django.db import connection
 
+    if device_ids is not None and not device_ids:
+        return []  # no meters (PostgreSQL refuses "IN ()")
     adapt = connection.ops.adapt_datetimefield_value
     table = ReadingDaily._meta.db_table
     sql = (
