@@ -171,13 +171,23 @@ def python_msgids() -> set[tuple[str | None, str]]:
     for path in PACKAGE.rglob("*.py"):
         if "migrations" in path.parts:
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # gettext imported under another name (``gettext_lazy as _l``) is gettext all the same
+        aliases = {
+            a.asname: a.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+            for a in node.names
+            if a.asname
+        }
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             f = node.func
             name = (
                 f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
             )
+            name = aliases.get(name, name)
             args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
             if name in _GETTEXT and args and isinstance(args[0], str):
                 found.add((None, args[0]))

@@ -116,3 +116,31 @@ def test_alarm_reaches_the_owner_and_escalation_the_township(world: Any) -> None
     alarms.escalate_overdue(a.due_at + dt.timedelta(minutes=1))
     for user, expected in ((world.accounts["bureau"], 1), (officer, 1), (other, 0)):
         assert inbox_of(user).filter(notice__event="alarm.escalated").count() == expected, user
+
+
+def test_alarm_text_is_rendered_in_the_readers_language(world: Any) -> None:
+    """Issue 14 point 13: a coded alarm reads in the reader's language; the stored title is
+    the default (Chinese) rendering, and notices go out in it; old rows show their text."""
+    from django.utils import translation
+
+    from aquifer.notifications.models import Notice
+
+    a = alarms.raise_alarm(
+        kind="low_battery",
+        key=f"low_battery:device:{world.device_a.pk}",
+        message="low_battery",
+        params={"station": "0014052201", "volts": 3.1, "limit": 3.3},
+        device=world.device_a,
+    )
+    assert a.title == "0014052201 电池电压低 3.10 V" and a.detail == "低于 3.3 V"
+    assert Notice.objects.filter(title=a.title).exists()
+    with translation.override("en"):
+        assert a.display_title == "0014052201 low battery voltage 3.10 V"
+        assert a.display_detail == "below 3.3 V"
+        c = world.client("bureau")
+        c.cookies["django_language"] = "en"
+        page = c.get(a.get_absolute_url()).content.decode()
+        assert "low battery voltage" in page and "电池电压低" not in page
+    old = alarms.raise_alarm(kind="unregistered_station", key="unregistered_station:Y", title="旧")
+    with translation.override("en"):
+        assert old.display_title == "旧"

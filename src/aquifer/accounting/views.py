@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aquifer.accounting import reports
 from aquifer.accounting.models import TaxMultiplier, TaxRate
@@ -26,19 +27,19 @@ from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
 
 FLAG_LABELS = {
-    VolumeFlag.GAP: "数据缺测",
-    VolumeFlag.RATE_ESTIMATED: "按平均日取水量估算",
-    VolumeFlag.BACKWARDS: "读数倒退（未计入）",
-    VolumeFlag.ROLLOVER: "表码归零翻转",
-    VolumeFlag.REPLACEMENT: "换表",
-    VolumeFlag.UNREGISTERED_RESET: "未登记的表码重置",
-    VolumeFlag.UNMETERED: "无计量设施（估算）",
-    VolumeFlag.NO_DATA: "无数据",
+    VolumeFlag.GAP: gettext_lazy("数据缺测"),
+    VolumeFlag.RATE_ESTIMATED: gettext_lazy("按平均日取水量估算"),
+    VolumeFlag.BACKWARDS: gettext_lazy("读数倒退（未计入）"),
+    VolumeFlag.ROLLOVER: gettext_lazy("表码归零翻转"),
+    VolumeFlag.REPLACEMENT: gettext_lazy("换表"),
+    VolumeFlag.UNREGISTERED_RESET: gettext_lazy("未登记的表码重置"),
+    VolumeFlag.UNMETERED: gettext_lazy("无计量设施（估算）"),
+    VolumeFlag.NO_DATA: gettext_lazy("无数据"),
 }
 
 
 def flag_labels(bits: int) -> list[str]:
-    return [_(label) for flag, label in FLAG_LABELS.items() if bits & flag]
+    return [str(label) for flag, label in FLAG_LABELS.items() if bits & flag]
 
 
 def _period(request: HttpRequest) -> tuple[int, int | None]:

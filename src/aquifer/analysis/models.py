@@ -14,6 +14,8 @@ Scoping: well-level rows follow their well (township and owner); zone-level rows
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +44,33 @@ class RecoveryStatus(models.TextChoices):
     STABILISED = "stabilised", _("稳定")
     FALLING = "falling", _("下降")
     NOT_ENOUGH_DATA = "not enough data", _("数据不足")
+
+
+#: Mann-Kendall results (``trends.Trend``, of the values as measured: depth or level) → label.
+TREND_LABELS: dict[str, Any] = {
+    "increasing": _("增大"),
+    "decreasing": _("减小"),
+    "no trend": _("无显著趋势"),
+    "not enough data": _("数据不足"),
+}
+
+#: The test a trend comes from (``trends`` ``test``) → label.
+TEST_LABELS: dict[str, Any] = {
+    "seasonal": _("季节性 Mann-Kendall 检验"),
+    "original": _("Mann-Kendall 检验"),
+    "none": _("未检验"),
+}
+
+
+def trend_label(code: str) -> str:
+    """A trend or recovery-status code as its label in the current language."""
+    label = TREND_LABELS.get(code)
+    if label is None:
+        try:
+            label = RecoveryStatus(code).label
+        except ValueError:
+            return code
+    return str(label)
 
 
 #: Map colours of the recovery statuses (also the legend).
@@ -160,6 +189,19 @@ class WellTrend(TrendFields):
 
     def __str__(self) -> str:
         return f"{self.monitoring_well} {self.computed_on} {self.status}"
+
+    @property
+    def trend_label(self) -> str:
+        return trend_label(self.trend)
+
+    @property
+    def window_trend_label(self) -> str:
+        return trend_label(self.window_trend)
+
+    @property
+    def test_label(self) -> str:
+        label = TEST_LABELS.get(self.test)
+        return str(label) if label is not None else self.test
 
 
 class ZoneTrend(TrendFields):

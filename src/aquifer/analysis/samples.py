@@ -33,6 +33,7 @@ from aquifer.analysis.models import QualityResult, QualitySample
 from aquifer.core import audit
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, visible_to
+from aquifer.monitoring import messages
 from aquifer.monitoring.alarms import raise_alarm
 from aquifer.notifications.service import notify
 from aquifer.registry.models import Well
@@ -207,41 +208,62 @@ def _float_or_none(v: Any) -> float | None:
         return None
 
 
-def warning_reason(sample: QualitySample) -> str:
-    """Why a sample calls for a warning ("" when it does not)."""
+def _indicator_names(names: Sequence[str]) -> dict[str, str]:
+    """The deciding indicators in both languages (an unknown name stays as it is)."""
+    zh, en = [], []
+    for name in names:
+        try:
+            ind = quality.find_indicator(name)
+        except (KeyError, ValueError):  # UnknownIndicatorError is a ValueError
+            zh.append(name)
+            en.append(name)
+        else:
+            zh.append(ind.name_cn)
+            en.append(ind.name_en)
+    return {"zh": "、".join(zh), "en": ", ".join(en)}
+
+
+def warning_params(sample: QualitySample) -> dict[str, Any]:
+    """The quality warning's message params: why a sample calls for a warning (``{}`` when it
+    does not), rendered by ``monitoring.messages`` in the reader's language."""
     if sample.klass is None:
-        return ""
-    reasons = []
+        return {}
+    params: dict[str, Any] = {
+        "well": sample.well.code,
+        "sample": sample.sample_id,
+        "class": sample.label,
+    }
     if sample.klass >= 4:
-        reasons.append(
-            _("水质类别为%(c)s类（%(ind)s）")
-            % {"c": sample.label, "ind": "、".join(sample.deciding)}
-        )
+        params.update(class_bad=True, indicators=_indicator_names(sample.deciding))
     prev = _previous(sample)
     if prev is not None and prev.klass is not None and sample.klass > prev.klass:
-        reasons.append(
-            _("较上次样品 %(prev)s（%(pc)s类）变差") % {"prev": prev.sample_id, "pc": prev.label}
-        )
-    return "；".join(reasons)
+        params.update(prev=prev.sample_id, prev_class=prev.label)
+    return params if ("class_bad" in params or "prev" in params) else {}
+
+
+def warning_reason(sample: QualitySample) -> str:
+    """Why a sample calls for a warning ("" when it does not), in the current language."""
+    params = warning_params(sample)
+    return messages.render_detail("quality_warning", params) if params else ""
 
 
 def warn_if_needed(sample: QualitySample) -> bool:
-    """Raise the quality warning of ``sample`` when :func:`warning_reason` finds one."""
-    reason = warning_reason(sample)
-    if not reason:
+    """Raise the quality warning of ``sample`` when :func:`warning_params` finds a reason."""
+    params = warning_params(sample)
+    if not params:
         return False
     well = sample.well
-    title = _("水质预警：%(well)s 样品 %(id)s") % {"well": well.code, "id": sample.sample_id}
+    title, reason = messages.in_default_language("quality_warning", params)
     severity = "critical" if (sample.klass or 0) >= 5 else "warning"
     try:
         raise_alarm(
             kind="quality_warning",
             key=f"quality_warning:well:{well.pk}",
-            title=title,
+            message="quality_warning",
+            params=params,
             severity=severity,
             township=well.township,
             well=well,
-            detail=reason,
             data={"sample": sample.sample_id, "class": sample.label},
             at=sample.sampled_at,
         )

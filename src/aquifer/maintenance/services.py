@@ -164,7 +164,7 @@ def open_ticket(
     ticket.derive_place()
     ticket.due_at = ticket.opened_at + dt.timedelta(hours=_due_hours().get(priority, 72))
     if not ticket.title:
-        ticket.title = str(device) if device is not None else (alarm.title if alarm else "")
+        ticket.title = str(device) if device is not None else (alarm.display_title if alarm else "")
     ticket.full_clean()
     if not _may_open(by, ticket):
         raise PermissionDenied(_("该设备不在您的管辖范围内，不能创建工单。"))

@@ -199,8 +199,8 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     if alarm is not None:
         initial.update(
             device=alarm.device_id,
-            title=alarm.title,
-            description=alarm.detail or alarm.title,
+            title=alarm.display_title,
+            description=alarm.display_detail or alarm.display_title,
             priority="high" if alarm.severity == "critical" else "normal",
         )
     form = TicketForm(request.POST or None, user=user, initial=initial)

@@ -2,7 +2,14 @@
 
 Any app raises an alarm for a condition it detects::
 
-    raise_alarm(kind="quota_80", key="quota_80:permit:17:2026", title="…", township=t)
+    raise_alarm(kind="quota_80", key="quota_80:permit:17:2026", message="quota_80",
+                params={"permit": "…", "year": 2026, "pct": 85, "used": …, "quota": …},
+                township=t)
+
+The title and detail are a message code and its params (``monitoring.messages``): pages, the
+API and notifications render them in the reader's (or the default) language; the stored
+``title`` / ``detail`` are that rendering in the default language. A caller without a code
+passes ``title`` / ``detail`` text, shown as it is.
 
 At most one open (open or acknowledged) alarm exists per ``(kind, key)``: raising again while
 it is open updates it (``last_seen``, ``count``, a higher severity, the latest detail and data)
@@ -15,13 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from aquifer.core import audit
-from aquifer.monitoring import conf
+from aquifer.monitoring import conf, messages
 from aquifer.monitoring.models import (
     OPEN_STATES,
     SEVERITY_RANK,
@@ -62,11 +71,13 @@ def sla_hours(kind: str, severity: str) -> float:
 
 def _notify(event: str, alarm: Alarm, township: Any = None) -> None:
     """notify() of the notifications app; a failure is logged only."""
+    with translation.override(settings.LANGUAGE_CODE):  # as sent: the default language
+        title, body = alarm.display_title, alarm.display_detail
     try:
         notify(
             event=event,
-            title=alarm.title,
-            body=alarm.detail,
+            title=title,
+            body=body,
             township=township,
             url=alarm.get_absolute_url(),
             severity=alarm.severity,
@@ -101,7 +112,9 @@ def raise_alarm(
     *,
     kind: str,
     key: str,
-    title: str,
+    title: str = "",
+    message: str = "",
+    params: dict[str, Any] | None = None,
     severity: str = "warning",
     township: Any = None,
     device: Any = None,
@@ -113,7 +126,8 @@ def raise_alarm(
     """Open an alarm for the condition ``(kind, key)``, or update the open one.
 
     The owner township (and water user) come from ``township`` or else from the device's or
-    the well's. A new alarm notifies ``alarm.opened``.
+    the well's. A new alarm notifies ``alarm.opened``. With a ``message`` code (a key of
+    ``messages.TITLES``) and its ``params`` the title and detail are rendered from them.
     """
     if kind not in AlarmKind.values:
         raise ValueError(f"unknown alarm kind {kind!r}")
@@ -121,16 +135,26 @@ def raise_alarm(
         raise ValueError(f"unknown severity {severity!r}")
     if not key:
         raise ValueError("an alarm needs a key")
+    if message:
+        if message not in messages.TITLES:
+            raise ValueError(f"unknown alarm message {message!r}")
+        params = dict(params or {})
+        title, detail = messages.in_default_language(message, params, title)
+    elif not title:
+        raise ValueError("an alarm needs a title or a message code")
+    text = _Text(title, detail, message, dict(params or {}) if message else {})
     at = at or timezone.now()
     existing = Alarm.objects.filter(kind=kind, key=key, state__in=OPEN_STATES).first()
     if existing is not None:
-        return _repeat(existing, severity, title, detail, data, at)
+        return _repeat(existing, severity, text, data, at)
     d_township, owner, well = _derive_owner(device, well)
     township = township if township is not None else d_township
     alarm = Alarm(
         kind=kind,
         key=key[:160],
         title=title[:200],
+        message=text.message,
+        params=text.params,
         severity=severity,
         township=township,
         owner=owner,
@@ -149,18 +173,23 @@ def raise_alarm(
             audit.record("create", alarm, None, _snapshot(alarm))
     except IntegrityError:  # another process opened it between our read and write
         existing = Alarm.objects.get(kind=kind, key=key, state__in=OPEN_STATES)
-        return _repeat(existing, severity, title, detail, data, at)
+        return _repeat(existing, severity, text, data, at)
     _notify("alarm.opened", alarm, township)
     return alarm
 
 
+@dataclass(frozen=True)
+class _Text:
+    """What an alarm says: the default-language text and the code and params behind it."""
+
+    title: str
+    detail: str
+    message: str
+    params: dict[str, Any]
+
+
 def _repeat(
-    alarm: Alarm,
-    severity: str,
-    title: str,
-    detail: str,
-    data: dict[str, Any] | None,
-    at: dt.datetime,
+    alarm: Alarm, severity: str, text: _Text, data: dict[str, Any] | None, at: dt.datetime
 ) -> Alarm:
     alarm.count += 1
     alarm.last_seen = max(alarm.last_seen, at)
@@ -170,12 +199,15 @@ def _repeat(
         due = alarm.opened_at + dt.timedelta(hours=sla_hours(alarm.kind, severity))
         alarm.due_at = min(alarm.due_at, due) if alarm.due_at else due
         fields += ["severity", "due_at"]
-    if title and title[:200] != alarm.title:
-        alarm.title = title[:200]
+    if text.title and text.title[:200] != alarm.title:
+        alarm.title = text.title[:200]
         fields.append("title")
-    if detail and detail != alarm.detail:
-        alarm.detail = detail
+    if text.detail and text.detail != alarm.detail:
+        alarm.detail = text.detail
         fields.append("detail")
+    if (text.message, text.params) != (alarm.message, alarm.params):
+        alarm.message, alarm.params = text.message, text.params
+        fields += ["message", "params"]
     if data is not None and data != alarm.data:
         alarm.data = data
         fields.append("data")

@@ -76,8 +76,8 @@ class AlarmOut(Schema):
             "key": a.key,
             "state": a.state,
             "severity": a.severity,
-            "title": a.title,
-            "detail": a.detail,
+            "title": a.display_title,  # in the request's language (monitoring.messages)
+            "detail": a.display_detail,
             "township_id": a.township_id,
             "device_id": a.device_id,
             "well_id": a.well_id,

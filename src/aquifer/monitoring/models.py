@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
+from aquifer.monitoring import messages
 from aquifer.registry.models.parts import TownshipAndOwner
 from aquifer.telemetry.elements import ELEMENTS
 
@@ -95,6 +96,10 @@ class Alarm(TownshipAndOwner):
     )
     title = models.CharField(_("标题"), max_length=200)
     detail = models.TextField(_("详情"), blank=True)
+    # The title and detail as a message code and its params (monitoring.messages), rendered
+    # in the reader's language; title / detail keep the default-language text for search.
+    message = models.CharField(_("消息代码"), max_length=64, blank=True, default="")
+    params = models.JSONField(_("消息参数"), default=dict, blank=True)
     data = models.JSONField(_("数据"), default=dict, blank=True)
     device = models.ForeignKey(
         "registry.Device",
@@ -157,10 +162,20 @@ class Alarm(TownshipAndOwner):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.title}"
+        return f"{self.get_kind_display()} {self.display_title}"
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring:alarm_detail", args=[self.pk])
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (``messages.title``)."""
+        return messages.title(self)
+
+    @property
+    def display_detail(self) -> str:
+        """The detail in the reader's language (``messages.detail``)."""
+        return messages.detail(self)
 
     @property
     def is_open(self) -> bool:
@@ -196,6 +211,15 @@ class AlarmEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alarm_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def action_label(self) -> str:
+        return messages.event_action(self.action)
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language where the system wrote it."""
+        return messages.event_note(self, self.alarm)
 
 
 class ReviewState(models.TextChoices):

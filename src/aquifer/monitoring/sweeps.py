@@ -42,7 +42,6 @@ from aquifer.monitoring.models import (
     Watermark,
 )
 from aquifer.registry.models import Device, MonitoringWell
-from aquifer.telemetry.elements import ELEMENTS
 from aquifer.telemetry.models import (
     QuarantinedFrame,
     QuarantineKind,
@@ -371,12 +370,15 @@ def _suspicious_alarms(
         worst = max(found, key=lambda f: SEVERITY_RANK[f.severity])
         if worst.severity == "info":
             continue
-        name = ELEMENTS[element].name_zh if element in ELEMENTS else element
         wanted[f"suspicious_reading:device:{device_id}:{element}"] = _Want(
             device=device,
-            title=f"{device.station_address} {name}数据异常",
+            message="suspicious_reading",
+            params={
+                "station": device.station_address,
+                "element": element,
+                "findings": [{"zh": f.message_zh, "en": f.message_en} for f in found[:10]],
+            },
             severity=worst.severity,
-            detail="\n".join(f.message_zh for f in found[:10]),
             data={"element": element, "checks": sorted({f.kind.name or "" for f in found})},
         )
     raised, _ = _sync("suspicious_reading", wanted, clear=(), now=now)
@@ -385,12 +387,12 @@ def _suspicious_alarms(
 
 @dataclass
 class _Want:
-    title: str
+    message: str  # code in monitoring.messages, rendered with params
+    params: dict[str, Any]
     severity: str = "warning"
     device: Any = None
     well: Any = None
     township: Any = None
-    detail: str = ""
     data: dict[str, Any] | None = None
     at: dt.datetime | None = None  # when the condition began (else: now)
 
@@ -420,12 +422,12 @@ def _sync_in_transaction(
         alarms.raise_alarm(
             kind=kind,
             key=key,
-            title=want.title,
+            message=want.message,
+            params=want.params,
             severity=want.severity,
             township=want.township,
             device=want.device,
             well=want.well,
-            detail=want.detail,
             data=want.data,
             at=min(want.at, now) if want.at else now,
         )
@@ -481,10 +483,15 @@ def offline_sweep(now: dt.datetime | None = None) -> SweepStats:
             hours = (now - last).total_seconds() / 3600
             offline[key] = _Want(
                 device=d,
-                title=f"{d.station_address} 离线 {hours:.0f} 小时",
+                message="device_offline",
+                params={
+                    "station": d.station_address,
+                    "hours": hours,
+                    "last": f"{timezone.localtime(last):%Y-%m-%d %H:%M}",
+                    "factor": factor,
+                    "interval": d.reporting_interval_min,
+                },
                 severity="critical" if hours >= 72 else "warning",
-                detail=f"最近上报 {timezone.localtime(last):%Y-%m-%d %H:%M}；"
-                f"超过 {factor:g} 倍上报间隔（{d.reporting_interval_min} 分钟）",
                 data={"last_observed_at": last.isoformat()},
                 at=last + dt.timedelta(minutes=factor * d.reporting_interval_min),
             )
@@ -497,9 +504,9 @@ def offline_sweep(now: dt.datetime | None = None) -> SweepStats:
             if volts[1] < limit:
                 battery[bkey] = _Want(
                     device=d,
-                    title=f"{d.station_address} 电池电压低 {volts[1]:.2f} V",
+                    message="low_battery",
+                    params={"station": d.station_address, "volts": volts[1], "limit": limit},
                     severity="warning",
-                    detail=f"低于 {limit:g} V",
                     data={"volts": volts[1], "at": volts[0]},
                 )
             elif volts[1] >= limit + hysteresis:
@@ -548,14 +555,15 @@ def report_status(device: Any, bits: Mapping[str, bool], at: dt.datetime | None 
     for name, value in bits.items():
         if name not in STATUS_TROUBLE:
             continue
-        bit, trouble_when, label = STATUS_TROUBLE[name]
+        bit, trouble_when, _label = STATUS_TROUBLE[name]
         trouble = bool(value) == trouble_when
         seen[bit] = seen.get(bit, False) or trouble
         key = f"device_status:device:{device.pk}:{bit}"
         if trouble:
             wanted[key] = _Want(
                 device=device,
-                title=f"{device.station_address} {label}",
+                message="device_status",
+                params={"station": device.station_address, "bit": bit},
                 severity=str(severity.get(bit, "warning")),
                 data={"bit": bit},
             )
@@ -594,9 +602,9 @@ def station_sweep(now: dt.datetime | None = None) -> SweepStats:
             continue
         last = fs[-1]
         wanted[f"unregistered_station:{station}"] = _Want(
-            title=f"未登记测站 {station} 上报数据（疑似未登记取水井）",
+            message="unregistered_station",
+            params={"station": station, "frames": len(fs), "protocol": last[2], "source": last[3]},
             severity="warning",
-            detail=f"{len(fs)} 帧，规约 {last[2]}，来源 {last[3]}",
             data={"station": station, "protocol": last[2], "remote_addr": last[3]},
         )
     raised, _ = _sync("unregistered_station", wanted, (), now)
@@ -671,7 +679,8 @@ def level_sweep(now: dt.datetime | None = None) -> SweepStats:
             if latest[1] > warn:
                 below[key] = _Want(
                     well=m.well,
-                    title=f"{m.well.code} 埋深 {latest[1]:.2f} m 超过预警埋深 {warn:g} m",
+                    message="level_below_warning",
+                    params={"well": m.well.code, "depth": latest[1], "warn": warn},
                     severity="critical" if latest[1] > warn + 5 else "warning",
                     data={"depth_m": latest[1], "warning_depth_m": warn, "at": latest[0]},
                 )
@@ -692,7 +701,8 @@ def level_sweep(now: dt.datetime | None = None) -> SweepStats:
             if rate > limit:
                 fast[fkey] = _Want(
                     well=m.well,
-                    title=f"{m.well.code} 水位下降 {rate:.2f} m/日（阈值 {limit:g}）",
+                    message="level_falling_fast",
+                    params={"well": m.well.code, "rate": rate, "limit": limit},
                     severity="warning",
                     data={"rate_m_per_day": rate, "limit": limit, "window_days": window},
                 )

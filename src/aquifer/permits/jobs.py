@@ -61,9 +61,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEEP_SOURCES = "阳水字〔2022〕100号 二(一)；地下水管理条例 第十五条"
-UNUSED_SOURCE = "取水许可和水资源费征收管理条例 第四十四条：连续2年不取水的，注销取水许可证"
-
 
 def _well_volumes(year: int, month: int | None, wells: Iterable[int] | None) -> dict[int, Any]:
     return dict(accounting.well_volumes(year, month, wells=wells))
@@ -114,15 +111,17 @@ def check_quotas(today: date | None = None) -> dict[str, int]:
             alarms.raise_alarm(
                 kind=kind,
                 key=keys[kind],
-                title=(
-                    f"{p} {year}年取水量已达许可水量 ({share:.0%})"
-                    if full
-                    else f"{p} {year}年取水量已达许可水量的 {share:.0%}"
-                ),
+                message=kind,
+                params={
+                    "permit": str(p),
+                    "year": year,
+                    "pct": round(share * 100),
+                    "used": used,
+                    "quota": quota,
+                },
                 severity="critical" if full else "warning",
                 township=p.township,
                 well=well,
-                detail=f"{used:.0f} / {quota:.0f} m³",
                 data=data,
             )
             alarms.clear_alarm(
@@ -194,10 +193,10 @@ def check_violations(today: date | None = None) -> dict[str, int]:
             kind="deep_withdrawal",
             key=f"deep_withdrawal:well:{w.pk}",
             note="本月无应急期外取水",
-            title=f"深层井 {w.code} 在应急期外取水",
+            message="deep_withdrawal",
+            params={"well": w.code, "month": month, "volume": used},
             severity="critical",
             well=w,
-            detail=f"{month}: {used:.1f} m³（{DEEP_SOURCES}）",
             data=data,
         )
         in_zone = w.zone is not None and w.zone.kind == ZoneKind.PROHIBITED
@@ -207,10 +206,10 @@ def check_violations(today: date | None = None) -> dict[str, int]:
             kind="prohibited_withdrawal",
             key=f"prohibited_withdrawal:well:{w.pk}",
             note="本月无取水",
-            title=f"禁采区内取水井 {w.code} 取水",
+            message="prohibited_withdrawal",
+            params={"well": w.code, "month": month, "volume": used},
             severity="critical",
             well=w,
-            detail=f"{month}: {used:.1f} m³（地下水管理条例 第三十五条）",
             data=data,
         )
     _clear_wells_gone(wells)
@@ -264,22 +263,19 @@ def check_deadlines(today: date | None = None) -> dict[str, int]:
         if left <= warn:
             live.add(key)
             overdue = left < 0
-            title = (
-                f"许可申请 #{app.pk} 已超过法定决定期限 ({app.deadline})"
-                if overdue
-                else f"许可申请 #{app.pk} 距决定期限还有 {left} 个工作日 ({app.deadline})"
-            )
             alarm = alarms.raise_alarm(
                 kind="permit_deadline",
                 key=key,
-                title=title,
+                message="permit_deadline.overdue" if overdue else "permit_deadline.due",
+                params={"application": app.pk, "deadline": str(app.deadline), "left": left},
                 severity="critical" if overdue else "warning",
                 township=app.permit.township,
-                detail="取水许可和水资源费征收管理条例 第十九条：45个工作日内作出决定",
                 data={"application": app.pk, "deadline": app.deadline.isoformat(), "left": left},
             )
             if alarm.count == 1:
-                _notify_deadline(title, alarm.detail, app.permit.township, _url(app.permit), None)
+                _notify_deadline(
+                    alarm.title, alarm.detail, app.permit.township, _url(app.permit), None
+                )
             counts["decision"] += 1
     lead = int(services.permit_setting("RENEWAL_LEAD_DAYS"))
     soon = today + dt.timedelta(days=lead + int(services.permit_setting("RENEWAL_WARNING_DAYS")))
@@ -300,19 +296,19 @@ def check_deadlines(today: date | None = None) -> dict[str, int]:
         key = f"permit_deadline:renewal:{p.pk}"
         live.add(key)
         by = p.valid_until - dt.timedelta(days=lead)  # type: ignore[operator]
-        title = f"许可证 {p} 将于 {p.valid_until} 到期，应于 {by} 前申请延续"
         alarm = alarms.raise_alarm(
             kind="permit_deadline",
             key=key,
-            title=title,
+            message="permit_deadline.renewal",
+            params={"permit": str(p), "until": str(p.valid_until), "by": str(by)},
             severity="warning",
             township=p.township,
             well=p.wells.order_by("code").first(),
-            detail="取水许可和水资源费征收管理条例 第二十五条：有效期届满45日前申请延续",
             data={"permit": p.pk, "valid_until": str(p.valid_until)},
         )
         if alarm.count == 1:
-            _notify_deadline(title, alarm.detail, p.township, _url(p), _holder_accounts(p))
+            # alarm.title / detail: rendered in the default language (as notices are sent)
+            _notify_deadline(alarm.title, alarm.detail, p.township, _url(p), _holder_accounts(p))
         counts["renewal"] += 1
 
     for a in Alarm.objects.filter(kind="permit_deadline", state__in=OPEN_STATES):
@@ -368,11 +364,11 @@ def check_lifecycle(today: date | None = None) -> dict[str, int]:
                 alarms.raise_alarm(
                     kind="permit_unused",
                     key=key,
-                    title=f"许可证 {p} 连续{years}年未取水（{span[0]}–{span[-1]}）",
+                    message="permit_unused",
+                    params={"permit": str(p), "years": years, "first": span[0], "last": span[-1]},
                     severity="info",
                     township=p.township,
                     well=ws[0],
-                    detail=UNUSED_SOURCE,
                     data={"permit": p.pk, "years": span},
                 )
                 counts["unused"] += 1

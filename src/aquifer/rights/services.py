@@ -702,7 +702,7 @@ def decide_objection(obj: Objection, *, upheld: bool, by: Any, note: str = "") -
     return o
 
 
-def _permit_changes(t: Trade, by: Any) -> list[dict[str, str]]:
+def _permit_changes(t: Trade, by: Any) -> list[dict[str, Any]]:
     """Change both permits' quotas (interface 5); the reasons of a refusal, else []."""
     rs = rules()
     if not rs.change_permits or not (t.seller_user_id and t.buyer_user_id):
@@ -714,7 +714,8 @@ def _permit_changes(t: Trade, by: Any) -> list[dict[str, str]]:
     if not sp or not bp:
         who = _("出让方") if not sp else _("受让方")
         msg = _("%(who)s无该水源的有效取水许可证") % {"who": who}
-        return [{"code": "no_permit", "zh": msg, "en": f"no active permit ({who})"}]
+        who_en = "seller" if not sp else "buyer"
+        return [{"code": "no_permit", "zh": msg, "en": f"The {who_en} has no active permit."}]
 
     seller_permit = max(sp, key=lambda p: (p.use_type == t.use_type, p.annual_quota_m3))
     buyer_permit = max(bp, key=lambda p: (p.use_type == t.buyer_use_type, p.annual_quota_m3))
@@ -731,7 +732,7 @@ def _permit_changes(t: Trade, by: Any) -> list[dict[str, str]]:
         except PermitError as exc:
             return [{"code": "permit", "zh": str(exc), "en": str(exc)}]
         return [
-            {"code": r.rule_id, "zh": r.zh, "en": r.en}
+            {"code": r.message_code, "params": dict(r.params), "zh": r.zh, "en": r.en}
             for r in ([] if decision.allowed else decision.reasons)
         ]
     steps = [
