@@ -70,7 +70,8 @@ def pages(w: Any) -> list[tuple[str, set[str]]]:
         (reverse("rights:right_detail", args=[w.right_a.pk]),
          {"bureau", "township", "water_user", "inspector"}),
         (reverse("rights:right_detail", args=[w.right_b.pk]), {"bureau", "inspector"}),
-        (reverse("rights:right_list"), {"bureau", "township", "water_user", "inspector", "public"}),
+        # WaterRight's view policy: a filtered list; the public has no rule (403).
+        (reverse("rights:right_list"), {"bureau", "township", "water_user", "inspector"}),
         (reverse("rights:account"), {"township", "water_user"}),
         (reverse("rights:approvals"), {"bureau"}),
         (reverse("rights:ledger"), {"bureau"}),
@@ -87,7 +88,7 @@ def test_every_page_for_every_role(scene: Any, role: str) -> None:
         if role in ok:
             assert r.status_code == 200, (url, r.status_code)
         elif url.endswith("/account/") and role == "bureau":
-            assert r.status_code == 302
+            assert r.status_code == 403  # the regulator has no trading account
         else:
             assert r.status_code in (302, 403, 404), (url, role, r.status_code)
             assert r.status_code != 200
@@ -204,8 +205,9 @@ def test_api_trades_are_scoped(scene: Any) -> None:
     assert numbers("inspector") == both
     assert numbers("water_user") == {scene.pending.number}
     assert numbers("township") == {scene.pending.number}
-    assert numbers("public") == set()
-    assert numbers("anonymous") == set()
+    # No rule on trades at all: refused, not an empty list.
+    assert scene.client("public").get("/api/rights/trades").status_code == 403
+    assert scene.client("anonymous").get("/api/rights/trades").status_code == 401
     assert scene.client("water_user").get(f"/api/rights/trades/{scene.other.pk}").status_code == 404
 
 
@@ -222,8 +224,8 @@ def test_api_public_disclosure_and_prices(scene: Any) -> None:
 def test_api_accounts_scoped(scene: Any) -> None:
     mine = scene.client("water_user").get("/api/rights/accounts").json()
     assert mine and {a["holder"] for a in mine} == {"凤城供水站"}
-    assert scene.client("anonymous").get("/api/rights/accounts").json() == []
-    assert scene.client("public").get("/api/rights/accounts").json() == []
+    assert scene.client("anonymous").get("/api/rights/accounts").status_code == 401
+    assert scene.client("public").get("/api/rights/accounts").status_code == 403
 
 
 def test_api_create_trade_errors_name_the_field(scene: Any) -> None:
@@ -263,7 +265,7 @@ def test_api_actions_and_ledger_audit(scene: Any) -> None:
     r = scene.client("bureau").post(url, "{}", content_type="application/json")
     assert r.status_code == 422
     assert scene.client("bureau").get("/api/rights/ledger/audit").json()["ok"] is True
-    assert scene.client("township").get("/api/rights/ledger/audit").status_code == 404
+    assert scene.client("township").get("/api/rights/ledger/audit").status_code == 403
 
 
 def test_api_listing_and_bid(scene: Any) -> None:

@@ -19,8 +19,8 @@ from aquifer.accounting import reports, service
 from aquifer.accounting.models import TaxMultiplier, TaxRate
 from aquifer.accounting.service import Volume
 from aquifer.accounting.volumes import VolumeFlag
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, visible_to
 from aquifer.registry.models import Well
 
 router = Router(tags=["accounting"])
@@ -128,7 +128,7 @@ def withdrawals(
 def well_withdrawals(request: HttpRequest, pk: int, year: int | None = None) -> Any:
     year = year or timezone.localdate().year
     _check_period(year, None)
-    if role_of(request.user) == Role.PUBLIC:
+    if not allowed(request.user, "accounting.well_figures"):
         raise Http404
     well = visible_to(request.user, Action.VIEW, Well).filter(pk=pk).first()
     if well is None:
@@ -264,7 +264,7 @@ class RefreshOut(Schema):
 def refresh(request: HttpRequest, payload: RefreshIn) -> Any:
     if not request.user.is_authenticated:
         raise HttpError(401, _("需要登录或 API 令牌。"))
-    if role_of(request.user) != Role.BUREAU:
+    if not allowed(request.user, "accounting.refresh"):
         raise HttpError(403, _("只有县水务局可以重新核算。"))
     _check_period(payload.year, None)
     for m in payload.months or []:

@@ -31,8 +31,8 @@ from django.utils.translation import gettext_lazy as _l
 
 from aquifer.accounting import conf, hooks, service, tax
 from aquifer.accounting.service import ZERO, Volume
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, visible_to
 from aquifer.registry.models import Township, WaterUser, Well, Zone
 
 __all__ = [
@@ -77,10 +77,9 @@ class Row:
 
 
 def allowed_levels(user: Any) -> list[str]:
-    role = role_of(user)
-    if role in (Role.BUREAU, Role.INSPECTOR, Role.TOWNSHIP):
+    if allowed(user, "accounting.all_levels"):
         return ["well", "user", "zone", "township", "county"]
-    if role == Role.WATER_USER:
+    if allowed(user, "accounting.own_levels"):
         return ["well", "user", "township", "county"]
     return ["township", "county"]
 
@@ -88,22 +87,21 @@ def allowed_levels(user: Any) -> list[str]:
 def may_see_monthly(user: Any, level: str) -> bool:
     """The public and water users see township and county totals by year only (R5.1), unless
     the bureau publishes them by month (``AQUIFER["ACCOUNTING"]["PUBLIC_MONTHLY"]``)."""
-    role = role_of(user)
-    if role in (Role.BUREAU, Role.INSPECTOR, Role.TOWNSHIP):
+    if allowed(user, "accounting.all_levels"):
         return True
-    if role == Role.WATER_USER and level in ("well", "user"):
+    if allowed(user, "accounting.own_levels") and level in ("well", "user"):
         return True
     return level in ("township", "county") and bool(conf.get("PUBLIC_MONTHLY"))
 
 
 def may_see_tax(user: Any) -> bool:
-    return role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.WATER_USER)
+    return allowed(user, "accounting.tax_report")
 
 
 def _well_ids(user: Any) -> list[int] | None:
     """The wells whose single figures the user may see (None: all)."""
 
-    if role_of(user) in (Role.BUREAU, Role.INSPECTOR):
+    if allowed(user, "accounting.all_wells"):
         return None
     return list(visible_to(user, Action.VIEW, Well).values_list("pk", flat=True))
 

@@ -16,8 +16,8 @@ from ninja.errors import HttpError
 from aquifer.analysis import balance as bal
 from aquifer.analysis import levels, samples, soundings
 from aquifer.analysis.models import LevelMeasurement, QualitySample
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import can, visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.registry.models import MonitoringWell, Well, Zone
 
 router = Router(tags=["analysis"])
@@ -393,7 +393,7 @@ class SamplePage(Schema):
 
 
 def _not_public(request: HttpRequest) -> None:
-    if role_of(request.user) == Role.PUBLIC:
+    if not allowed(request.user, "analysis.wells"):
         if not request.user.is_authenticated:
             raise HttpError(401, "authentication required")
         raise PermissionDenied

@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +34,8 @@ from aquifer.analysis.models import (
 )
 from aquifer.analysis.quality import CLASS_LABELS, load_standard
 from aquifer.core.exports import export_response
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import can, visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.registry.models import MonitoringWell, Well
 from aquifer.registry.spatial import county_geometry
 
@@ -60,7 +60,7 @@ def _signed_in(request: HttpRequest) -> HttpResponse | None:
     """Redirect the anonymous to the login page; refuse the public (well-level pages)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if role_of(request.user) == Role.PUBLIC:
+    if not allowed(request.user, "analysis.wells"):
         raise PermissionDenied(_("您的角色无权查看此页面。"))
     return None
 
@@ -102,7 +102,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "map_config": config,
         "status_legend": [(_status_label(k), c) for k, c in STATUS_COLOURS.items()],
         "class_legend": [(k or _("无样品"), c) for k, c in CLASS_COLOURS.items()],
-        "signed_in": role_of(request.user) != Role.PUBLIC,
+        "signed_in": allowed(request.user, "analysis.wells"),
     }
     return render(request, "analysis/overview.html", context)
 
@@ -243,6 +243,8 @@ def sounding_new(request: HttpRequest, pk: int) -> HttpResponse:
     denied = _signed_in(request)
     if denied:
         return denied
+    # A monitoring well out of the user's sight is a 404, whatever the method.
+    get_object_or_404(visible_to(request.user, Action.VIEW, MonitoringWell), pk=pk)
     if request.method != "POST":
         return redirect("analysis:well_detail", pk)
     post = request.POST
@@ -282,7 +284,7 @@ def balance(request: HttpRequest) -> HttpResponse:
     """The annual balance per zone (public) and per township (signed in); ?format=xlsx."""
     year = _year(request)
     zone_rows = bal.zone_rows(request.user, year)
-    public = role_of(request.user) == Role.PUBLIC
+    public = not allowed(request.user, "analysis.wells")
     fmt = request.GET.get("format")
     if fmt:
         cols = [

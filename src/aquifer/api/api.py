@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from aquifer import __version__
 from aquifer.api.auth import AUTH
 from aquifer.api.errors import install_handlers
+from aquifer.api.gate import gate
 from aquifer.api.hardening import HardenedParser, tighten
 
 api = NinjaAPI(
@@ -37,3 +38,4 @@ api.add_router("/", "aquifer.analysis.api.router")
 api.add_router("/", "aquifer.rights.api.router")
 
 tighten(api)
+gate(api)

@@ -66,6 +66,10 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            # Refused to the public: signing in (or a token) may be all that is missing.
+            return unauthenticated(request, AuthenticationError())
         return api.create_response(
             request, {"detail": str(exc) or _("无权执行该操作。")}, status=403
         )

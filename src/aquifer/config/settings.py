@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "aquifer.core.audit.AuditContextMiddleware",
     "aquifer.core.security.SecurityMiddleware",
+    "aquifer.core.middleware.PolicyGateMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -6,6 +6,9 @@ from django.urls import include, path
 from aquifer.api.api import api
 from aquifer.registry.views import county_map
 
+#: A refused page sends an anonymous visitor to log in (aquifer.core.views.permission_denied).
+handler403 = "aquifer.core.views.permission_denied"
+
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),

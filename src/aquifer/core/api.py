@@ -2,16 +2,16 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 
 from aquifer.core.audit import SECURITY
 from aquifer.core.crud import AuditOut, page
 from aquifer.core.models import AuditEntry
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action, role_of
+from aquifer.core.scoping import allowed, require_any, visible_to
 
 router = Router(tags=["core"])
 
@@ -57,6 +57,7 @@ def audit_list(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> Any:
+    require_any(request.user, Action.VIEW, AuditEntry, _("您的角色无权查看审计记录。"))
     qs = visible_to(request.user, Action.VIEW, AuditEntry)
     qs = qs.exclude(source=SECURITY)  # the bureau's, at /audit/security/
     if object_type:
@@ -68,11 +69,10 @@ def audit_list(
     return page(qs, limit, offset, AuditOut.of)
 
 
-def _bureau_only(request: HttpRequest, what: str) -> None:
-    if not request.user.is_authenticated:
-        raise HttpError(401, _("需要登录或 API 令牌。"))
-    if role_of(request.user) != Role.BUREAU:
-        raise HttpError(403, what)
+def _need(request: HttpRequest, capability: str, what: str) -> None:
+    """Refuse unless the policy registry grants ``capability`` (anonymous: 401)."""
+    if not allowed(request.user, capability):
+        raise PermissionDenied(what)
 
 
 class BrokenLinkOut(Schema):
@@ -101,7 +101,7 @@ def audit_verify(request: HttpRequest) -> Any:
     from aquifer.core import chain
     from aquifer.core.management.commands.audit import report
 
-    _bureau_only(request, _("只有县水务局可以校验审计记录。"))
+    _need(request, "core.audit_verify", _("只有县水务局可以校验审计记录。"))
     return report(chain.verify())
 
 
@@ -150,7 +150,7 @@ def security_events(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> Any:
-    _bureau_only(request, _("只有县水务局可以查看安全事件。"))
+    _need(request, "core.security", _("只有县水务局可以查看安全事件。"))
     qs = AuditEntry.objects.filter(source=SECURITY)
     if action:
         qs = qs.filter(action=action)

@@ -9,8 +9,11 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aquifer.core import audit, checks, security
+        from aquifer.core import audit, checks, policies, security
 
         audit.connect_signals()
         security.connect_signals()
         del checks  # imported for its @register
+        # Every app's policies.py (models are all loaded before any ready() runs).
+        policies._declare_core()
+        policies.autodiscover()

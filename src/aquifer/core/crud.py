@@ -28,8 +28,9 @@ from pydantic import create_model
 
 from aquifer.core.exports import export_response
 from aquifer.core.filters import FilterSet, filter_errors, openapi_parameters
+from aquifer.core.policies import HISTORY, routes
 from aquifer.core.roles import Action
-from aquifer.core.scoping import can, can_see_history, require, visible_to
+from aquifer.core.scoping import can, require, visible_to
 from aquifer.core.tables import export_columns
 
 __all__ = ["AuditOut", "Resource", "page", "register"]
@@ -144,6 +145,10 @@ def register(router: Router, res: Resource) -> None:
         items=(list[Out], ...),
     )
     tags = [res.tag or str(model._meta.verbose_name_plural)]
+    label = model._meta.label_lower
+    ops = {"list": "view", "export": "view", "read": "view", "history": "history"}
+    ops.update({"create": "add", "update": "change", "delete": "delete"})
+    routes({f"{name}_{op}": (label, action) for op, action in ops.items()})
 
     def queryset(request: HttpRequest) -> models.QuerySet[Any]:
         qs = visible_to(request.user, Action.VIEW, model)
@@ -217,8 +222,7 @@ def register(router: Router, res: Resource) -> None:
         from aquifer.core.models import AuditEntry
 
         obj = get_visible(request, pk)
-        if not can_see_history(request.user, obj):
-            raise Http404
+        require(request.user, HISTORY, obj)
         entries = AuditEntry.objects.filter(
             object_type=model._meta.label_lower, object_id=str(obj.pk)
         )

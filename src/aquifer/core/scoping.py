@@ -1,7 +1,9 @@
-"""One place that decides who may read and change what (NetBox's RestrictedQuerySet pattern).
+"""Where a record belongs, and the questions views ask (NetBox's RestrictedQuerySet pattern).
 
-Every queryset that a view, an API endpoint or an export uses comes from :func:`visible_to`.
-Deny by default: a model without a :class:`Scope` is visible to the bureau only.
+Every queryset that a view, an API endpoint or an export uses comes from :func:`visible_to`;
+one record is checked with :func:`can` / :func:`require`. The answers come from the policy
+registry (:mod:`aquifer.core.policies`; each app declares its rules in its ``policies.py``).
+Deny by default: a model without a policy is the bureau's alone.
 
 A model says how it belongs to a township and to a water user::
 
@@ -11,19 +13,9 @@ A model says how it belongs to a township and to a water user::
 ``township`` and ``owner`` are ORM lookups (``"well__township_id"`` follows relations) that end
 in the id of the record's township and of the water user who owns it. ``shared=True`` marks
 county-wide reference data (townships, zones) that every signed-in role reads and only the
-bureau changes; ``public=True`` lets the public read it too.
-
-The rules (DESIGN.md, "Who uses it"):
-
-============  ===================================  =================================
-role          view                                 add / change / delete
-============  ===================================  =================================
-bureau        everything                           everything
-township      own township; shared data            add, change in own township
-inspector     everything (county-wide casework)    nothing in the registry
-water user    own records; shared data             nothing in the registry
-public        public data                          nothing
-============  ===================================  =================================
+bureau changes; ``public=True`` lets the public read it too. A policy's rules
+(``OWN_TOWNSHIP``, ``OWN``) follow these paths; :func:`aquifer.core.policies.standard_rules`
+turns a Scope into the default table (docs/architecture.md, "Roles and scoping").
 """
 
 from __future__ import annotations
@@ -36,14 +28,17 @@ from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from aquifer.core.roles import Action, Role, role_of
+from aquifer.core.policies import HISTORY, allowed, registry, resolve, rule_for
+from aquifer.core.roles import Action
 
 __all__ = [
     "Scope",
+    "allowed",
     "allowed_actions",
     "can",
     "can_see_history",
     "require",
+    "require_any",
     "township_id_of",
     "visible_to",
 ]
@@ -66,58 +61,10 @@ def scope_of(model: type[models.Model]) -> Scope:
     return getattr(model, "scope", _BUREAU_ONLY)
 
 
-def _resolve(instance: Any, path: str) -> Any:
-    value = instance
-    for part in path.split("__"):
-        if value is None:
-            return None
-        value = getattr(value, part)
-    return value
-
-
 def township_id_of(instance: models.Model) -> int | None:
     """The id of the township a record belongs to, following its scope path."""
     path = scope_of(type(instance)).township
-    return _resolve(instance, path) if path else None
-
-
-def _q_township(scope: Scope, township_id: int | None) -> models.Q | None:
-    if not scope.township or township_id is None:
-        return None
-    return models.Q(**{scope.township: township_id})
-
-
-def _q_owner(scope: Scope, water_user_id: int | None) -> models.Q | None:
-    if not scope.owner or water_user_id is None:
-        return None
-    return models.Q(**{scope.owner: water_user_id})
-
-
-def _rule(user: Any, action: str, model: type[models.Model]) -> models.Q | bool:
-    """True: all rows; False: none; a Q: the rows it matches."""
-    scope = scope_of(model)
-    role = role_of(user)
-    if role == Role.BUREAU:
-        return True
-    if action == Action.VIEW:
-        if scope.public:
-            return True
-        if role == Role.PUBLIC:
-            return False
-        if scope.shared:
-            return True
-        if role == Role.INSPECTOR:
-            # County-wide casework: everything that belongs to a township or a water user;
-            # not what is the bureau's alone (a model with an empty Scope).
-            return scope.township is not None or scope.owner is not None
-        if role == Role.TOWNSHIP:
-            return _q_township(scope, user.township_id) or False
-        if role == Role.WATER_USER:
-            return _q_owner(scope, user.water_user_id) or False
-        return False
-    if role == Role.TOWNSHIP and action in (Action.ADD, Action.CHANGE) and not scope.shared:
-        return _q_township(scope, user.township_id) or False
-    return False
+    return resolve(instance, path) if path else None
 
 
 def visible_to(
@@ -128,7 +75,7 @@ def visible_to(
         qs, model = model_or_qs, model_or_qs.model
     else:
         qs, model = model_or_qs._default_manager.all(), model_or_qs
-    rule = _rule(user, action, model)
+    rule = rule_for(user, action, model).q(user, model)
     if rule is True:
         return qs
     if rule is False:
@@ -144,28 +91,25 @@ def can(user: Any, action: str, obj: models.Model | type[models.Model]) -> bool:
     Given a model class, answers whether the action is possible on any row of it.
     """
     model = obj if isinstance(obj, type) else type(obj)
-    rule = _rule(user, action, model)
-    if isinstance(rule, bool):
-        return rule
+    rule = rule_for(user, action, model)
     if isinstance(obj, type):
-        return True
-    scope = scope_of(model)
-    role = role_of(user)
-    if role == Role.TOWNSHIP:
-        return scope.township is not None and _resolve(obj, scope.township) == user.township_id
-    if role == Role.WATER_USER:
-        return scope.owner is not None and _resolve(obj, scope.owner) == user.water_user_id
-    return False
+        return rule.q(user, model) is not False
+    return rule.test(user, obj)
 
 
 def can_see_history(user: Any, obj: models.Model) -> bool:
-    """Whether ``user`` may read a record's audit trail: anyone signed in who can see the
-    record. The public sees zones and townships, but not who in the bureau changed them."""
-    return role_of(user) != Role.PUBLIC and can(user, Action.VIEW, obj)
+    """Whether ``user`` may read a record's audit trail: the ``history`` action of its policy
+    (by default: signed in and the record visible; :func:`aquifer.core.policies.history_rules`).
+    The public sees zones and townships, but not who in the bureau changed them."""
+    return can(user, HISTORY, obj)
 
 
 def allowed_actions(user: Any, obj: models.Model | type[models.Model]) -> set[str]:
-    return {a for a in (Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE) if can(user, a, obj)}
+    """Every action of the object's policy (view, add, change, delete and the named ones)
+    that ``user`` may perform on it."""
+    model = obj if isinstance(obj, type) else type(obj)
+    actions = set(registry.for_model(model).actions) | {str(a) for a in Action}
+    return {a for a in actions if can(user, a, obj)}
 
 
 def require(user: Any, action: str, obj: models.Model) -> None:
@@ -176,3 +120,10 @@ def require(user: Any, action: str, obj: models.Model) -> None:
         if action == Action.VIEW:
             raise Http404
         raise PermissionDenied(_("您的角色无权对此记录执行该操作。"))
+
+
+def require_any(user: Any, action: str, model: type[models.Model], message: str = "") -> None:
+    """Refuse a list (403; an anonymous visitor is asked to log in) to a role whose policy
+    gives it no row of ``model`` at all. A role with a filter gets the list, maybe empty."""
+    if not can(user, action, model):
+        raise PermissionDenied(message or _("您的角色无权查看此类记录。"))

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -21,11 +21,12 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 
 from aquifer.core.audit import SECURITY
 from aquifer.core.models import AuditEntry
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import can, visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, require_any, visible_to
 
 __all__ = [
     "LoginView",
@@ -34,6 +35,7 @@ __all__ = [
     "describe",
     "field_label",
     "history_of",
+    "permission_denied",
 ]
 
 #: The most entries a detail page shows; the audit page has them all.
@@ -48,6 +50,14 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     """Log out (POST only, as Django requires)."""
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A refused page (``handler403``): an anonymous visitor is sent to log in, since the page
+    may be theirs once signed in; a signed-in user gets the 403 page."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return defaults.permission_denied(request, exception)
 
 
 # --- Audit ----------------------------------------------------------------------------------------
@@ -181,15 +191,11 @@ def history_of(obj: models.Model) -> list[dict[str, Any]]:
 def audit_list(request: HttpRequest) -> HttpResponse:
     """The audit trail in the user's scope, filtered by record type and by user, paged."""
     user = request.user
-    if not can(user, Action.VIEW, AuditEntry):
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise PermissionDenied(_("您的角色无权查看审计记录。"))
+    require_any(user, Action.VIEW, AuditEntry, _("您的角色无权查看审计记录。"))
     qs = visible_to(user, Action.VIEW, AuditEntry)
-    # Security events (logins, lockouts, refusals) are the bureau's to review, on their own:
-    # "?source=security"; the trail of changes leaves them out.
-    bureau = role_of(user) == Role.BUREAU
-    security = bureau and request.GET.get("source", "") == SECURITY
+    # Security events (logins, lockouts, refusals) are reviewed on their own
+    # ("?source=security", the core.security capability); the trail of changes leaves them out.
+    security = request.GET.get("source", "") == SECURITY and allowed(user, "core.security")
     qs = qs.filter(source=SECURITY) if security else qs.exclude(source=SECURITY)
     types = sorted(set(qs.order_by().values_list("object_type", flat=True).distinct()))
     type_choices = []
@@ -210,7 +216,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "type_choices": type_choices,
         "object_type": object_type,
         "username": username,
-        "bureau": bureau,
         "security": security,
     }
     htmx = getattr(request, "htmx", None)

@@ -20,8 +20,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from aquifer.core.crud import page
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, visible_to
 from aquifer.maintenance import services, workflow
 from aquifer.maintenance.figures import upkeep_figures
 from aquifer.maintenance.models import ChecklistItem, Patrol, Ticket
@@ -212,7 +212,7 @@ def _device(user: Any, device_id: int) -> Any:
 )
 def ticket_create(request: HttpRequest, payload: TicketIn) -> Any:
     user = _signed_in(request)
-    if role_of(user) == Role.PUBLIC:
+    if not allowed(user, "maintenance.use"):
         raise PermissionDenied(_("您的角色无权使用设备运维。"))
     device = alarm = None
     if payload.device_id is not None:
@@ -227,7 +227,7 @@ def ticket_create(request: HttpRequest, payload: TicketIn) -> Any:
         description=payload.description,
         device=device,
         alarm=alarm,
-        priority=payload.priority if role_of(user) != Role.WATER_USER else "normal",
+        priority="normal" if allowed(user, "maintenance.fault_report") else payload.priority,
     )
     return Status(201, TicketOut.of(ticket, user))
 
@@ -380,7 +380,7 @@ class ChecklistItemOut(Schema):
     operation_id="maintenance_checklist",
 )
 def checklist(request: HttpRequest) -> Any:
-    if role_of(request.user) == Role.PUBLIC:
+    if not allowed(request.user, "maintenance.use"):
         return []
     return list(ChecklistItem.objects.all())
 
@@ -412,7 +412,7 @@ def figures(
     by: Literal["township", "device"] = "township",
     days: int = Query(90, ge=1, le=3660),  # type: ignore[type-arg]
 ) -> Any:
-    if role_of(request.user) in (Role.PUBLIC, Role.WATER_USER):
+    if not allowed(request.user, "maintenance.staff"):
         if not request.user.is_authenticated:
             raise HttpError(401, _("需要登录或 API 令牌。"))
         raise PermissionDenied(_("您的角色无权查看运维统计。"))

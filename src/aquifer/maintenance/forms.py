@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, visible_to
 from aquifer.maintenance.models import (
     ChecklistItem,
     CheckResult,
@@ -51,11 +51,11 @@ class TicketFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if role_of(user) in (Role.BUREAU, Role.INSPECTOR):
+        if allowed(user, "maintenance.all_townships"):
             self.fields["township"].queryset = Township.objects.all()  # type: ignore[attr-defined]
         else:
             del self.fields["township"]
-        if role_of(user) == Role.WATER_USER:
+        if allowed(user, "maintenance.fault_report"):
             del self.fields["mine"]
 
 
@@ -74,7 +74,7 @@ class TicketForm(forms.Form):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["device"].queryset = visible_devices(user)  # type: ignore[attr-defined]
-        if role_of(user) == Role.WATER_USER:
+        if allowed(user, "maintenance.fault_report"):
             del self.fields["priority"]
 
 

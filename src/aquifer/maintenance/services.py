@@ -26,8 +26,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import can, visible_to
+from aquifer.core.roles import Action, Role
+from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.maintenance import workflow
 from aquifer.maintenance.models import (
     ChecklistItem,
@@ -75,18 +75,12 @@ def assignable_users(ticket: Ticket | None = None) -> models.QuerySet[Any]:
 
 
 def _may_open(user: Any, ticket: Ticket) -> bool:
-    role = role_of(user)
-    if role == Role.WATER_USER:
-        return ticket.owner_id is not None and ticket.owner_id == user.water_user_id
-    if role == Role.INSPECTOR:
-        return True
-    return can(user, Action.ADD, ticket)
+    return can(user, "open", ticket)
 
 
 def permitted_actions(user: Any, ticket: Ticket) -> list[str]:
     """The actions ``user`` may take on ``ticket`` now (state machine ∩ role)."""
-    role = role_of(user)
-    if role == Role.PUBLIC or not can(user, Action.VIEW, ticket):
+    if not allowed(user, "maintenance.use") or not can(user, Action.VIEW, ticket):
         return []
     manager = can(user, Action.CHANGE, ticket)
     is_assignee = ticket.assignee_id is not None and ticket.assignee_id == user.pk
@@ -96,7 +90,7 @@ def permitted_actions(user: Any, ticket: Ticket) -> list[str]:
             ok = manager
         elif action == "cancel":
             ok = manager or (
-                role == Role.WATER_USER
+                allowed(user, "maintenance.fault_report")
                 and ticket.state == TicketState.NEW
                 and ticket.reported_by_id == user.pk
             )
@@ -138,13 +132,12 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket (validated, scoped, audited); returns it. A water user's ticket is a
     fault report on one of their devices."""
-    role = role_of(by)
     if source is None:
         source = (
             TicketSource.ALARM
             if alarm is not None
             else TicketSource.USER_REPORT
-            if role == Role.WATER_USER
+            if allowed(by, "maintenance.fault_report")
             else TicketSource.STAFF
         )
     if device is None and alarm is not None:
@@ -284,8 +277,7 @@ def record_patrol(
 ) -> Patrol:
     """Record a patrol visit; every active checklist item needs a result. With
     ``open_ticket_for_faults`` a fault opens a ticket for the device, linked to the patrol."""
-    role = role_of(by)
-    if role not in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR):
+    if not allowed(by, "maintenance.staff"):
         raise PermissionDenied(_("只有县局、乡镇和执法人员可以记录巡检。"))
     if not visible_to(by, Action.VIEW, type(device)).filter(pk=device.pk).exists():
         raise ValidationError({"device": _("不存在该设备。")})
@@ -321,10 +313,8 @@ def record_patrol(
         visited_at=visited_at or timezone.now(),
     )
     patrol.full_clean()
-    if role == Role.TOWNSHIP:
-        well = device.well
-        if well is None or well.township_id != by.township_id:
-            raise PermissionDenied(_("该设备不在您的管辖范围内。"))
+    if not can(by, "patrol", device):
+        raise PermissionDenied(_("该设备不在您的管辖范围内。"))
     with transaction.atomic():
         if open_ticket_for_faults and (patrol.faults or findings.strip()):
             faults = "、".join(c["label"] for c in patrol.faults)

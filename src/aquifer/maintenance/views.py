@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import can_see_history, visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can_see_history, visible_to
 from aquifer.core.views import history_of
 from aquifer.maintenance import services, workflow
 from aquifer.maintenance.figures import upkeep_figures
@@ -48,21 +48,20 @@ from aquifer.monitoring.models import Alarm
 from aquifer.registry.models import Device
 
 PAGE_SIZE = 50
-STAFF = (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR)
 
 
 View = Callable[..., HttpResponse]
 
 
-def gated(roles: tuple[str, ...] = (*STAFF, Role.WATER_USER)) -> Callable[[View], View]:
-    """Only these roles: an anonymous visitor is sent to log in, another role gets a 403."""
+def gated(capability: str = "maintenance.use") -> Callable[[View], View]:
+    """Only who has ``capability``: an anonymous visitor is sent to log in, others get a 403."""
 
     def wrap(view: View) -> View:
         @functools.wraps(view)
         def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if role_of(request.user) not in roles:
+            if not allowed(request.user, capability):
                 raise PermissionDenied(_("您的角色无权使用设备运维。"))
             return view(request, *args, **kwargs)
 
@@ -224,7 +223,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已创建运维工单 %s。") % ticket.number)
             return redirect(ticket.get_absolute_url())
-    title = _("报告设备故障") if role_of(user) == Role.WATER_USER else _("新建运维工单")
+    title = _("报告设备故障") if allowed(user, "maintenance.fault_report") else _("新建运维工单")
     return render(
         request,
         "maintenance/form.html",
@@ -280,7 +279,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "maintenance/device_list.html",
-        {"rows": rows, "page_obj": page, "q": q, "can_patrol": role_of(user) in STAFF},
+        {"rows": rows, "page_obj": page, "q": q, "can_patrol": allowed(user, "maintenance.staff")},
     )
 
 
@@ -298,7 +297,11 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "maintenance/patrol_list.html",
-        {"page_obj": page, "can_patrol": role_of(request.user) in STAFF, "device": device},
+        {
+            "page_obj": page,
+            "can_patrol": allowed(request.user, "maintenance.staff"),
+            "device": device,
+        },
     )
 
 
@@ -310,7 +313,7 @@ def patrol_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "maintenance/patrol_detail.html", {"patrol": patrol})
 
 
-@gated(STAFF)
+@gated("maintenance.staff")
 def patrol_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     initial: dict[str, Any] = {"visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
@@ -345,7 +348,7 @@ def patrol_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@gated(STAFF)
+@gated("maintenance.staff")
 def figures(request: HttpRequest) -> HttpResponse:
     """Time to acknowledge, time to repair, open and overdue tickets per township or device."""
     by = "device" if request.GET.get("by") == "device" else "township"
@@ -361,10 +364,10 @@ def figures(request: HttpRequest) -> HttpResponse:
     )
 
 
-@gated((Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR))
+@gated("maintenance.staff")
 def checklist(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """The patrol checklist; the bureau adds and edits items (others read it)."""
-    is_bureau = role_of(request.user) == Role.BUREAU
+    is_bureau = allowed(request.user, "maintenance.checklist_edit")
     instance = get_object_or_404(ChecklistItem, pk=pk) if pk is not None else None
     form = None
     if is_bureau:

@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import can, require, visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can, require, visible_to
 from aquifer.monitoring import alarms as alarm_service
 from aquifer.monitoring import health
 from aquifer.monitoring.models import (
@@ -50,7 +50,7 @@ def _signed_in(request: HttpRequest) -> HttpResponse | None:
     """None when the visitor may use monitoring pages; else the login redirect (or 403)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if role_of(request.user) == Role.PUBLIC:
+    if not allowed(request.user, "monitoring.pages"):
         raise PermissionDenied(_("公众账号无权查看监测预警。"))
     return None
 
@@ -65,9 +65,12 @@ class AlarmFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        towns = Township.objects.filter(is_current=True).order_by("code").only("id", "name")
-        if role_of(user) == Role.TOWNSHIP:
-            towns = towns.filter(pk=user.township_id)
+        towns = (
+            visible_to(user, "choose", Township)  # a township officer: their own
+            .filter(is_current=True)
+            .order_by("code")
+            .only("id", "name")
+        )
         self.fields["township"].queryset = towns  # type: ignore[attr-defined]
         blank = [("", "—")]
         self.fields["kind"].choices = blank + list(AlarmKind.choices)  # type: ignore[attr-defined]

@@ -17,8 +17,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from aquifer.core.crud import page
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.notifications.models import Contact, Rule
 from aquifer.notifications.service import inbox_of, mark_read, unread_count
 from aquifer.registry.models import Township
@@ -189,13 +189,13 @@ class RulePatch(Schema):
 
 def _rules(request: HttpRequest) -> Any:
     user = _signed_in(request)
-    if role_of(user) not in (Role.BUREAU, Role.TOWNSHIP):
+    if not allowed(user, "notifications.rules"):
         raise PermissionDenied(_("只有县水务局和乡镇可以查看通知规则。"))
     return visible_to(user, Action.VIEW, Rule)
 
 
 def _bureau(request: HttpRequest) -> None:
-    if role_of(request.user) != Role.BUREAU:
+    if not can(request.user, Action.CHANGE, Rule):
         raise PermissionDenied(_("只有县水务局可以修改通知规则。"))
 
 

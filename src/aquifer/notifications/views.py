@@ -15,8 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.notifications.choices import Channel, DeliveryState
 from aquifer.notifications.forms import ContactForm, RuleForm
 from aquifer.notifications.models import Contact, Delivery, Rule, SmsOutbox
@@ -76,7 +76,7 @@ def contact(request: HttpRequest) -> HttpResponse:
 
 
 def _bureau_or_township(request: HttpRequest) -> None:
-    if role_of(request.user) not in (Role.BUREAU, Role.TOWNSHIP):
+    if not allowed(request.user, "notifications.rules"):
         raise PermissionDenied(_("只有县水务局和乡镇可以查看通知规则。"))
 
 
@@ -85,7 +85,7 @@ def rules(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """The rules; the bureau edits them, township officers read them."""
     _bureau_or_township(request)
     qs = visible_to(request.user, Action.VIEW, Rule).select_related("township")
-    editable = role_of(request.user) == Role.BUREAU
+    editable = can(request.user, Action.CHANGE, Rule)
     instance = get_object_or_404(qs, pk=pk) if pk is not None else None
     form = None
     if editable:
@@ -112,7 +112,7 @@ def rules(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 def deliveries(request: HttpRequest) -> HttpResponse:
     """The e-mail and SMS delivery log (bureau): failures with their error, retry now."""
-    if role_of(request.user) != Role.BUREAU:
+    if not allowed(request.user, "notifications.deliveries"):
         raise PermissionDenied(_("只有县水务局可以查看投递记录。"))
     if request.method == "POST":
         counts = deliver()

@@ -23,8 +23,8 @@ from ninja.errors import HttpError
 
 from aquifer.core.crud import page
 from aquifer.core.exports import export_response
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.permits import reports, services
 from aquifer.permits.models import (
     ApplicationKind,
@@ -345,7 +345,7 @@ class ReviewIn(Schema):
 def application_review(request: HttpRequest, pk: int, body: ReviewIn) -> dict[str, Any]:
     """The township's first-instance review of an application in its township."""
     app = _application(request, pk)
-    if role_of(request.user) != Role.TOWNSHIP:
+    if not can(request.user, "review", app):
         _forbid()
     if not reports.can_review(request.user, app):
         raise HttpError(409, _("该申请不在待初审状态。"))
@@ -392,11 +392,7 @@ def permit_request(request: HttpRequest, pk: int, body: RequestIn) -> Any:
     """Apply for renewal, change (a new quota) or cancellation of an active permit."""
     p = _permit(request, pk)
     if not reports.can_request(request.user, p):
-        if p.status != PermitStatus.ACTIVE and role_of(request.user) in (
-            Role.BUREAU,
-            Role.TOWNSHIP,
-            Role.WATER_USER,
-        ):
+        if p.status != PermitStatus.ACTIVE and can(request.user, "request", p):
             raise ValidationError({"permit": [_("只能对有效许可证提出申请")]})
         _forbid()
     with _refused_as_invalid():
@@ -515,7 +511,7 @@ def export(
     """Excel (or CSV) of the permits, the quota use, or the zone ledger."""
     from aquifer.permits import views
 
-    if role_of(request.user) == Role.PUBLIC:
+    if not allowed(request.user, "permits.register"):
         _forbid()
     y = _year(year)
     if what == "permits":

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.core.roles import Action, Role, role_of
+from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
 from aquifer.permits.models import ApplicationKind, PermitStatus, WaterSource
 from aquifer.permits.rules import Flag
@@ -81,9 +81,8 @@ class ApplyForm(forms.Form):
     def __init__(self, data: Any, user: Any) -> None:
         super().__init__(data)
 
+        # A township officer sees (and applies for) the water users of their township only.
         holders = visible_to(user, Action.VIEW, WaterUser)
-        if role_of(user) == Role.TOWNSHIP:
-            holders = holders.filter(township_id=user.township_id)
         self.fields["holder"].queryset = holders  # type: ignore[attr-defined]
         self.fields["wells"].queryset = visible_to(  # type: ignore[attr-defined]
             user, Action.VIEW, Well

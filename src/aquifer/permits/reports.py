@@ -1,14 +1,7 @@
 """What the permit pages, API and Excel exports show: access rules, quota use, zone ledger.
 
-Access (on top of :mod:`aquifer.core.scoping`, which decides what each role sees):
-
-- apply: a water user for themself; a township officer for holders in their township; the
-  bureau for anyone. The public and inspectors do not apply.
-- review (初审): a township officer, for an application of their own township still submitted.
-- decide, change a quota, cancel, set rules, declare / end an emergency: the bureau.
-- renewal / change / cancellation requests: the holder, their township's officer, the bureau.
-- The public sees no permit: standards.md names no public register of permits (the permit
-  regulations and Decree 748 in §3–§4 say nothing of publishing them), so nothing is shown.
+Access: the rules are declared in :mod:`aquifer.permits.policies`; the functions here add
+the workflow's state checks (an application still open, a permit still active).
 """
 
 from __future__ import annotations
@@ -20,8 +13,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from aquifer.accounting import service as accounting
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import can, visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.permits.models import (
     ApplicationStatus,
     Permit,
@@ -51,53 +44,39 @@ def permits_visible(user: Any) -> QuerySet[Permit]:
 
 
 def can_apply(user: Any, holder: Any = None) -> bool:
-    role = role_of(user)
-    if role == Role.BUREAU:
-        return True
-    if role == Role.WATER_USER:
-        return holder is None or holder.pk == user.water_user_id
-    if role == Role.TOWNSHIP:
-        return holder is None or holder.township_id == user.township_id
-    return False
+    """May ``user`` apply for a permit (for ``holder``, a water user)? The policy's ``apply``
+    rule, judged on the permit the application would create."""
+    if holder is None:
+        return can(user, "apply", Permit)
+    return can(user, "apply", Permit(holder_id=holder.pk, township_id=holder.township_id))
 
 
 def can_review(user: Any, app: PermitApplication) -> bool:
-    return (
-        role_of(user) == Role.TOWNSHIP
-        and app.status == ApplicationStatus.SUBMITTED
-        and app.permit.township_id == user.township_id
-    )
+    return app.status == ApplicationStatus.SUBMITTED and can(user, "review", app)
 
 
 def can_decide(user: Any, app: PermitApplication | None = None) -> bool:
-    return role_of(user) == Role.BUREAU and (app is None or app.is_open)
+    if app is None:
+        return can(user, "decide", PermitApplication)
+    return app.is_open and can(user, "decide", app)
 
 
 def can_manage(user: Any) -> bool:
     """Quota changes, cancellations, rule settings, emergency windows: the bureau."""
-    return role_of(user) == Role.BUREAU
+    return allowed(user, "permits.manage")
 
 
 def can_request(user: Any, permit: Permit) -> bool:
-    if permit.status != PermitStatus.ACTIVE:
-        return False
-    role = role_of(user)
-    if role == Role.BUREAU:
-        return True
-    if role == Role.WATER_USER:
-        return bool(permit.holder_id == user.water_user_id)
-    if role == Role.TOWNSHIP:
-        return can(user, Action.CHANGE, permit)
-    return False
+    return permit.status == PermitStatus.ACTIVE and can(user, "request", permit)
 
 
 def can_see_rules(user: Any) -> bool:
-    return role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR, Role.WATER_USER)
+    return allowed(user, "permits.rules")
 
 
 def can_see_ledger(user: Any) -> bool:
     """County figures, read-only, for the bureau, township officers and inspectors."""
-    return role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR)
+    return allowed(user, "permits.ledger")
 
 
 # ----------------------------------------------------------------------------- accounting

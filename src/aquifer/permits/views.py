@@ -24,8 +24,8 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from aquifer.core.exports import export_response
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, visible_to
 from aquifer.permits import reasons, reports, services
 from aquifer.permits.forms import (
     ApplyForm,
@@ -111,7 +111,7 @@ def _filtered(request: HttpRequest) -> tuple[Any, PermitFilterForm]:
 
 
 def permit_list(request: HttpRequest) -> HttpResponse:
-    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
     qs, form = _filtered(request)
@@ -132,7 +132,7 @@ def permit_list(request: HttpRequest) -> HttpResponse:
 
 
 def permit_export(request: HttpRequest) -> HttpResponse:
-    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
     qs, _form = _filtered(request)
@@ -215,8 +215,9 @@ def permit_apply(request: HttpRequest) -> HttpResponse:
         return denied
     user = request.user
     form = ApplyForm(request.POST if request.method == "POST" else None, user)
-    if role_of(user) == Role.WATER_USER:
-        form.fields["holder"].initial = getattr(user, "water_user_id", None)
+    own = getattr(user, "water_user_id", None)
+    if own:  # a water user applies for itself
+        form.fields["holder"].initial = own
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         if not reports.can_apply(user, d["holder"]):
@@ -436,7 +437,7 @@ def _quota_rows(request: HttpRequest) -> tuple[list[Any], int, PermitFilterForm]
 
 
 def quota_use(request: HttpRequest) -> HttpResponse:
-    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
     rows, year, form = _quota_rows(request)
@@ -455,7 +456,7 @@ def quota_use(request: HttpRequest) -> HttpResponse:
 
 
 def quota_export(request: HttpRequest) -> HttpResponse:
-    denied = _need(request, role_of(request.user) != Role.PUBLIC)
+    denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
     rows, year, _form = _quota_rows(request)

@@ -8,6 +8,7 @@ from functools import partial
 
 from django.urls import URLPattern, path
 
+from aquifer.core.policies import routes
 from aquifer.registry import views, views_import
 
 app_name = "registry"
@@ -15,6 +16,9 @@ app_name = "registry"
 
 def entity_urls(name: str, editable: bool = True) -> list[URLPattern]:
     e = views.ENTITIES[name]
+    label = e.model._meta.label_lower
+    kinds = {"list": "view", "detail": "view", "create": "add", "edit": "change"}
+    routes({f"registry:{name}_{kind}": (label, action) for kind, action in kinds.items()})
     urls = [
         path(f"{e.slug}/", partial(views.object_list, entity=e), name=f"{name}_list"),
         path(f"{e.slug}/<int:pk>/", partial(views.object_detail, entity=e), name=f"{name}_detail"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from aquifer.core.roles import Role, role_of
+from aquifer.core.policies import allowed
 
 __all__ = ["DEFAULTS", "KEYS", "current", "get"]
 
@@ -78,6 +78,6 @@ def current_for(user: Any) -> dict[str, Any]:
     public and anonymous visitors."""
 
     values = current()
-    if role_of(user) in (Role.BUREAU, Role.TOWNSHIP, Role.INSPECTOR):
+    if allowed(user, "rights.internal"):
         return values
     return {k: v for k, v in values.items() if k not in INTERNAL_KEYS}

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aquifer.core.audit import audit_context
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, visible_to
 from aquifer.registry.choices import UseType
 from aquifer.registry.models import Zone
 from aquifer.rights import conf, disclosure, ledger, services
@@ -66,12 +66,11 @@ from aquifer.rights.services import MarketError
 
 def holder_of(user: Any) -> Holder | None:
     """The rights holder a signed-in user acts for: their water user, or their township."""
-    role = role_of(user)
-    if role == Role.WATER_USER and user.water_user_id:
+    if not allowed(user, "rights.trade"):
+        return None
+    if user.water_user_id:
         return Holder.of_user(user.water_user)
-    if role == Role.TOWNSHIP and user.township_id:
-        return Holder.of_township(user.township)
-    return None
+    return Holder.of_township(user.township)
 
 
 def _require_holder(request: HttpRequest) -> Holder:
@@ -82,7 +81,7 @@ def _require_holder(request: HttpRequest) -> Holder:
 
 
 def _require_bureau(request: HttpRequest) -> None:
-    if role_of(request.user) != Role.BUREAU:
+    if not allowed(request.user, "rights.manage"):
         if not request.user.is_authenticated:
             raise Http404
         raise PermissionDenied(_("只有县水务局可以执行该操作。"))
@@ -91,7 +90,7 @@ def _require_bureau(request: HttpRequest) -> None:
 def visible_trades(user: Any) -> QuerySet[Trade]:
     """The trades a user may see: the bureau all, others those their scope reaches through the
     trade's parties (own water user, own township; inspectors county-wide)."""
-    if role_of(user) == Role.BUREAU:
+    if allowed(user, "rights.manage"):
         return Trade.objects.all()
     parties = visible_to(user, Action.VIEW, TradeParty).values("trade_id")
     return Trade.objects.filter(pk__in=parties)
@@ -189,7 +188,7 @@ def market(request: HttpRequest) -> HttpResponse:
             "prices": json.dumps(disclosure.price_history(), ensure_ascii=False),
             "use_labels": json.dumps({k: str(v) for k, v in UseType.choices}, ensure_ascii=False),
             "holder": holder_of(request.user),
-            "is_bureau": role_of(request.user) == Role.BUREAU,
+            "is_bureau": allowed(request.user, "rights.manage"),
         },
     )
 
@@ -223,7 +222,7 @@ def announcement(request: HttpRequest, pk: int) -> HttpResponse:
 
 def rules_page(request: HttpRequest) -> HttpResponse:
     """The trading rules in force, their sources, and (bureau) a form for a new version."""
-    is_bureau = role_of(request.user) == Role.BUREAU
+    is_bureau = allowed(request.user, "rights.manage")
     form = SettingsForm(initial=SettingsForm.initial_from_conf())
     if request.method == "POST":
         _require_bureau(request)
@@ -258,7 +257,7 @@ def account(request: HttpRequest) -> HttpResponse:
     bids and orders, and the forms to trade."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if role_of(request.user) == Role.BUREAU:
+    if allowed(request.user, "rights.manage"):
         return redirect("rights:ledger")
     holder = holder_of(request.user)
     if holder is None:
@@ -345,7 +344,7 @@ def right_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rights/right_list.html",
-        {"title": _("初始水权"), "page": page, "can_grant": role_of(request.user) == Role.BUREAU},
+        {"title": _("初始水权"), "page": page, "can_grant": allowed(request.user, "rights.manage")},
     )
 
 
@@ -357,7 +356,7 @@ def right_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rights/certificate.html",
         {"title": _("水权证 %(n)s") % {"n": right.number}, "right": right,
          "years": range(right.start_year, right.end_year + 1),
-         "can_revoke": role_of(request.user) == Role.BUREAU and right.status == "active"},
+         "can_revoke": allowed(request.user, "rights.manage") and right.status == "active"},
     )  # fmt: skip
 
 
@@ -417,7 +416,7 @@ def trade_detail(request: HttpRequest, pk: int) -> HttpResponse:
         or (holder.water_user_id is None and t.seller_user_id is None
             and holder.township_id == t.seller_township_id)
     )  # fmt: skip
-    is_bureau = role_of(request.user) == Role.BUREAU
+    is_bureau = allowed(request.user, "rights.manage")
     return render(
         request,
         "rights/trade_detail.html",
@@ -532,7 +531,7 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
 def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lst = get_object_or_404(visible_to(request.user, Action.VIEW, Listing), pk=pk)
     holder = holder_of(request.user)
-    is_bureau = role_of(request.user) == Role.BUREAU
+    is_bureau = allowed(request.user, "rights.manage")
     is_seller = _sells(holder, lst)
     form = BidForm(request.POST or None)
     if request.method == "POST":
@@ -571,7 +570,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def listing_close(request: HttpRequest, pk: int) -> HttpResponse:
     lst = get_object_or_404(visible_to(request.user, Action.VIEW, Listing), pk=pk)
     is_seller = _sells(holder_of(request.user), lst)
-    if not (is_seller or role_of(request.user) == Role.BUREAU):
+    if not (is_seller or allowed(request.user, "rights.manage")):
         if not request.user.is_authenticated:
             raise Http404
         raise PermissionDenied(_("只有出让方或县水务局可以结束挂牌。"))
@@ -609,7 +608,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = get_object_or_404(visible_to(request.user, Action.VIEW, AuctionRound), pk=pk)
     holder = holder_of(request.user)
-    is_bureau = role_of(request.user) == Role.BUREAU
+    is_bureau = allowed(request.user, "rights.manage")
     form = OrderForm(request.POST or None)
     if request.method == "POST":
         bidder = _require_holder(request)

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from aquifer.core.crud import page
-from aquifer.core.roles import Action, Role, role_of
-from aquifer.core.scoping import visible_to
+from aquifer.core.roles import Action
+from aquifer.core.scoping import allowed, visible_to
 from aquifer.registry.models import Device, Well
 from aquifer.telemetry.elements import ELEMENTS
 from aquifer.telemetry.models import QuarantinedFrame, QuarantineKind, Reading
@@ -320,7 +320,7 @@ def quarantine_list(
 ) -> Any:
     # Raw frames may carry station passwords: the bureau only. The model's empty Scope
     # already says so; the explicit check answers 403 instead of an empty list.
-    if role_of(request.user) != Role.BUREAU:
+    if not allowed(request.user, "telemetry.quarantine"):
         raise PermissionDenied(_("隔离报文仅供县水务局查看。"))
     qs = visible_to(request.user, Action.VIEW, QuarantinedFrame)
     if kind:
