@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -99,7 +100,7 @@ def server(tmp_path_factory: Any) -> Iterator[tuple[str, dict[str, list[str]]]]:
 
 
 def test_township_officer_sees_only_own_wells(server: tuple[str, dict[str, list[str]]]) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     url, wells = server
     assert wells["mine"] and wells["others"]
@@ -140,10 +141,8 @@ def test_township_officer_sees_only_own_wells(server: tuple[str, dict[str, list[
 
         # The map: only this township's wells are drawn.
         page.goto(f"{url}/")
-        page.wait_for_function(
-            "document.querySelector('#well-count') && "
-            "document.querySelector('#well-count').textContent.trim() !== ''"
-        )
+        # Waiting with locators, not wait_for_function: the pages' CSP forbids eval.
+        expect(page.locator("#well-count")).to_have_text(re.compile(r"\S"))
         assert int(page.inner_text("#well-count")) == len(wells["mine"])
         markers = page.locator("#map .leaflet-interactive").count()
         assert markers >= len(wells["mine"])  # wells, plus zone and township outlines
@@ -315,7 +314,7 @@ def test_names_with_markup_never_run_as_script(server: tuple[str, Any], bureau: 
 def test_well_chart_draws_in_both_languages(
     server: tuple[str, Any], bureau: str, language: str
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     url, _wells = server
     well = shell(
@@ -337,12 +336,9 @@ def test_well_chart_draws_in_both_languages(
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.documentElement.lang") == language
         chart = page.locator(".series-chart")
-        page.wait_for_function(
-            "(() => { const c = document.querySelector('.series-chart');"
-            " const s = c && c.querySelector('.series-status');"
-            " return s && s.textContent.trim() && s.textContent !== c.dataset.msgLoading; })()",
-            timeout=20000,
-        )
+        drawn = chart.locator(".series-status")
+        expect(drawn).to_have_text(re.compile(r"\S"), timeout=20000)
+        expect(drawn).not_to_have_text(chart.get_attribute("data-msg-loading") or "", timeout=20000)
         status = chart.locator(".series-status").inner_text().strip()
         assert status != chart.get_attribute("data-msg-error"), status
         assert status != chart.get_attribute("data-msg-empty"), status
