@@ -15,7 +15,7 @@ def used(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[int | None, str, int], i
     """Metered use per (water user id, source, year); 0 where not set."""
     table: dict[tuple[int | None, str, int], int] = {}
     monkeypatch.setattr(
-        "aquifer.rights.services.used_m3",
+        "aquifer.rights.services.parties.used_m3",
         lambda holder, source, year: table.get((holder.water_user_id, source, year), 0),
     )
     return table

@@ -40,7 +40,8 @@ def run(mode: str, device_ids: list[int], day: int) -> dict[str, object]:
     from django.db import connections
 
     from aquifer.telemetry.models import Reading
-    from aquifer.telemetry.store import _Postgres, ingest_tuples
+    from aquifer.telemetry.store import ingest_tuples
+    from aquifer.telemetry.store.postgres import _Postgres
 
     staged = mode == "staged-only"
     _Postgres.SLOW_AFTER_CONFLICT = 10**9 if staged else 0

@@ -24,8 +24,6 @@ from aquifer.telemetry.models import (
 )
 from aquifer.telemetry.store import (
     ReadingRow,
-    _Postgres,
-    _SQLite,
     bucket_end,
     bucket_start,
     ingest,
@@ -39,6 +37,8 @@ from aquifer.telemetry.store import (
     rollup_tail,
     rollup_watermark,
 )
+from aquifer.telemetry.store.postgres import _Postgres
+from aquifer.telemetry.store.sqlite import _SQLite
 
 T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
 

@@ -27,6 +27,7 @@ def main(n_devices: int, batches: int, upkeep_thread: bool) -> dict[str, object]
 
     from aquifer.telemetry import store
     from aquifer.telemetry.models import Reading, ReadingDaily, ReadingHourly
+    from aquifer.telemetry.store.sqlite import _CHECKPOINTS
     from aquifer.telemetry.writer import RollupPacer, Upkeep
 
     ids = devices(n_devices, prefix="uk")
@@ -65,7 +66,7 @@ def main(n_devices: int, batches: int, upkeep_thread: bool) -> dict[str, object]
         "watermark": store.rollup_watermark(),
         "max_id": Reading.objects.aggregate(m=Max("id"))["m"],
         "largest_wal_pages": largest_wal // (page + 24),
-        "checkpoint_pages": store._CHECKPOINTS.pages,
+        "checkpoint_pages": _CHECKPOINTS.pages,
     }
 
 
