@@ -35,7 +35,7 @@ ALLOWED = {
     "notifications/service.py": "recipients of a notice by their stored role",
     "notifications/models.py": "the roles a notification rule may address",
     "maintenance/services.py": "the users a ticket may be assigned to",
-    "registry/demo.py": "demo accounts",
+    "registry/demo/accounts.py": "demo accounts",
     "monitoring/demo.py": "the demo's bureau account",
 }
 

@@ -466,17 +466,17 @@ def county_map(request: HttpRequest) -> HttpResponse:
     from aquifer.registry.spatial import county_geometry
 
     user = request.user
+    show_wells = can(user, Action.VIEW, Well)
     minx, miny, maxx, maxy = county_geometry().bounds
+    urls = {"townships": reverse("api:map_townships"), "zones": reverse("api:map_zones")}
+    if show_wells:  # the layer's address only for those who may read it
+        urls["wells"] = reverse("api:map_wells")
     config = {
         "bounds": [[miny, minx], [maxy, maxx]],
         "tileUrl": settings.AQUIFER.get("TILE_URL", ""),
         "tileAttribution": settings.AQUIFER.get("TILE_ATTRIBUTION", ""),
-        "urls": {
-            "townships": reverse("api:map_townships"),
-            "zones": reverse("api:map_zones"),
-            "wells": reverse("api:map_wells"),
-        },
-        "showWells": can(user, Action.VIEW, Well),
+        "urls": urls,
+        "showWells": show_wells,
         "zoneColours": {str(k): v for k, v in ZONE_COLOURS.items()},
         "statusColours": {str(k): v for k, v in WELL_STATUS_COLOURS.items()},
         "statusLabels": {str(k): str(k.label) for k in WellStatus},
