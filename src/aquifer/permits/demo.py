@@ -52,7 +52,7 @@ def build(log: Callable[[str], None] = print) -> None:
     from django.utils import timezone
 
     from aquifer.permits.models import Permit, PermitStatus
-    from aquifer.permits.rules import _add_years
+    from aquifer.permits.rules.state import _add_years
 
     rng = random.Random(SEED)
     today = timezone.localdate()
