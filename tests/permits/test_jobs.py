@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from aquifer.core.audit import audit_context
 from aquifer.monitoring.models import OPEN_STATES, Alarm
 from aquifer.permits import jobs, services
 from aquifer.permits.models import EmergencyWindow, Permit, PermitStatus
@@ -78,7 +79,7 @@ def test_quota_alarm_cleared_when_permit_cancelled(world: Any, volumes: Any) -> 
 def test_deep_and_prohibited_withdrawal(world: Any, volumes: Any) -> None:
     from aquifer.registry.models import Well
 
-    with services.audit_context(source="test"):
+    with audit_context(source="test"):
         deep = Well(code="W-A-D", depth_m=600, layer="deep", purpose="domestic", owner=world.user_a)
         deep.set_location(112.42, 35.49)
         deep.save()

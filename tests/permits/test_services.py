@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from aquifer.core.audit import audit_context
 from aquifer.core.models import AuditEntry
 from aquifer.permits import services
 from aquifer.permits.models import (
@@ -75,7 +76,7 @@ def well_in_zone(world: Any, code: str = "W-B-HC") -> Any:
     from aquifer.registry.models import Well
     from tests.conftest import HUANGCHENG
 
-    with services.audit_context(source="test"):
+    with audit_context(source="test"):
         w = Well(code=code, depth_m=60, layer="shallow", purpose="agricultural", owner=world.user_b)
         w.set_location(*HUANGCHENG)
         w.save()
@@ -153,7 +154,7 @@ def test_balanced_zone_increase_refused_decrease_allowed(world: Any) -> None:
     from aquifer.registry.models import Zone
     from tests.conftest import square
 
-    with services.audit_context(source="test"):
+    with audit_context(source="test"):
         Zone.objects.create(
             code="BAL-1",
             name="凤城平衡区",
@@ -198,7 +199,7 @@ def test_well_activation(world: Any) -> None:
     # Deep well under a deep permit: only in an emergency window.
     from aquifer.registry.models import Well
 
-    with services.audit_context(source="test"):
+    with audit_context(source="test"):
         deep = Well(code="W-A-D", depth_m=600, layer="deep", purpose="domestic", owner=world.user_a)
         deep.set_location(112.42, 35.49)
         deep.save()
@@ -238,7 +239,7 @@ def test_transfer_quota_within_a_balanced_zone(world: Any) -> None:
     from aquifer.registry.models import Well, Zone
     from tests.conftest import square
 
-    with services.audit_context(source="test"):
+    with audit_context(source="test"):
         Zone.objects.create(
             code="BAL-T",
             name="平衡区",
@@ -296,7 +297,7 @@ def test_registry_refuses_putting_a_well_back_in_service_without_a_permit(world:
 
     from aquifer.registry.models import Well
 
-    with services.audit_context(source="test"):
+    with audit_context(source="test"):
         w = Well.objects.get(pk=world.well_a.pk)
         w.status = "closed"
         w.full_clean()

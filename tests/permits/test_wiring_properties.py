@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aquifer.core.audit import audit_context
 from aquifer.permits import services
 from aquifer.permits.models import Permit, PermitStatus
 from tests.conftest import square
@@ -28,7 +29,7 @@ def _balanced_county(world: Any) -> tuple[list[Permit], list[Any]]:
     """Three wells of user A in a balanced zone, two of them under existing permits."""
     from aquifer.registry.models import Well, Zone
 
-    with services.audit_context(source="test"):
+    with audit_context(source="test"):
         Zone.objects.create(
             code="BAL-P",
             name="平衡区",
