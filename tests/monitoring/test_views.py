@@ -123,7 +123,7 @@ def test_board_filters_and_paging(world: Any, two_alarms: Any) -> None:
     c = world.client("bureau")
     r = c.get("/alarms/", {"kind": "low_battery"})
     assert "B battery" in r.content.decode() and "A offline" not in r.content.decode()
-    r = c.get("/alarms/", {"township": world.township_a.pk})
+    r = c.get("/alarms/", {"township_id": world.township_a.pk})
     assert "A offline" in r.content.decode() and "B battery" not in r.content.decode()
     r = c.get("/api/alarms/", {"state": "active", "severity": "warning", "limit": 1})
     assert r.json()["count"] == 2 and len(r.json()["items"]) == 1

@@ -15,7 +15,9 @@ from ninja.errors import HttpError
 
 from aquifer.analysis import balance as bal
 from aquifer.analysis import levels, samples, soundings
+from aquifer.analysis.filters import QualitySampleFilterSet
 from aquifer.analysis.models import LevelMeasurement, QualitySample
+from aquifer.core.filters import filter_errors, openapi_parameters
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.registry.models import MonitoringWell, Well, Zone
@@ -411,18 +413,20 @@ def _may_add(request: HttpRequest, model: Any) -> None:
     response=SamplePage,
     operation_id="analysis_samples",
     summary="Quality samples in scope (newest first)",
+    openapi_extra={"parameters": openapi_parameters(QualitySampleFilterSet)},
 )
 def sample_list(
     request: HttpRequest,
-    well: int | None = None,
     limit: int = Query(50, ge=1, le=500),  # type: ignore[type-arg]
     offset: int = Query(0, ge=0),  # type: ignore[type-arg]
 ) -> Any:
+    """Filtered as the sample list page (QualitySampleFilterSet); a bad filter is a 422."""
     _not_public(request)
     qs = visible_to(request.user, Action.VIEW, QualitySample).select_related("well")
-    if well is not None:
-        qs = qs.filter(well_id=well)
-    qs = qs.prefetch_related("results")
+    filters = QualitySampleFilterSet(request.GET, queryset=qs, request=request)
+    if not filters.is_valid():
+        raise filter_errors(filters)
+    qs = filters.qs.prefetch_related("results")
     return {"count": qs.count(), "results": [_sample_out(s) for s in qs[offset : offset + limit]]}
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from aquifer.analysis import balance as bal
 from aquifer.analysis import levels, samples, soundings, trends
+from aquifer.analysis.filters import QualitySampleFilterSet
 from aquifer.analysis.models import (
     CLASS_COLOURS,
     STATUS_COLOURS,
@@ -33,9 +35,11 @@ from aquifer.analysis.models import (
     WellTrend,
 )
 from aquifer.analysis.quality import CLASS_LABELS, load_standard
+from aquifer.analysis.tables import QualitySampleTable, WellTrendTable
 from aquifer.core.exports import export_response
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, visible_to
+from aquifer.core.tables import export_columns, sort
 from aquifer.registry.models import MonitoringWell, Well
 from aquifer.registry.spatial import county_geometry
 
@@ -115,27 +119,7 @@ def _trend_rows(user: Any) -> list[dict[str, Any]]:
         "well", "well__township", "well__zone"
     )
     latest = levels.latest_well_trends()
-    return [{"mw": mw, "trend": latest.get(mw.pk)} for mw in wells]
-
-
-_TREND_COLUMNS = [
-    ("well", "井编号", lambda r: r["mw"].well.code),
-    ("township", "乡镇", lambda r: r["mw"].well.township.name if r["mw"].well.township else ""),
-    ("zone", "分区", lambda r: r["mw"].well.zone.name if r["mw"].well.zone else ""),
-    ("computed_on", "计算日期", lambda r: r["trend"].computed_on.isoformat() if r["trend"] else ""),
-    ("element", "监测要素", lambda r: r["trend"].element if r["trend"] else ""),
-    ("months", "月数", lambda r: r["trend"].months if r["trend"] else None),
-    ("trend", "趋势", lambda r: r["trend"].trend if r["trend"] else ""),
-    ("p", "p", lambda r: r["trend"].p if r["trend"] else None),
-    ("slope", "Sen斜率(m/年)", lambda r: r["trend"].slope_per_year if r["trend"] else None),
-    (
-        "level_slope",
-        "水位变化(m/年)",
-        lambda r: r["trend"].level_slope_per_year if r["trend"] else None,
-    ),
-    ("change", "同期变幅(m)", lambda r: r["trend"].same_month_change if r["trend"] else None),
-    ("status", "恢复状态", lambda r: r["trend"].status if r["trend"] else "not enough data"),
-]
+    return [{"id": mw.pk, "mw": mw, "trend": latest.get(mw.pk)} for mw in wells]
 
 
 def well_trends(request: HttpRequest) -> HttpResponse:
@@ -146,13 +130,27 @@ def well_trends(request: HttpRequest) -> HttpResponse:
     rows = _trend_rows(request.user)
     fmt = request.GET.get("format")
     if fmt:
-        return export_response(rows, _TREND_COLUMNS, fmt, "level-trends")
-    for r in rows:
-        t = r["trend"]
-        r["status_label"] = _status_label(t.status if t else "not enough data")
-        r["colour"] = STATUS_COLOURS.get(t.status if t else "not enough data")
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
-    return render(request, "analysis/well_trends.html", {"page_obj": page, "rows": page})
+        return export_response(rows, export_columns(WellTrendTable), fmt, "level-trends")
+    table = WellTrendTable(rows, attrs={"id": "trend-list", "class": "list"})
+    _paged(table, request, 100)
+    return _list_page(
+        request, "analysis/well_trends.html", {"table": table, "page_obj": table.page}
+    )
+
+
+def _list_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """The page, or only its results (the table) for htmx (sorting, paging)."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return render(request, "analysis/_list_results.html", context)
+    return render(request, template, context)
+
+
+def _paged(table: Any, request: HttpRequest, per_page: int) -> None:
+    table.request = request
+    sort(table, request.GET.getlist(table.order_by_field))
+    table.paginator = Paginator(table.rows, per_page)
+    table.page = table.paginator.get_page(request.GET.get("page"))
 
 
 def _line(monthly: list[float | None], test: str) -> list[float | None]:
@@ -322,21 +320,6 @@ def balance(request: HttpRequest) -> HttpResponse:
 
 # --- Quality ---------------------------------------------------------------------------------
 
-_SAMPLE_COLUMNS = [
-    ("sample_id", "样品编号", lambda s: s.sample_id),
-    ("well", "井编号", lambda s: s.well.code),
-    ("township", "乡镇", lambda s: s.well.township.name if s.well.township else ""),
-    (
-        "sampled_at",
-        "采样时间",
-        lambda s: timezone.localtime(s.sampled_at).strftime("%Y-%m-%d %H:%M"),
-    ),
-    ("lab", "检测单位", lambda s: s.lab),
-    ("class", "水质类别", lambda s: s.label),
-    ("deciding", "决定类别的指标", lambda s: "、".join(s.deciding)),
-    ("illustrative", "示例数据", lambda s: "是" if s.illustrative else ""),
-]
-
 
 def sample_list(request: HttpRequest) -> HttpResponse:
     denied = _signed_in(request)
@@ -345,20 +328,30 @@ def sample_list(request: HttpRequest) -> HttpResponse:
     qs = visible_to(request.user, Action.VIEW, QualitySample).select_related(
         "well", "well__township"
     )
-    klass = request.GET.get("class", "")
-    if klass in {"1", "2", "3", "4", "5"}:
-        qs = qs.filter(klass=int(klass))
+    # An invalid filter value is left out of the filtering and shown as the form's error.
+    filters = QualitySampleFilterSet(request.GET, queryset=qs, request=request)
     fmt = request.GET.get("format")
     if fmt:
-        return export_response(qs, _SAMPLE_COLUMNS, fmt, "quality-samples")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        return export_response(
+            filters.qs, export_columns(QualitySampleTable, QualitySample), fmt, "quality-samples"
+        )
+    table = QualitySampleTable(filters.qs, attrs={"id": "sample-list", "class": "list"})
+    _paged(table, request, 50)
+    query = urlencode(
+        [
+            (name, request.GET[name])
+            for name in filters.filters
+            if request.GET.get(name) and name not in filters.errors
+        ]
+    )
     context = {
-        "page_obj": page,
-        "klass": klass,
-        "class_colours": CLASS_COLOURS,
+        "table": table,
+        "page_obj": table.page,
+        "filter_form": filters.form,
+        "query": query,
         "can_add": can(request.user, Action.ADD, QualitySample),
     }
-    return render(request, "analysis/sample_list.html", context)
+    return _list_page(request, "analysis/sample_list.html", context)
 
 
 def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:

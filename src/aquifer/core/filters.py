@@ -27,6 +27,7 @@ from aquifer.core.scoping import visible_to
 
 __all__ = [
     "ALL",
+    "CheckboxFilter",
     "ChoiceFilter",
     "FilterSet",
     "RecordFilter",
@@ -79,6 +80,20 @@ class YesNoFilter(django_filters.Filter):  # type: ignore[misc]
     field_class = YesNoField
 
 
+class CheckboxFilter(django_filters.Filter):  # type: ignore[misc]
+    """A tick box (``on``, or ``true`` in the API): ticked, it narrows the records with
+    ``narrow(queryset, request)``; unticked (absent, ``false``), it does not filter."""
+
+    field_class = forms.BooleanField
+
+    def __init__(self, narrow: Callable[[Any, HttpRequest | None], Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.narrow = narrow
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        return self.narrow(qs, self.parent.request) if value else qs
+
+
 class ChoiceFilter(django_filters.ChoiceFilter):  # type: ignore[misc]
     """A choice among a model field's choices, "全部" for no filtering."""
 
@@ -88,14 +103,17 @@ class ChoiceFilter(django_filters.ChoiceFilter):  # type: ignore[misc]
 
 
 def visible_choices(
-    model: type[models.Model], narrow: Callable[[models.QuerySet[Any]], models.QuerySet[Any]]
+    model: type[models.Model],
+    narrow: Callable[[models.QuerySet[Any]], models.QuerySet[Any]],
+    action: str = Action.VIEW,
 ) -> Callable[[HttpRequest | None], models.QuerySet[Any]]:
-    """The records of ``model`` the request's user can see, as a filter's choices."""
+    """The records of ``model`` the request's user can see (or take ``action`` on: ``choose``),
+    as a filter's choices."""
 
     def choices(request: HttpRequest | None) -> models.QuerySet[Any]:
         if request is None:
             return model._default_manager.none()
-        return narrow(visible_to(request.user, Action.VIEW, model))
+        return narrow(visible_to(request.user, action, model))
 
     return choices
 
@@ -104,6 +122,7 @@ class RecordFilter(django_filters.ModelChoiceFilter):  # type: ignore[misc]
     """A related record given by its id (``township_id``), among the records the user can see.
 
     ``hidden`` filters are not in the filter bar (they come from links: a water user's wells).
+    ``action``: the records the user may take it on rather than see (``choose``).
     """
 
     def __init__(
@@ -111,12 +130,13 @@ class RecordFilter(django_filters.ModelChoiceFilter):  # type: ignore[misc]
         model: type[models.Model],
         narrow: Callable[[models.QuerySet[Any]], models.QuerySet[Any]] = lambda qs: qs,
         hidden: bool = False,
+        action: str = Action.VIEW,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("empty_label", ALL)
         if hidden:
             kwargs["widget"] = forms.HiddenInput
-        super().__init__(queryset=visible_choices(model, narrow), **kwargs)
+        super().__init__(queryset=visible_choices(model, narrow, action), **kwargs)
 
 
 def filter_errors(filterset: django_filters.FilterSet) -> ValidationError:
@@ -127,7 +147,7 @@ def filter_errors(filterset: django_filters.FilterSet) -> ValidationError:
 
 
 def _schema(f: django_filters.Filter) -> dict[str, Any]:
-    if isinstance(f, YesNoFilter):
+    if isinstance(f, YesNoFilter | CheckboxFilter):
         return {"type": "boolean"}
     if isinstance(f, django_filters.ModelChoiceFilter):
         return {"type": "integer"}

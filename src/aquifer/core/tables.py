@@ -15,6 +15,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.db import models
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django_tables2.rows import BoundRow
@@ -22,7 +23,7 @@ from django_tables2.rows import BoundRow
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can
 
-__all__ = ["Field", "Table", "export_columns", "sort"]
+__all__ = ["Field", "Moment", "Table", "export_columns", "moment", "sort"]
 
 #: The query parameter that sorts a list page.
 SORT = "sort"
@@ -67,6 +68,21 @@ class Field(tables.Column):  # type: ignore[misc]
         return value
 
 
+def moment(value: Any) -> str:
+    """A time as the lists show it: local time, to the minute."""
+    return str(timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
+
+
+class Moment(Field):
+    """A time as the lists show it (:func:`moment`), on the page and in exports."""
+
+    def render(self, value: Any, table: Any = None) -> Any:
+        return moment(value)
+
+    def value(self, value: Any) -> Any:
+        return self.render(value)
+
+
 class Table(tables.Table):  # type: ignore[misc]
     """The base of every list's Table: sorted by ``?sort=``, rendered like the other lists."""
 
@@ -96,11 +112,14 @@ def _getter(table: tables.Table, name: str) -> Callable[[Any], Any]:
 
 
 def export_columns(
-    table_class: type[tables.Table], model: type[models.Model]
+    table_class: type[tables.Table], model: type[models.Model] | None = None
 ) -> list[tuple[str, str, Callable[[Any], Any]]]:
     """The exported columns of ``table_class``: its columns but those only on the page, as
-    (key, header, value of a record) in the shape :mod:`aquifer.core.exports` takes."""
-    table = table_class(model._default_manager.none())
+    (key, header, value of a record) in the shape :mod:`aquifer.core.exports` takes.
+
+    ``model`` is the model of a Table over a queryset; a Table over computed rows (a list of
+    dicts or objects) has none."""
+    table = table_class(model._default_manager.none() if model is not None else [])
     return [
         (c.name, str(c.header), _getter(table, c.name))
         for c in table.columns.iterall()

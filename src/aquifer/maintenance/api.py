@@ -13,18 +13,23 @@ from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from aquifer.core.crud import page
+from aquifer.core.exports import export_response
+from aquifer.core.filters import filter_errors, openapi_parameters
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, visible_to
-from aquifer.maintenance import services, workflow
+from aquifer.core.tables import export_columns
+from aquifer.maintenance import services
 from aquifer.maintenance.figures import upkeep_figures
+from aquifer.maintenance.filters import TicketFilterSet
 from aquifer.maintenance.models import ChecklistItem, Patrol, Ticket
+from aquifer.maintenance.tables import TicketTable
 from aquifer.monitoring.models import Alarm
 from aquifer.registry.models import Device
 
@@ -136,37 +141,45 @@ def _signed_in(request: HttpRequest) -> Any:
     return request.user
 
 
-@router.get("/maintenance/tickets/", response=TicketPage, operation_id="maintenance_ticket_list")
+_TICKET_FILTERS: dict[str, Any] = {"parameters": openapi_parameters(TicketFilterSet)}
+
+
+def _filtered(request: HttpRequest) -> Any:
+    """The caller's tickets that pass the query's filters (the ticket list's FilterSet); an
+    invalid filter value is a 422 naming it."""
+    filters = TicketFilterSet(request.GET, queryset=_tickets(request), request=request)
+    if not filters.is_valid():
+        raise filter_errors(filters)
+    return filters.qs
+
+
+@router.get(
+    "/maintenance/tickets/",
+    response=TicketPage,
+    operation_id="maintenance_ticket_list",
+    openapi_extra=_TICKET_FILTERS,
+)
 def ticket_list(
     request: HttpRequest,
-    state: Literal["open", "all", "new", "assigned", "in_progress", "closed", "cancelled"] = "open",
-    township_id: int | None = None,
-    device_id: int | None = None,
-    source: Literal["alarm", "user_report", "patrol", "staff"] | None = None,
-    priority: Literal["low", "normal", "high", "urgent"] | None = None,
-    assignee_id: int | None = None,
-    overdue: bool = False,
     limit: int = Query(50, ge=1, le=500),  # type: ignore[type-arg]
     offset: int = Query(0, ge=0),  # type: ignore[type-arg]
 ) -> Any:
     """Tickets the caller may see (water users: their own devices'; officers: their
     township's); ``state=open`` (default) is new, assigned and in progress."""
-    qs = _tickets(request)
-    if state == "open":
-        qs = qs.filter(state__in=workflow.OPEN_STATES)
-    elif state != "all":
-        qs = qs.filter(state=state)
-    filters = {
-        "township_id": township_id,
-        "device_id": device_id,
-        "source": source,
-        "priority": priority,
-        "assignee_id": assignee_id,
-    }
-    qs = qs.filter(**{k: v for k, v in filters.items() if v is not None})
-    if overdue:
-        qs = qs.filter(state__in=workflow.OPEN_STATES, due_at__lt=timezone.now())
-    return page(qs, limit, offset, lambda t: TicketOut.of(t, request.user))
+    return page(_filtered(request), limit, offset, lambda t: TicketOut.of(t, request.user))
+
+
+@router.get(
+    "/maintenance/tickets/export",
+    operation_id="maintenance_ticket_export",
+    response={200: None},
+    openapi_extra=_TICKET_FILTERS,
+)
+def ticket_export(request: HttpRequest, format: Literal["xlsx", "csv"] = "xlsx") -> HttpResponse:
+    """Excel (or CSV) of the filtered tickets, with the ticket list's columns
+    (maintenance/tables.py)."""
+    qs = _filtered(request).select_related("device", "township")
+    return export_response(qs, export_columns(TicketTable, Ticket), format, "tickets")
 
 
 @router.get("/maintenance/tickets/{pk}", response=TicketOut, operation_id="maintenance_ticket_read")

@@ -13,10 +13,8 @@ from aquifer.maintenance.models import (
     ChecklistItem,
     CheckResult,
     Priority,
-    TicketSource,
-    TicketState,
 )
-from aquifer.registry.models import Device, Township
+from aquifer.registry.models import Device
 
 
 class DeviceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -27,36 +25,6 @@ class DeviceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 def visible_devices(user: Any) -> Any:
     return visible_to(user, Action.VIEW, Device).select_related("well").order_by("station_address")
-
-
-class TicketFilterForm(forms.Form):
-    state = forms.ChoiceField(
-        label=_("状态"),
-        required=False,
-        choices=[("", _("未完成")), ("all", _("全部")), *TicketState.choices],
-    )
-    township = forms.ModelChoiceField(
-        label=_("乡镇"), queryset=Township.objects.none(), required=False
-    )
-    source = forms.ChoiceField(
-        label=_("来源"), required=False, choices=[("", _("全部")), *TicketSource.choices]
-    )
-    priority = forms.ChoiceField(
-        label=_("优先级"), required=False, choices=[("", _("全部")), *Priority.choices]
-    )
-    mine = forms.BooleanField(label=_("派给我的"), required=False)
-    overdue = forms.BooleanField(label=_("已超时"), required=False)
-    device = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    q = forms.CharField(label=_("搜索"), required=False)
-
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if allowed(user, "maintenance.all_townships"):
-            self.fields["township"].queryset = Township.objects.all()  # type: ignore[attr-defined]
-        else:
-            del self.fields["township"]
-        if allowed(user, "maintenance.fault_report"):
-            del self.fields["mine"]
 
 
 class TicketForm(forms.Form):

@@ -54,6 +54,7 @@ routes(
         "maintenance:checklist": "maintenance.staff",
         "maintenance:checklist_edit": "maintenance.checklist_edit",
         "maintenance_ticket_list": ("maintenance.ticket", "view"),
+        "maintenance_ticket_export": ("maintenance.ticket", "view"),
         "maintenance_ticket_create": ("maintenance.ticket", "open"),
         "maintenance_ticket_read": ("maintenance.ticket", "view"),
         "maintenance_ticket_events": ("maintenance.ticket", "view"),

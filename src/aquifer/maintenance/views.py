@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -27,14 +28,15 @@ from django.views.decorators.http import require_POST
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can_see_history, visible_to
+from aquifer.core.tables import sort
 from aquifer.core.views import history_of
 from aquifer.maintenance import services, workflow
 from aquifer.maintenance.figures import upkeep_figures
+from aquifer.maintenance.filters import ALL, OPEN, TicketFilterSet
 from aquifer.maintenance.forms import (
     ActionForm,
     ChecklistItemForm,
     PatrolForm,
-    TicketFilterForm,
     TicketForm,
 )
 from aquifer.maintenance.models import (
@@ -44,6 +46,7 @@ from aquifer.maintenance.models import (
     Ticket,
     TicketState,
 )
+from aquifer.maintenance.tables import TicketTable
 from aquifer.monitoring.models import Alarm
 from aquifer.registry.models import Device
 
@@ -79,48 +82,44 @@ def _tickets(request: HttpRequest) -> models.QuerySet[Ticket]:
 @gated()
 def ticket_list(request: HttpRequest) -> HttpResponse:
     """Tickets with filters; ``?view=board`` shows them as columns by state."""
-    user = request.user
-    form = TicketFilterForm(request.GET or None, user=user)
-    qs = _tickets(request)
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    state = data.get("state") or ""
-    if state == "":
-        qs = qs.filter(state__in=workflow.OPEN_STATES)
-    elif state != "all":
-        qs = qs.filter(state=state)
-    if data.get("township"):
-        qs = qs.filter(township=data["township"])
-    for name in ("source", "priority"):
-        if data.get(name):
-            qs = qs.filter(**{name: data[name]})
-    if data.get("device"):
-        qs = qs.filter(device_id=data["device"])
-    if data.get("mine"):
-        qs = qs.filter(assignee_id=user.pk)
-    if data.get("overdue"):
-        qs = qs.filter(state__in=workflow.OPEN_STATES, due_at__lt=timezone.now())
-    if data.get("q"):
-        q = data["q"]
-        qs = qs.filter(
-            models.Q(title__icontains=q)
-            | models.Q(description__icontains=q)
-            | models.Q(device__station_address__icontains=q)
-        )
+    # An invalid filter value is left out of the filtering and shown as the form's error.
+    filters = TicketFilterSet(request.GET, queryset=_tickets(request), request=request)
+    qs = filters.qs
+    form = filters.form
+    state = form.cleaned_data.get("state") or OPEN
     board = request.GET.get("view") == "board"
     context: dict[str, Any] = {"form": form, "board": board, "can_report": True}
     if board:
         columns = []
         for value, label in TicketState.choices:
-            if state not in ("", "all", value):
+            if state not in (OPEN, ALL, value):
                 continue
-            if state == "" and value not in workflow.OPEN_STATES:
+            if state == OPEN and value not in workflow.OPEN_STATES:
                 continue
             items = list(qs.filter(state=value)[:100])
             columns.append({"state": value, "label": label, "tickets": items})
         context["columns"] = columns
         context["count"] = qs.count()
     else:
-        context["page_obj"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        table = TicketTable(qs, attrs={"id": "ticket-list", "class": "list"})
+        table.request = request
+        sort(table, request.GET.getlist(table.order_by_field))
+        table.paginator = Paginator(table.rows, PAGE_SIZE)
+        table.page = table.paginator.get_page(request.GET.get("page"))
+        context["table"] = table
+        context["page_obj"] = table.page
+        query = urlencode(
+            [
+                (name, request.GET[name])
+                for name in filters.filters
+                if request.GET.get(name) and name not in filters.errors
+            ]
+        )
+        api = reverse("api:api-root") + "maintenance/tickets/export"
+        context["exports"] = [
+            (label, f"{api}?format={fmt}" + (f"&{query}" if query else ""))
+            for fmt, label in (("xlsx", "Excel"), ("csv", "CSV"))
+        ]
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:
         return render(request, "maintenance/_ticket_results.html", context)

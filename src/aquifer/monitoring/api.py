@@ -10,7 +10,8 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, JsonResponse
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,15 +19,16 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from aquifer.core.crud import page
+from aquifer.core.exports import export_response
+from aquifer.core.filters import filter_errors, openapi_parameters
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, require, visible_to
+from aquifer.core.tables import export_columns
 from aquifer.monitoring import alarms as alarm_service
 from aquifer.monitoring import health
+from aquifer.monitoring.filters import AlarmFilterSet
 from aquifer.monitoring.models import (
     Alarm,
-    AlarmKind,
-    AlarmSeverity,
-    AlarmState,
     DeviceHealthDaily,
     DeviceState,
     MeterChange,
@@ -35,6 +37,7 @@ from aquifer.monitoring.models import (
 )
 from aquifer.monitoring.review import ReviewError, review_finding
 from aquifer.monitoring.sweeps import device_health_state
+from aquifer.monitoring.tables import AlarmTable
 from aquifer.registry.models import Device
 
 router = Router(tags=["monitoring"])
@@ -100,16 +103,6 @@ class AlarmPage(Schema):
     items: list[AlarmOut]
 
 
-class AlarmFilter(Schema):
-    township_id: int | None = None
-    kind: AlarmKind | None = None
-    state: AlarmState | Literal["active"] | None = None
-    severity: AlarmSeverity | None = None
-    device_id: int | None = None
-    limit: int = 50
-    offset: int = 0
-
-
 def _limits(limit: int, offset: int) -> None:
     if not 1 <= limit <= 500:
         raise HttpError(422, _("limit 应在 1 至 500 之间。"))
@@ -117,23 +110,41 @@ def _limits(limit: int, offset: int) -> None:
         raise HttpError(422, _("offset 不能为负。"))
 
 
-@router.get("/alarms/", response=AlarmPage, operation_id="monitoring_alarm_list")
-def alarm_list(request: HttpRequest, filters: AlarmFilter = _QUERY) -> dict[str, Any]:
-    _limits(filters.limit, filters.offset)
-    qs = visible_to(request.user, Action.VIEW, Alarm)
-    if filters.township_id is not None:
-        qs = qs.filter(township_id=filters.township_id)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.state == "active":
-        qs = qs.filter(closed_at__isnull=True)  # open or acknowledged
-    elif filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.severity:
-        qs = qs.filter(severity=filters.severity)
-    if filters.device_id is not None:
-        qs = qs.filter(device_id=filters.device_id)
-    return page(qs.order_by("-opened_at", "-id"), filters.limit, filters.offset, AlarmOut.of)
+_ALARM_FILTERS: dict[str, Any] = {"parameters": openapi_parameters(AlarmFilterSet)}
+
+
+def _alarms(request: HttpRequest) -> Any:
+    """The alarms the caller may see, newest first, filtered as the alarm board (its
+    FilterSet); an invalid filter value is a 422 naming it."""
+    qs = visible_to(request.user, Action.VIEW, Alarm).order_by("-opened_at", "-id")
+    filters = AlarmFilterSet(request.GET, queryset=qs, request=request)
+    if not filters.is_valid():
+        raise filter_errors(filters)
+    return filters.qs
+
+
+@router.get(
+    "/alarms/",
+    response=AlarmPage,
+    operation_id="monitoring_alarm_list",
+    openapi_extra=_ALARM_FILTERS,
+)
+def alarm_list(request: HttpRequest, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    _limits(limit, offset)
+    return page(_alarms(request), limit, offset, AlarmOut.of)
+
+
+@router.get(
+    "/alarms/export",
+    operation_id="monitoring_alarm_export",
+    response={200: None},
+    openapi_extra=_ALARM_FILTERS,
+)
+def alarm_export(request: HttpRequest, format: Literal["xlsx", "csv"] = "xlsx") -> HttpResponse:
+    """Excel (or CSV) of the filtered alarms, with the alarm board's columns
+    (monitoring/tables.py)."""
+    qs = _alarms(request).annotate(township_name=F("township__name"))
+    return export_response(qs, export_columns(AlarmTable, Alarm), format, "alarms")
 
 
 @router.get("/alarms/{pk}", response=AlarmOut, operation_id="monitoring_alarm_read")

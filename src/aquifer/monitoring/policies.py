@@ -44,6 +44,7 @@ routes(
         "monitoring:finding_review": ("monitoring.readingfinding", "change"),
         "monitoring:meter_change_new": ("monitoring.meterchange", "add"),
         "monitoring_alarm_list": ("monitoring.alarm", "view"),
+        "monitoring_alarm_export": ("monitoring.alarm", "view"),
         "monitoring_alarm_read": ("monitoring.alarm", "view"),
         "monitoring_alarm_acknowledge": ("monitoring.alarm", "change"),
         "monitoring_alarm_resolve": ("monitoring.alarm", "change"),

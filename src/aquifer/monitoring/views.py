@@ -23,12 +23,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, require, visible_to
+from aquifer.core.tables import sort
 from aquifer.monitoring import alarms as alarm_service
 from aquifer.monitoring import health
+from aquifer.monitoring.filters import ACTIVE, AlarmFilterSet
 from aquifer.monitoring.models import (
     Alarm,
     AlarmKind,
@@ -40,6 +41,7 @@ from aquifer.monitoring.models import (
     ReviewState,
 )
 from aquifer.monitoring.review import ReviewError, review_finding
+from aquifer.monitoring.tables import AlarmTable
 from aquifer.registry.models import Device, Township
 from aquifer.registry.spatial import county_geometry
 
@@ -55,57 +57,18 @@ def _signed_in(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-class AlarmFilterForm(forms.Form):
-    township: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=None, required=False, label=gettext_lazy("乡镇")
-    )
-    kind = forms.ChoiceField(required=False, label=gettext_lazy("告警类型"))
-    state = forms.ChoiceField(required=False, label=gettext_lazy("状态"))
-    severity = forms.ChoiceField(required=False, label=gettext_lazy("级别"))
-
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        towns = (
-            visible_to(user, "choose", Township)  # a township officer: their own
-            .filter(is_current=True)
-            .order_by("code")
-            .only("id", "name")
-        )
-        self.fields["township"].queryset = towns  # type: ignore[attr-defined]
-        blank = [("", "—")]
-        self.fields["kind"].choices = blank + list(AlarmKind.choices)  # type: ignore[attr-defined]
-        self.fields["state"].choices = [  # type: ignore[attr-defined]
-            ("", "—"),
-            ("active", _("未关闭")),
-            *AlarmState.choices,
-        ]
-        self.fields["severity"].choices = blank + list(AlarmSeverity.choices)  # type: ignore[attr-defined]
-
-
-def alarm_queryset(user: Any, data: Any) -> tuple[Any, AlarmFilterForm]:
-    form = AlarmFilterForm(data or None, user=user)
+def _alarms(request: HttpRequest, data: Any) -> AlarmFilterSet:
+    """The user's alarms through the board's FilterSet, newest first (an invalid filter value
+    is left out of the filtering and shown as the form's error)."""
     # No join of townships (their boundary polygons are large) nor of devices: the board
     # shows the township's name only, and sorts on an index (opened_at, id).
     qs = (
-        visible_to(user, Action.VIEW, Alarm)
+        visible_to(request.user, Action.VIEW, Alarm)
         .annotate(township_name=F("township__name"))
         .defer("data", "detail")
+        .order_by("-opened_at", "-id")
     )
-    if form.is_valid():
-        c = form.cleaned_data
-        if c["township"]:
-            qs = qs.filter(township=c["township"])
-        if c["kind"]:
-            qs = qs.filter(kind=c["kind"])
-        if c["state"] == "active":
-            qs = qs.filter(closed_at__isnull=True)  # open or acknowledged
-        elif c["state"]:
-            qs = qs.filter(state=c["state"])
-        if c["severity"]:
-            qs = qs.filter(severity=c["severity"])
-    elif form.is_bound:
-        qs = qs.none()
-    return qs.order_by("-opened_at", "-id"), form
+    return AlarmFilterSet(data, queryset=qs, request=request)
 
 
 def _labelled(alarms: Any) -> list[Alarm]:
@@ -128,13 +91,17 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
         return r
     data = request.GET.copy()
     if "state" not in data:
-        data["state"] = "active"
-    qs, form = alarm_queryset(request.user, data)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        data["state"] = ACTIVE
+    filters = _alarms(request, data)
+    form = filters.form
+    table = AlarmTable(filters.qs)
+    sort(table, request.GET.getlist(table.order_by_field))
+    page = Paginator(table.data.data, 50).get_page(request.GET.get("page"))
     may_act = can(request.user, Action.CHANGE, Alarm)
     context = {
         "title": _("告警看板"),
         "filter_form": form,
+        "table": table,
         "page_obj": page,
         "alarms": _labelled(page.object_list),
         "may_act": may_act,

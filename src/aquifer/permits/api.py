@@ -18,14 +18,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from aquifer.core.crud import page
 from aquifer.core.exports import export_response
+from aquifer.core.filters import filter_errors, openapi_parameters
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, visible_to
+from aquifer.core.tables import export_columns
 from aquifer.permits import reports, services
+from aquifer.permits.filters import PermitFilterSet
 from aquifer.permits.models import (
     ApplicationKind,
     EmergencyWindow,
@@ -35,13 +38,11 @@ from aquifer.permits.models import (
     RuleDecision,
     WaterSource,
 )
+from aquifer.permits.tables import LedgerTable, PermitTable, QuotaUseTable
 from aquifer.registry.choices import UseType
 from aquifer.registry.models import WaterUser, Well
 
 router = Router(tags=["permits"])
-
-#: ninja's Query(...) default, typed once (mypy: Query is generic).
-_QUERY: Any = Query(...)  # type: ignore[type-arg]
 
 
 def _forbid() -> None:
@@ -218,45 +219,29 @@ class DecisionOut(Schema):
     conditions: list[dict[str, Any]]
 
 
-class PermitFilter(Schema):
-    status: PermitStatus | None = None
-    source: WaterSource | None = None
-    use_type: UseType | None = None
-    township_id: int | None = None
-    holder_id: int | None = None
-    q: str | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-def _filter(request: HttpRequest, f: PermitFilter) -> Any:
-    from django.db.models import Q
-
+def _filter(request: HttpRequest) -> Any:
+    """The visible permits that pass the query's filters (PermitFilterSet, the pages' too);
+    an invalid filter value is a 422 naming it."""
     qs = reports.permits_visible(request.user).prefetch_related("wells")
-    if f.status:
-        qs = qs.filter(status=f.status)
-    if f.source:
-        qs = qs.filter(source=f.source)
-    if f.use_type:
-        qs = qs.filter(use_type=f.use_type)
-    if f.township_id is not None:
-        qs = qs.filter(township_id=f.township_id)
-    if f.holder_id is not None:
-        qs = qs.filter(holder_id=f.holder_id)
-    if f.q:
-        qs = qs.filter(Q(number__icontains=f.q) | Q(holder__name__icontains=f.q))
-    return qs
+    filters = PermitFilterSet(request.GET, queryset=qs, request=request)
+    if not filters.is_valid():
+        raise filter_errors(filters)
+    return filters.qs
+
+
+#: The list's filters, as the OpenAPI document describes them.
+_FILTERS: dict[str, Any] = {"parameters": openapi_parameters(PermitFilterSet)}
 
 
 # ----------------------------------------------------------------------------- permits
 
 
-@router.get("/permits/", response=PermitPage, operation_id="permits_list")
-def permit_list(request: HttpRequest, filters: PermitFilter = _QUERY) -> dict[str, Any]:
+@router.get("/permits/", response=PermitPage, operation_id="permits_list", openapi_extra=_FILTERS)
+def permit_list(request: HttpRequest, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Permits the caller may see (a water user: their own; a township: its own; none for
     the public)."""
-    _limits(filters.limit, filters.offset)
-    return page(_filter(request, filters), filters.limit, filters.offset, PermitOut.of)
+    _limits(limit, offset)
+    return page(_filter(request), limit, offset, PermitOut.of)
 
 
 def _permit(request: HttpRequest, pk: int) -> Permit:
@@ -473,19 +458,24 @@ class QuotaUsePage(Schema):
     items: list[QuotaUseOut]
 
 
-@router.get("/permits/quota-use/", response=QuotaUsePage, operation_id="permits_quota_use_list")
+@router.get(
+    "/permits/quota-use/",
+    response=QuotaUsePage,
+    operation_id="permits_quota_use_list",
+    openapi_extra=_FILTERS,
+)
 def quota_use_list(
-    request: HttpRequest, year: int | None = None, filters: PermitFilter = _QUERY
+    request: HttpRequest, year: int | None = None, limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
     """Used / quota of each active permit the caller may see."""
-    _limits(filters.limit, filters.offset)
+    _limits(limit, offset)
     y = _year(year)
-    qs = _filter(request, filters).filter(status=PermitStatus.ACTIVE)
-    chunk = list(qs[filters.offset : filters.offset + filters.limit])
+    qs = _filter(request).filter(status=PermitStatus.ACTIVE)
+    chunk = list(qs[offset : offset + limit])
     return {
         "count": qs.count(),
-        "limit": filters.limit,
-        "offset": filters.offset,
+        "limit": limit,
+        "offset": offset,
         "items": [r.as_dict() for r in reports.quota_rows(chunk, y)],
     }
 
@@ -500,37 +490,32 @@ def zone_ledger(request: HttpRequest, year: int | None = None) -> dict[str, Any]
     return {"year": y, **reports.ledger(y)}
 
 
-@router.get("/permits/export", operation_id="permits_export")
+@router.get("/permits/export", operation_id="permits_export", openapi_extra=_FILTERS)
 def export(
     request: HttpRequest,
     what: Literal["permits", "quota-use", "ledger"] = "permits",
     format: Literal["xlsx", "csv"] = "xlsx",
     year: int | None = None,
-    filters: PermitFilter = _QUERY,
 ) -> HttpResponse:
-    """Excel (or CSV) of the permits, the quota use, or the zone ledger."""
-    from aquifer.permits import views
-
+    """Excel (or CSV) of the permits or the quota use (both filtered as their lists), or of
+    the zone ledger; the columns are those of their pages (permits/tables.py)."""
     if not allowed(request.user, "permits.register"):
         _forbid()
     y = _year(year)
     if what == "permits":
         return export_response(
-            _filter(request, filters), views._columns(views.PERMIT_COLUMNS), format, "permits"
+            _filter(request), export_columns(PermitTable, Permit), format, "permits"
         )
     if what == "quota-use":
-        qs = _filter(request, filters).filter(status=PermitStatus.ACTIVE)
+        qs = _filter(request).filter(status=PermitStatus.ACTIVE)
         return export_response(
-            reports.quota_rows(qs, y),
-            views._columns(views.QUOTA_COLUMNS),
-            format,
-            f"quota-use-{y}",
+            reports.quota_rows(qs, y), export_columns(QuotaUseTable), format, f"quota-use-{y}"
         )
     if not reports.can_see_ledger(request.user):
         _forbid()
     return export_response(
-        views._ledger_rows(reports.ledger(y)),
-        views._columns(views.LEDGER_COLUMNS),
+        reports.ledger_rows(reports.ledger(y)),
+        export_columns(LedgerTable),
         format,
         f"zone-ledger-{y}",
     )

@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
-from aquifer.permits.models import ApplicationKind, PermitStatus, WaterSource
+from aquifer.permits.models import ApplicationKind, WaterSource
 from aquifer.permits.rules import Flag
 from aquifer.registry.choices import UseType
-from aquifer.registry.models import Township, WaterUser, Well
+from aquifer.registry.models import WaterUser, Well
 
 FLAG_LABELS = {
     Flag.DOMESTIC: _("生活用水"),
@@ -22,42 +22,6 @@ FLAG_LABELS = {
     Flag.WATER_RIGHTS_TRADE: _("水量经水权交易取得"),
     Flag.POVERTY_ALLEVIATION: _("脱贫攻坚项目"),
 }
-
-
-class PermitFilterForm(forms.Form):
-    q = forms.CharField(label=_("编号或持证人"), required=False)
-    status = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", "—"), *PermitStatus.choices]
-    )
-    source = forms.ChoiceField(
-        label=_("水源类型"), required=False, choices=[("", "—"), *WaterSource.choices]
-    )
-    use_type = forms.ChoiceField(
-        label=_("用水类型"), required=False, choices=[("", "—"), *UseType.choices]
-    )
-    township: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("乡镇"), required=False, queryset=None
-    )
-
-    def __init__(self, data: Any, user: Any) -> None:
-        super().__init__(data)
-
-        self.fields["township"].queryset = Township.objects.current()  # type: ignore[attr-defined]
-
-    def apply(self, qs: Any) -> Any:
-        from django.db.models import Q
-
-        if not self.is_valid():
-            return qs.none()
-        d = self.cleaned_data
-        if d["q"]:
-            qs = qs.filter(Q(number__icontains=d["q"]) | Q(holder__name__icontains=d["q"]))
-        for f in ("status", "source", "use_type"):
-            if d[f]:
-                qs = qs.filter(**{f: d[f]})
-        if d["township"]:
-            qs = qs.filter(township=d["township"])
-        return qs
 
 
 class ApplyForm(forms.Form):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from aquifer.accounting import service as accounting
 from aquifer.core.roles import Action
@@ -29,6 +30,7 @@ __all__ = [
     "can_request",
     "can_review",
     "ledger",
+    "ledger_rows",
     "monthly_use",
     "permits_visible",
     "quota_rows",
@@ -96,6 +98,11 @@ class QuotaRow:
     year: int
     used_m3: float
     estimated_m3: float
+
+    @property
+    def pk(self) -> int:
+        """The permit's id: a row per permit."""
+        return self.permit.pk
 
     @property
     def quota_m3(self) -> int:
@@ -211,3 +218,11 @@ def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
             }
         ],
     }
+
+
+def ledger_rows(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The ledger's rows (:func:`ledger`) in one list, each with its level: the export's rows."""
+    out = []
+    for level, label in (("zones", _("分区")), ("townships", _("乡镇")), ("county", _("全县"))):
+        out += [{**r, "level": str(label)} for r in data[level]]
+    return out

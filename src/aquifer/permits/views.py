@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,13 +27,14 @@ from django.views.decorators.http import require_POST
 from aquifer.core.exports import export_response
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, visible_to
+from aquifer.core.tables import export_columns, sort
 from aquifer.permits import reasons, reports, services
+from aquifer.permits.filters import PermitFilterSet
 from aquifer.permits.forms import (
     ApplyForm,
     CancelForm,
     DecideForm,
     EndWindowForm,
-    PermitFilterForm,
     QuotaForm,
     RequestForm,
     ReviewForm,
@@ -46,27 +48,7 @@ from aquifer.permits.models import (
     RuleDecision,
     RuleSettings,
 )
-
-PERMIT_COLUMNS: list[tuple[str, str, Any]] = [
-    ("number", gettext_noop("许可证编号"), lambda p: p.number or ""),
-    ("holder", gettext_noop("持证人"), lambda p: str(p.holder)),
-    ("township", gettext_noop("乡镇"), lambda p: str(p.township)),
-    ("source", gettext_noop("水源类型"), lambda p: str(p.get_source_display())),
-    ("use_type", gettext_noop("用水类型"), lambda p: str(p.get_use_type_display())),
-    ("annual_quota_m3", gettext_noop("年许可水量 (m³)"), lambda p: int(p.annual_quota_m3)),
-    (
-        "valid_from",
-        gettext_noop("有效期起"),
-        lambda p: p.valid_from.isoformat() if p.valid_from else "",
-    ),
-    (
-        "valid_until",
-        gettext_noop("有效期止"),
-        lambda p: p.valid_until.isoformat() if p.valid_until else "",
-    ),
-    ("status", gettext_noop("状态"), lambda p: str(p.get_status_display())),
-    ("wells", gettext_noop("取水井"), lambda p: ", ".join(w.code for w in p.wells.all())),
-]
+from aquifer.permits.tables import LedgerTable, PermitTable, QuotaUseTable
 
 
 def _join(errors: Any) -> str:
@@ -75,10 +57,6 @@ def _join(errors: Any) -> str:
 
 def _form_errors(form: Any) -> str:
     return "; ".join(f"{k}: {_join(v)}" for k, v in form.errors.items())
-
-
-def _columns(cols: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
-    return [(k, _(h), f) for k, h, f in cols]
 
 
 def _signed_in_or_login(request: HttpRequest) -> HttpResponse | None:
@@ -104,25 +82,45 @@ def _year(request: HttpRequest) -> int:
     return min(max(year, 2000), 2100)
 
 
-def _filtered(request: HttpRequest) -> tuple[Any, PermitFilterForm]:
+def _permits(request: HttpRequest) -> PermitFilterSet:
+    """The visible permits through the list's FilterSet (an invalid filter value is left out
+    of the filtering and shown as the form's error)."""
     qs = reports.permits_visible(request.user).prefetch_related("wells", "applications")
-    form = PermitFilterForm(request.GET or None, request.user)
-    return (form.apply(qs) if request.GET else qs), form
+    return PermitFilterSet(request.GET, queryset=qs, request=request)
+
+
+def _query(request: HttpRequest, filters: PermitFilterSet, *extra: str) -> str:
+    """The query of the list's valid filters (and ``extra`` parameters), for export links."""
+    names = [*extra, *filters.filters]
+    return urlencode(
+        [
+            (name, request.GET[name])
+            for name in names
+            if request.GET.get(name) and name not in filters.errors
+        ]
+    )
+
+
+def _paged(table: Any, request: HttpRequest, per_page: int) -> None:
+    table.request = request
+    sort(table, request.GET.getlist(table.order_by_field))
+    table.paginator = Paginator(table.rows, max(per_page, 1))
+    table.page = table.paginator.get_page(request.GET.get("page"))
 
 
 def permit_list(request: HttpRequest) -> HttpResponse:
     denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
-    qs, form = _filtered(request)
-    page = Paginator(qs, settings.AQUIFER["PAGE_SIZE"]).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    filters = _permits(request)
+    table = PermitTable(filters.qs, attrs={"id": "permit-list", "class": "list"})
+    _paged(table, request, settings.AQUIFER["PAGE_SIZE"])
     context = {
         "title": _("取水许可证"),
-        "page_obj": page,
-        "filter_form": form,
-        "query": query.urlencode(),
+        "table": table,
+        "page_obj": table.page,
+        "filter_form": filters.form,
+        "query": _query(request, filters),
         "can_apply": reports.can_apply(request.user),
     }
     htmx = getattr(request, "htmx", None)
@@ -135,9 +133,11 @@ def permit_export(request: HttpRequest) -> HttpResponse:
     denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
-    qs, _form = _filtered(request)
     return export_response(
-        qs, _columns(PERMIT_COLUMNS), request.GET.get("format", "xlsx"), "permits"
+        _permits(request).qs,
+        export_columns(PermitTable, Permit),
+        request.GET.get("format", "xlsx"),
+        "permits",
     )
 
 
@@ -409,80 +409,40 @@ def permit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, permit, reports.can_manage(request.user), CancelForm, act)
 
 
-QUOTA_COLUMNS: list[tuple[str, str, Any]] = [
-    ("number", gettext_noop("许可证编号"), lambda r: r.permit.number or ""),
-    ("holder", gettext_noop("持证人"), lambda r: str(r.permit.holder)),
-    ("township", gettext_noop("乡镇"), lambda r: str(r.permit.township)),
-    ("year", gettext_noop("年份"), lambda r: r.year),
-    ("quota_m3", gettext_noop("年许可水量 (m³)"), lambda r: r.quota_m3),
-    (
-        "used_m3",
-        gettext_noop("已取水量 (m³)"),
-        lambda r: round(r.used_m3, 1),
-    ),
-    (
-        "estimated_m3",
-        gettext_noop("其中估算 (m³)"),
-        lambda r: round(r.estimated_m3, 1),
-    ),
-    ("share", gettext_noop("使用率"), lambda r: round(r.share, 4) if r.share is not None else ""),
-]
-
-
-def _quota_rows(request: HttpRequest) -> tuple[list[Any], int, PermitFilterForm]:
-    qs, form = _filtered(request)
-    qs = qs.filter(status="active")
+def _quota_rows(request: HttpRequest) -> tuple[list[Any], int, PermitFilterSet]:
+    filters = _permits(request)
     year = _year(request)
-    return reports.quota_rows(qs, year), year, form
+    return reports.quota_rows(filters.qs.filter(status="active"), year), year, filters
 
 
 def quota_use(request: HttpRequest) -> HttpResponse:
     denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
-    rows, year, form = _quota_rows(request)
-    query = request.GET.copy()
-    return render(
-        request,
-        "permits/quota_use.html",
-        {
-            "title": _("许可水量使用"),
-            "rows": rows,
-            "year": year,
-            "filter_form": form,
-            "query": query.urlencode(),
-        },
-    )
+    rows, year, filters = _quota_rows(request)
+    table = QuotaUseTable(rows, attrs={"id": "quota-use-list", "class": "list"})
+    _paged(table, request, len(rows))
+    context = {
+        "title": _("许可水量使用"),
+        "table": table,
+        "year": year,
+        "filter_form": filters.form,
+        "query": _query(request, filters, "year"),
+    }
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return render(request, "permits/_quota_results.html", context)
+    return render(request, "permits/quota_use.html", context)
 
 
 def quota_export(request: HttpRequest) -> HttpResponse:
     denied = _need(request, allowed(request.user, "permits.register"))
     if denied:
         return denied
-    rows, year, _form = _quota_rows(request)
+    rows, year, _filters = _quota_rows(request)
     return export_response(
-        rows, _columns(QUOTA_COLUMNS), request.GET.get("format", "xlsx"), f"quota-use-{year}"
+        rows, export_columns(QuotaUseTable), request.GET.get("format", "xlsx"), f"quota-use-{year}"
     )
-
-
-LEDGER_COLUMNS: list[tuple[str, str, Any]] = [
-    ("level", gettext_noop("层级"), lambda r: r["level"]),
-    ("code", gettext_noop("编号"), lambda r: r.get("code", "")),
-    ("name", gettext_noop("名称"), lambda r: r.get("name", "")),
-    ("kind", gettext_noop("分区类型"), lambda r: r.get("kind_label", "")),
-    ("layer", gettext_noop("含水层"), lambda r: r.get("layer_label", "")),
-    ("allowable_m3", gettext_noop("可开采量/指标 (m³/年)"), lambda r: r["allowable_m3"]),
-    ("permitted_m3", gettext_noop("许可水量 (m³/年)"), lambda r: r["permitted_m3"]),
-    ("metered_m3", gettext_noop("取水量 (m³)"), lambda r: r["metered_m3"]),
-    ("estimated_m3", gettext_noop("其中估算 (m³)"), lambda r: r["estimated_m3"]),
-]
-
-
-def _ledger_rows(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    out = []
-    for level, label in (("zones", _("分区")), ("townships", _("乡镇")), ("county", _("全县"))):
-        out += [{**r, "level": str(label)} for r in data[level]]
-    return out
 
 
 def zone_ledger(request: HttpRequest) -> HttpResponse:
@@ -491,10 +451,21 @@ def zone_ledger(request: HttpRequest) -> HttpResponse:
         return denied
     year = _year(request)
     data = reports.ledger(year)
+    zones = LedgerTable(
+        data["zones"], attrs={"id": "ledger-zones", "class": "list"}, exclude=["level"]
+    )
+    county = [{**r, "name": _("全县")} for r in data["county"]]
+    townships = LedgerTable(
+        data["townships"] + county,
+        attrs={"id": "ledger-townships", "class": "list"},
+        exclude=["level", "kind", "layer"],
+    )
+    for table in (zones, townships):
+        _paged(table, request, len(table.rows))
     return render(
         request,
         "permits/ledger.html",
-        {"title": _("分区水量台账"), "year": year, "data": data},
+        {"title": _("分区水量台账"), "year": year, "zones": zones, "townships": townships},
     )
 
 
@@ -503,9 +474,11 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     if denied:
         return denied
     year = _year(request)
-    rows = _ledger_rows(reports.ledger(year))
     return export_response(
-        rows, _columns(LEDGER_COLUMNS), request.GET.get("format", "xlsx"), f"zone-ledger-{year}"
+        reports.ledger_rows(reports.ledger(year)),
+        export_columns(LedgerTable),
+        request.GET.get("format", "xlsx"),
+        f"zone-ledger-{year}",
     )
 
 
