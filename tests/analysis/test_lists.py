@@ -21,6 +21,7 @@ from aquifer.analysis.tables import QualitySampleTable, WellTrendTable
 from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
 from aquifer.registry.models import MonitoringWell
+from tests.lists import page_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +47,6 @@ def data(world: Any) -> Any:
         samples.store_sample(samples.validate_sample(d, bureau), warn=False)
     levels.compute_trends()
     return world
-
-
-def page_ids(response: Any) -> list[int]:
-    assert response.status_code == 200
-    return [int(pk) for pk in re.findall(r'<tr data-id="(\d+)">', response.content.decode())]
 
 
 def xlsx_rows(response: Any) -> list[tuple[Any, ...]]:

@@ -22,6 +22,7 @@ from aquifer.maintenance import services
 from aquifer.maintenance.filters import TicketFilterSet
 from aquifer.maintenance.models import Ticket
 from aquifer.maintenance.tables import TicketTable
+from tests.lists import assert_every_column_sorts, page_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +55,6 @@ def three(world: Any) -> tuple[Ticket, Ticket, Ticket]:
     services.act(c, "start", by=officer)
     services.act(c, "close", by=officer, resolution="更换外壳")
     return Ticket.objects.get(pk=a.pk), b, Ticket.objects.get(pk=c.pk)
-
-
-def page_ids(response: Any) -> list[int]:
-    assert response.status_code == 200
-    return [int(pk) for pk in re.findall(r'<tr data-id="(\d+)">', response.content.decode())]
 
 
 def api_ids(response: Any) -> list[int]:
@@ -184,18 +180,10 @@ def test_openapi_describes_the_filtersets_parameters(world: Any) -> None:
 def test_every_column_sorts_both_ways(world: Any, three: Any) -> None:
     c = world.client("bureau")
     user = world.accounts["bureau"]
-    columns = [(col.name, tuple(col.order_by)) for col in TicketTable([]).columns if col.orderable]
-    assert len(columns) == 10
-    for name, accessors in columns:
-        for sign in ("", "-"):
-            expected = list(
-                visible_to(user, Action.VIEW, Ticket)
-                .order_by(*(sign + a for a in accessors), "pk")
-                .values_list("pk", flat=True)
-            )
-            r = c.get(f"/maintenance/?state=all&sort={sign}{name}")
-            assert page_ids(r) == expected, f"{sign}{name}"
-            assert f"sort={name if sign else '-' + name}" in r.content.decode()
+    names = assert_every_column_sorts(
+        c, "/maintenance/?state=all&", TicketTable, visible_to(user, Action.VIEW, Ticket)
+    )
+    assert len(names) == 10
 
 
 def test_sorting_tickets(world: Any, three: Any) -> None:

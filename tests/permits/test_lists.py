@@ -20,6 +20,7 @@ from aquifer.permits import reports, services
 from aquifer.permits.filters import PermitFilterSet
 from aquifer.permits.models import Permit
 from aquifer.permits.tables import LedgerTable, PermitTable, QuotaUseTable
+from tests.lists import assert_every_column_sorts, page_ids
 from tests.permits.test_services import ON, grant
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +47,6 @@ def three(world: Any, monkeypatch: Any) -> tuple[Permit, Permit, Permit]:
 
     monkeypatch.setattr("aquifer.accounting.service.well_volumes", well_volumes)
     return pa, pb, Permit.objects.get(pk=app.permit_id)
-
-
-def page_ids(response: Any) -> list[int]:
-    assert response.status_code == 200
-    return [int(pk) for pk in re.findall(r'<tr data-id="(\d+)">', response.content.decode())]
 
 
 def api_ids(response: Any, key: str = "id") -> list[int]:
@@ -188,20 +184,10 @@ def test_openapi_describes_the_filtersets_parameters(world: Any) -> None:
 def test_every_permit_column_sorts_both_ways(world: Any, three: Any) -> None:
     c = world.client("bureau")
     user = world.accounts["bureau"]
-    columns = [(col.name, tuple(col.order_by)) for col in PermitTable([]).columns if col.orderable]
-    assert {"number", "holder", "annual_quota_m3", "valid_until", "status"} <= {
-        n for n, _ in columns
-    }
-    for name, accessors in columns:
-        for sign in ("", "-"):
-            expected = list(
-                visible_to(user, Action.VIEW, Permit)
-                .order_by(*(sign + a for a in accessors), "pk")
-                .values_list("pk", flat=True)
-            )
-            r = c.get(f"/permits/?sort={sign}{name}")
-            assert page_ids(r) == expected, f"{sign}{name}"
-            assert f"sort={name if sign else '-' + name}" in r.content.decode()
+    names = assert_every_column_sorts(
+        c, "/permits/?", PermitTable, visible_to(user, Action.VIEW, Permit)
+    )
+    assert {"number", "holder", "annual_quota_m3", "valid_until", "status"} <= set(names)
 
 
 def test_sorting_permits_by_quota(world: Any, three: Any) -> None:

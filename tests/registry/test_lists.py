@@ -17,6 +17,7 @@ from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
 from aquifer.registry import filters, tables
 from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well, Zone
+from tests.lists import page_ids
 
 # (page and API path, model, FilterSet, Table)
 LISTS = [
@@ -33,11 +34,6 @@ LISTS = [
     ("devices", Device, filters.DeviceFilterSet, tables.DeviceTable),
 ]
 IDS = [entry[0] for entry in LISTS]
-
-
-def page_ids(response: Any) -> list[int]:
-    assert response.status_code == 200
-    return [int(pk) for pk in re.findall(r'<tr data-id="(\d+)">', response.content.decode())]
 
 
 def api_ids(response: Any) -> list[int]:
