@@ -162,13 +162,12 @@ def plain_sqlite(tmp_path_factory: Any) -> str:
     """A migrated SQLite file of its own, for the plain sqlite3 module (no Django)."""
     from aquifer.rights import stress
 
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's INSERT OR REPLACE")
     workdir = tmp_path_factory.mktemp("plain-sqlite")
     env = stress.fresh_database("sqlite", str(workdir), name="plain")
     return env["DATABASE_URL"].removeprefix("sqlite:///")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("table", "row"),
     [
