@@ -1,8 +1,12 @@
-"""Helpers for the list tests of every app (tests/*/test_lists.py): the rows a list page
-shows, and the check that each sortable column of a Table sorts the page both ways."""
+"""Helpers for the list tests of every app (tests/*/test_lists.py): the rows a list page, an
+API list and a CSV export hold, and the check that each sortable column of a Table sorts the
+page both ways."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +20,18 @@ def page_ids(response: Any, row: str = ROW) -> list[int]:
     """The record ids of the rows a list page shows, in order."""
     assert response.status_code == 200
     return [int(pk) for pk in re.findall(row, response.content.decode())]
+
+
+def api_ids(response: Any, key: str = "id") -> list[int]:
+    """The ids of an API list page's items, in order."""
+    assert response.status_code == 200, response.content
+    return [item[key] for item in json.loads(response.content)["items"]]
+
+
+def csv_rows(response: Any) -> list[list[str]]:
+    """The rows of a CSV export (with its byte-order mark for Excel)."""
+    assert response.status_code == 200, response.content
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def assert_every_column_sorts(

@@ -4,7 +4,6 @@ its sortable columns and the export the same columns."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -22,7 +21,7 @@ from aquifer.maintenance import services
 from aquifer.maintenance.filters import TicketFilterSet
 from aquifer.maintenance.models import Ticket
 from aquifer.maintenance.tables import TicketTable
-from tests.lists import assert_every_column_sorts, page_ids
+from tests.lists import api_ids, assert_every_column_sorts, csv_rows, page_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -55,16 +54,6 @@ def three(world: Any) -> tuple[Ticket, Ticket, Ticket]:
     services.act(c, "start", by=officer)
     services.act(c, "close", by=officer, resolution="更换外壳")
     return Ticket.objects.get(pk=a.pk), b, Ticket.objects.get(pk=c.pk)
-
-
-def api_ids(response: Any) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in json.loads(response.content)["items"]]
-
-
-def csv_rows(response: Any) -> list[list[str]]:
-    assert response.status_code == 200, response.content
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 @pytest.mark.parametrize(

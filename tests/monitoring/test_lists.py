@@ -4,7 +4,6 @@ and the export the same columns."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -21,7 +20,7 @@ from aquifer.monitoring import alarms
 from aquifer.monitoring.filters import AlarmFilterSet
 from aquifer.monitoring.models import Alarm
 from aquifer.monitoring.tables import AlarmTable
-from tests.lists import assert_every_column_sorts
+from tests.lists import api_ids, assert_every_column_sorts, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -63,16 +62,6 @@ def page_ids(response: Any) -> list[int]:
         int(pk)
         for pk in re.findall(r'<tr id="alarm-\d+" data-id="(\d+)"', response.content.decode())
     ]
-
-
-def api_ids(response: Any) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in json.loads(response.content)["items"]]
-
-
-def csv_rows(response: Any) -> list[list[str]]:
-    assert response.status_code == 200, response.content
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ exports the same columns."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -20,7 +19,7 @@ from aquifer.permits import reports, services
 from aquifer.permits.filters import PermitFilterSet
 from aquifer.permits.models import Permit
 from aquifer.permits.tables import LedgerTable, PermitTable, QuotaUseTable
-from tests.lists import assert_every_column_sorts, page_ids
+from tests.lists import api_ids, assert_every_column_sorts, csv_rows, page_ids
 from tests.permits.test_services import ON, grant
 
 pytestmark = pytest.mark.django_db
@@ -47,16 +46,6 @@ def three(world: Any, monkeypatch: Any) -> tuple[Permit, Permit, Permit]:
 
     monkeypatch.setattr("aquifer.accounting.service.well_volumes", well_volumes)
     return pa, pb, Permit.objects.get(pk=app.permit_id)
-
-
-def api_ids(response: Any, key: str = "id") -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item[key] for item in json.loads(response.content)["items"]]
-
-
-def csv_rows(response: Any) -> list[list[str]]:
-    assert response.status_code == 200, response.content
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def thead(response: Any, table_id: str) -> str:

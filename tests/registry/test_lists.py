@@ -4,7 +4,6 @@ registry/tables.py)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -17,7 +16,7 @@ from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
 from aquifer.registry import filters, tables
 from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well, Zone
-from tests.lists import page_ids
+from tests.lists import api_ids, csv_rows, page_ids
 
 # (page and API path, model, FilterSet, Table)
 LISTS = [
@@ -34,16 +33,6 @@ LISTS = [
     ("devices", Device, filters.DeviceFilterSet, tables.DeviceTable),
 ]
 IDS = [entry[0] for entry in LISTS]
-
-
-def api_ids(response: Any) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in json.loads(response.content)["items"]]
-
-
-def csv_rows(response: Any) -> list[list[str]]:
-    assert response.status_code == 200, response.content
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def exported(table: Any) -> list[Any]:
