@@ -25,6 +25,7 @@ An app's ``policies.py``::
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,17 +73,17 @@ def resolve(instance: Any, path: str) -> Any:
     return value
 
 
-class Rule:
+class Rule(ABC):
     """Which rows a role may act on: :meth:`q` for querysets, :meth:`test` for one record.
 
     ``q`` answers True (all rows), False (none) or a ``Q``; ``test`` the same for an instance
     (which may be unsaved, so a record about to be created is judged by its attributes)."""
 
-    def q(self, user: Any, model: type[models.Model]) -> models.Q | bool:
-        raise NotImplementedError
+    @abstractmethod
+    def q(self, user: Any, model: type[models.Model]) -> models.Q | bool: ...
 
-    def test(self, user: Any, obj: Any) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def test(self, user: Any, obj: Any) -> bool: ...
 
     def __or__(self, other: Rule) -> Rule:
         return _AnyOf((self, other))
