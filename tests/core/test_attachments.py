@@ -159,3 +159,10 @@ def test_bytes_changed_on_disk_are_not_served_as_the_evidence(world: Any) -> Non
     assert got.status_code == 410
     with pytest.raises(OSError):
         attachments.open_bytes(a)
+
+
+def test_a_caller_may_lower_the_size_limit(world: Any) -> None:
+    data = png()
+    with pytest.raises(AttachmentError):
+        attach(world.well_a, data, max_bytes=len(data) - 1)
+    assert attach(world.well_a, data, max_bytes=len(data)).size == len(data)

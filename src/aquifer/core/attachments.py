@@ -128,8 +128,8 @@ def clean_name(name: str, extension: str) -> str:
     return base[-200:]
 
 
-def _read(upload: IO[bytes] | bytes, field: str) -> bytes:
-    limit = conf()["MAX_BYTES"]
+def _read(upload: IO[bytes] | bytes, field: str, max_bytes: int | None = None) -> bytes:
+    limit = min(conf()["MAX_BYTES"], max_bytes or conf()["MAX_BYTES"])
     if isinstance(upload, bytes | bytearray):
         data = bytes(upload)
     else:
@@ -183,14 +183,16 @@ def attach(
     name: str = "",
     label: str = "",
     field: str = "file",
+    max_bytes: int | None = None,
 ) -> Attachment:
     """Check and keep ``upload`` as an attachment of ``owner`` (a saved record).
 
     Raises :class:`AttachmentError` (its ``field`` names the input) for an empty, oversized,
-    unsupported or broken file; nothing is stored then."""
+    unsupported or broken file; nothing is stored then. ``max_bytes`` lowers the size limit
+    for one kind of upload (a public complaint's photo)."""
     if owner.pk is None:
         raise ValueError("attach to a saved record")
-    data = _read(upload, field)
+    data = _read(upload, field, max_bytes)
     kind = sniff(data, field)
     sha256 = hashlib.sha256(data).hexdigest()
     _store(data, sha256)
