@@ -69,7 +69,8 @@ def main() -> None:
         django.setup()
         from openpyxl import load_workbook
 
-        from aquifer.registry.imports import MAX_ROWS, ImportFileError, _read
+        from aquifer.registry.imports import MAX_ROWS, ImportFileError
+        from aquifer.registry.imports.reading import _read
 
         path = Path(tmp) / "huge.xlsx"
         build(path, rows)
