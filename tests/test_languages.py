@@ -83,39 +83,19 @@ SKIP_SUFFIXES = ("/export/",)
 #: Proper names that are not rows of the registry.
 NAMES = ("阳城县",)  # the county (settings / page header)
 
-#: Pages whose Chinese text on an English page is data entered or recorded as it was, not UI
-#: (each one a known gap, issue 14 point 13; see the report of the change that added this):
-ALLOWED_HAN_PAGES = (
-    "/audit/",  # the audit trail shows each change as it was recorded (snapshots)
-    "/import/",  # the import help quotes the file's Chinese column headers
-    "/accounting/tax/rates/",  # rate categories, sources and notes: bureau-kept reference data
-    "/maintenance/checklist/",  # the patrol checklist items are bureau-edited data
-    "/maintenance/patrols/new/",  # … shown as the patrol form's checklist
-    "/notifications/",  # notices are stored as sent (in the default language)
-    "/permits/rules/",  # TODO: the legal sources of the rules (document names) are Chinese only
-    "/townships/",  # the townships' history notes come with the division data
-)
-#: Snippets of Chinese on English pages that are data, with why.
+#: Pages whose Chinese text on an English page is data entered or recorded as it was, not UI.
+#: None: what the system stores it stores as codes and message ids (issue 14 point 13), and
+#: Chinese that must stay Chinese (a regulation's official title, a document number) is
+#: marked ``lang="zh-hans"`` on the page, which the walk skips.
+ALLOWED_HAN_PAGES: tuple[str, ...] = ()
+#: Snippets of Chinese on English pages that are names, with why.
 ALLOWED_HAN: tuple[str, ...] = (
-    # TODO: tax categories (TaxRate.category) are stored in Chinese, not as codes
-    "城镇公共供水",
-    "农业生产取用水；农村集中式饮水工程",
-    # TODO: units of GB/T 14848 indicators as in the standard's table
-    "无量纲",
-    "MPN/100mL或CFU/100mL",
-    "铂钴色度单位",
-    # TODO: names of the accepted coordinate systems (core.geometry.ACCEPTED_CRS, choices)
-    "(经纬度)",
     # official document numbers are names (cited as issued)
     "水政法〔2016〕156号",
 )
 #: English on Chinese pages that is a code or a name, with why.
 ALLOWED_ENGLISH: tuple[str, ...] = ()
-ALLOWED_ENGLISH_PAGES = (
-    "/audit/",  # recorded as it was: an object's name in the language active at the time
-    "/import/",  # the import help names the codes a file may use (e.g. active)
-    "/permits/rules/",  # TODO: the rule settings are shown as a Python dict (codes)
-)
+ALLOWED_ENGLISH_PAGES: tuple[str, ...] = ()
 
 
 class _Text(HTMLParser):

@@ -47,3 +47,38 @@ def test_audit_page_shows_names_too(world: Any) -> None:
         world.well_a.save()
     page = world.client("bureau").get("/audit/?object_type=registry.well").content.decode()
     assert "北留农业合作社" in changes_of(page, "owner_id")
+
+
+def _audit_page(world: Any, lang: str, query: str = "") -> str:
+    from django.conf import settings
+
+    c = world.client("bureau")
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    return c.get("/audit/" + query).content.decode()
+
+
+def test_the_trail_names_a_record_in_the_readers_language(world: Any) -> None:
+    """A record's name is kept in the default language and shown as it reads now in the
+    reader's (issue 14 point 13): a device named by its kind reads "Flow meter …" in English."""
+    from django.utils import translation
+
+    from aquifer.registry.models import Device
+
+    device = world.device_a
+    with translation.override("en"), audit_context(source="test"):
+        device.manufacturer = "checked"
+        device.save()  # a change made from an English page
+    entry = AuditEntry.objects.filter(object_type="registry.device", object_id=str(device.pk))[0]
+    with translation.override("zh-hans"):
+        assert entry.object_repr == str(device)  # recorded in the default language
+    query = "?object_type=registry.device"
+    with translation.override("en"):
+        assert str(device) in _audit_page(world, "en", query)
+    with translation.override("zh-hans"):
+        assert str(device) in _audit_page(world, "zh-hans", query)
+    # A deleted record keeps the name it was recorded with.
+    gone = WaterUser.objects.create(name="将删除", use_type="domestic", township=world.township_a)
+    with audit_context(source="test"):
+        gone.delete()
+    assert "将删除" in _audit_page(world, "en", "?object_type=registry.wateruser")
+    assert Device.objects.filter(pk=device.pk).exists()

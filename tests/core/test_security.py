@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from aquifer.core.models import AuditEntry
 
@@ -36,17 +38,35 @@ def logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-# --- login throttling (django-axes) ---------------------------------------------------------
+# --- login throttling (django-axes) and the slowdown before it -----------------------------
+
+
+def patient_post(
+    client: Client, traveller: Any, username: str, password: str, path: str = "/login/"
+) -> Any:
+    """A login attempt made after waiting out any slowdown (the clock is travelled, not
+    slept): the first answer that is not "try again in N s"."""
+    r = post_login(client, username, password, path)
+    if r.status_code == 429 and "login-throttled" in r.content.decode():
+        traveller.shift(int(r["Retry-After"]))
+        r = post_login(client, username, password, path)
+    return r
+
+
+@pytest.fixture
+def traveller() -> Any:
+    with time_machine.travel(timezone.now(), tick=False) as t:
+        yield t
 
 
 @pytest.mark.parametrize("path", ["/login/", "/admin/login/"])
-def test_thirty_wrong_passwords_lock_the_account(world: Any, path: str) -> None:
+def test_thirty_wrong_passwords_lock_the_account(world: Any, path: str, traveller: Any) -> None:
     c = Client(REMOTE_ADDR="10.0.0.1")
     for _ in range(30):
-        r = post_login(c, "bureau", "wrong-password", path)
+        r = patient_post(c, traveller, "bureau", "wrong-password", path)
         assert r.status_code in (200, 429)
         assert not logged_in(c)
-    r = post_login(c, "bureau", PW, path)
+    r = patient_post(c, traveller, "bureau", PW, path)
     assert r.status_code == 429
     assert not logged_in(c)
     assert "登录已锁定" in r.content.decode()
@@ -61,20 +81,83 @@ def test_thirty_wrong_passwords_lock_the_account(world: Any, path: str) -> None:
     lockouts = events("lockout")
     assert lockouts and lockouts[0].object_id == "bureau"
     assert lockouts[0].after["ip"] == "10.0.0.1"
+    assert lockouts[0].reason == ""  # nothing stored in one language (the count is in after)
+    assert lockouts[0].after["failures"] == 5
 
 
-def test_the_lockout_comes_at_the_limit_not_before(world: Any, settings: Any) -> None:
+def test_the_lockout_comes_at_the_limit_not_before(
+    world: Any, settings: Any, traveller: Any
+) -> None:
+    from aquifer.core.security import slowdown_delay
+
     c = Client(REMOTE_ADDR="10.0.0.3")
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        # Each attempt waits exactly the delay the failures so far impose, and is answered.
+        traveller.shift(slowdown_delay(n))
         assert post_login(c, "officer_a", "wrong").status_code == 200
+    traveller.shift(slowdown_delay(settings.AXES_FAILURE_LIMIT - 1))
     assert post_login(c, "officer_a", PW).status_code == 302 and logged_in(c)
 
 
-def test_failures_from_one_address_lock_that_address(world: Any) -> None:
+def test_the_delay_grows_with_each_failure(settings: Any) -> None:
+    from aquifer.core.security import slowdown_delay
+
+    settings.AQUIFER_LOGIN_SLOWDOWN_AFTER = 2
+    settings.AQUIFER_LOGIN_SLOWDOWN_SECONDS = 5
+    settings.AQUIFER_LOGIN_SLOWDOWN_MAX_SECONDS = 300
+    assert [slowdown_delay(n) for n in range(7)] == [0, 0, 5, 10, 20, 40, 80]
+    assert slowdown_delay(60) == 300
+    settings.AQUIFER_LOGIN_SLOWDOWN_SECONDS = 0
+    assert slowdown_delay(4) == 0
+
+
+@pytest.mark.parametrize("path", ["/login/", "/admin/login/"])
+def test_a_fast_attempt_after_failures_is_told_to_wait(
+    world: Any, settings: Any, path: str, traveller: Any
+) -> None:
+    from axes.models import AccessAttempt
+
+    settings.AQUIFER_LOGIN_SLOWDOWN_SECONDS = 7
+    bureau = world.accounts["bureau"]
+    bureau.is_staff = True  # so that the admin lets the right password in
+    bureau.save()
+    c = Client(REMOTE_ADDR="10.0.0.4")
+    assert post_login(c, "bureau", "wrong", path).status_code == 200
+    assert post_login(c, "bureau", "wrong", path).status_code == 200  # the 2nd: not slowed
+    traveller.shift(3)
+    r = post_login(c, "bureau", PW, path)  # the right password, 4 s too early
+    assert r.status_code == 429 and r["Retry-After"] == "4"
+    assert "请在 4 秒后再试" in r.content.decode() and not logged_in(c)
+    en = Client(REMOTE_ADDR="10.0.0.4")
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = post_login(en, "bureau", PW, path).content.decode()
+    assert "try again in 4 s" in body and "秒" not in body
+    # Refused unchecked and not counted: the count is still the two failures.
+    assert sum(a.failures_since_start for a in AccessAttempt.objects.all()) == 2
+    throttled = events("throttled")
+    assert len(throttled) == 1  # one event for the wait, however often it is hammered
+    assert (throttled[0].object_id, throttled[0].after["wait_s"]) == ("bureau", 4)
+    assert events("login_failed")[-1].after["wait_s"] == 7
+    traveller.shift(4)
+    r = post_login(c, "bureau", PW, path)
+    assert r.status_code == 302 and logged_in(c)
+
+
+def test_failures_on_many_accounts_slow_the_address(world: Any, traveller: Any) -> None:
+    c = Client(REMOTE_ADDR="10.0.0.7")
+    for name in ("x1", "x2"):
+        assert post_login(c, name, "guess").status_code == 200
+    r = post_login(c, "citizen", PW)  # a third account, same address: slowed
+    assert r.status_code == 429 and not logged_in(c)
+    # The same account from another address is not.
+    assert post_login(Client(REMOTE_ADDR="10.0.0.8"), "citizen", PW).status_code == 302
+
+
+def test_failures_from_one_address_lock_that_address(world: Any, traveller: Any) -> None:
     c = Client(REMOTE_ADDR="10.0.0.9")
     for name in ("a1", "a2", "a3", "a4", "a5", "a6"):
-        post_login(c, name, "guess")
-    assert post_login(c, "citizen", PW).status_code == 429 and not logged_in(c)
+        patient_post(c, traveller, name, "guess")
+    assert patient_post(c, traveller, "citizen", PW).status_code == 429 and not logged_in(c)
     assert post_login(Client(REMOTE_ADDR="10.0.0.10"), "citizen", PW).status_code == 302
 
 

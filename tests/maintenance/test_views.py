@@ -224,3 +224,19 @@ def test_htmx_filter_returns_results_only(world: Any, tickets: Any) -> None:
         r = c.get(url, HTTP_HX_REQUEST="true")
         body = r.content.decode()
         assert r.status_code == 200 and "<html" not in body and "A 设备不上报" in body
+
+
+def test_the_loaded_checklist_reads_in_english_and_an_edited_item_as_written(world: Any) -> None:
+    """Issue 14 point 13: the checklist the system loaded is translated; the bureau's own
+    wording is shown as written."""
+    from django.conf import settings
+
+    from aquifer.maintenance.models import ChecklistItem
+
+    ChecklistItem.objects.filter(code="signage").update(label="标牌（县局自定）")
+    c = world.client("bureau")
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for url in ("/maintenance/checklist/", "/maintenance/patrols/new/"):
+        body = c.get(url).content.decode()
+        assert "Seals intact" in body and "铅封完好" not in body
+        assert "标牌（县局自定）" in body

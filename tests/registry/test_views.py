@@ -877,3 +877,19 @@ def test_well_page_charts_its_readings(world: Any) -> None:
     assert f'id="series-chart-{world.well_a.pk}"' in html
     assert f"/api/wells/{world.well_a.pk}/series" in html
     assert "plotly" in html and "series.js" in html
+
+
+def test_township_history_notes_read_in_english(world: Any) -> None:
+    """Issue 14 point 13: the notes shipped with the division data are translated."""
+    from django.conf import settings
+
+    from aquifer.registry.models import Township
+
+    gulong = Township.objects.get(code="140522204")  # loaded with the division data
+    assert gulong.change_note == "已撤销（2020-06-30 至 2021-10-31 间）；并入何镇未查明"
+    c = world.client("bureau")
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = c.get("/townships/").content.decode()
+    assert "the town it merged into is not known" in body and "并入何镇" not in body
+    detail = c.get(gulong.get_absolute_url()).content.decode()
+    assert "Abolished (between 2020-06-30 and 2021-10-31)" in detail

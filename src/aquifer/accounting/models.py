@@ -96,6 +96,16 @@ class _Dated(models.Model):
             raise ValidationError(errors)
 
 
+class TaxCategory(models.TextChoices):
+    """The tax items (税目) of the Shanxi notices the rates come from (standards.md §5)."""
+
+    AGRICULTURE = "agriculture", _("农业生产取用水；农村集中式饮水工程")
+    AGRICULTURE_OVER_QUOTA = "agriculture_over_quota", _("农业超定额取用水；农村集中式饮水工程")
+    PUBLIC_SUPPLY = "public_supply", _("城镇公共供水")
+    OTHER = "other", _("其他行业")
+    GROUNDWATER_AVERAGE = "groundwater_average", _("地下水平均最低税额")
+
+
 @track
 class TaxRate(_Dated):
     """The water resource tax rate (水资源税适用税额) for a use type and water kind.
@@ -111,7 +121,7 @@ class TaxRate(_Dated):
     water = models.CharField(
         _("水源"), max_length=12, choices=WaterKind.choices, default=WaterKind.GROUNDWATER
     )
-    category = models.CharField(_("税目"), max_length=100)
+    category = models.CharField(_("税目"), max_length=100, choices=TaxCategory.choices)
     yuan_per_m3 = models.DecimalField(
         _("税额 (元/m³)"), max_digits=8, decimal_places=3, validators=[MinValueValidator(0)]
     )

@@ -259,7 +259,8 @@ def tax_rows(user: Any, year: int, month: int | None = None) -> list[TaxRow]:
         out.append(
             TaxRow(
                 u.pk, u.name, u.township.name, u.use_type, u.get_use_type_display(), vol, est,
-                category=rate.category if rate else "", rate_source=rate.source if rate else "",
+                category=rate.get_category_display() if rate else "",
+                rate_source=rate.source if rate else "",
                 notes=notes,
             )
         )  # fmt: skip

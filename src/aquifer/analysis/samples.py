@@ -274,6 +274,8 @@ def warn_if_needed(sample: QualitySample) -> bool:
             event="quality.warning",
             title=title,
             body=reason,
+            message=messages.NOTICE_PREFIX + "quality_warning",
+            params=params,
             township=well.township,
             url=sample.get_absolute_url(),
             severity=severity,

@@ -201,6 +201,17 @@ AXES_LOCKOUT_PARAMETERS = [
     if p.strip()
 ]
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+# Before the lockout, repeated failures are slowed down (core.security.login_wait): after
+# AQUIFER_LOGIN_SLOWDOWN_AFTER failures within the cool-off window (per account, per address)
+# the next attempt must wait AQUIFER_LOGIN_SLOWDOWN_SECONDS after the last failure, doubled
+# with each further failure, at most AQUIFER_LOGIN_SLOWDOWN_MAX_SECONDS; an attempt made
+# sooner gets 429 "try again in N s". These numbers are our own choice (unconfirmed: no
+# standard or bureau rule gives them); 0 seconds turns the slowdown off.
+AQUIFER_LOGIN_SLOWDOWN_AFTER = int(os.environ.get("AQUIFER_LOGIN_SLOWDOWN_AFTER", "2"))
+AQUIFER_LOGIN_SLOWDOWN_SECONDS = float(os.environ.get("AQUIFER_LOGIN_SLOWDOWN_SECONDS", "5"))
+AQUIFER_LOGIN_SLOWDOWN_MAX_SECONDS = float(
+    os.environ.get("AQUIFER_LOGIN_SLOWDOWN_MAX_SECONDS", "300")
+)
 AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 

@@ -149,12 +149,22 @@ def record(
         action=action,
         object_type=instance._meta.label_lower,
         object_id=str(instance.pk),
-        object_repr=str(instance)[:200],
+        object_repr=_repr(instance),
         township_id=_township_of(instance),
         before=before,
         after=after,
         reason=(reason or ctx.reason)[:300],
     )
+
+
+def _repr(instance: models.Model) -> str:
+    """The record's name as the trail keeps it: in the default language, whatever language
+    the request that changed it was in (the pages show the current name in the reader's)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(instance)[:200]
 
 
 def client_ip(request: Any) -> str:

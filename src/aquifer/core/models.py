@@ -109,6 +109,7 @@ class AuditEntry(models.Model):
         LOGIN = "login", _("登录")
         LOGIN_FAILED = "login_failed", _("登录失败")
         LOCKOUT = "lockout", _("账号锁定")
+        THROTTLED = "throttled", _("登录限速")
         DENIED = "denied", _("拒绝访问")
         EXPIRED = "expired", _("会话超时")
 

@@ -22,8 +22,9 @@ from django_tables2.rows import BoundRow
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can
+from aquifer.core.texts import loaded_text
 
-__all__ = ["Field", "Moment", "Table", "export_columns", "moment", "sort"]
+__all__ = ["Field", "LoadedText", "Moment", "Table", "export_columns", "moment", "sort"]
 
 #: The query parameter that sorts a list page.
 SORT = "sort"
@@ -81,6 +82,17 @@ class Moment(Field):
 
     def value(self, value: Any) -> Any:
         return self.render(value)
+
+
+class LoadedText(Field):
+    """A text the system loaded and people may edit (``core.texts.loaded_text``): in the
+    reader's language when the catalogue knows it, else as written."""
+
+    def render(self, value: Any, table: Any = None) -> Any:
+        return loaded_text(value)
+
+    def value(self, value: Any) -> Any:
+        return loaded_text(value)
 
 
 class Table(tables.Table):  # type: ignore[misc]

@@ -33,6 +33,7 @@ __all__ = [
     "LoginView",
     "LogoutView",
     "audit_list",
+    "current_names",
     "describe",
     "field_label",
     "history_of",
@@ -160,6 +161,9 @@ def describe(
         )
     return {
         "entry": entry,
+        # The record's name as it reads now, in the reader's language (a name recorded in
+        # one language is not shown in the other); the recorded one once it is gone.
+        "repr": names.get((entry.object_type, entry.object_id)) or entry.object_repr,
         "changes": changes,
         "type_label": model._meta.verbose_name if model is not None else entry.object_type,
         "url": _object_url(entry, model),
@@ -185,8 +189,26 @@ def history_of(obj: models.Model) -> list[dict[str, Any]]:
     entries = AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))[
         :HISTORY_LIMIT
     ]
-    names: dict[tuple[str, str], str] = {}
+    names: dict[tuple[str, str], str] = {(obj._meta.label_lower, str(obj.pk)): str(obj)}
     return [describe(e, type(obj), names) for e in entries]
+
+
+def current_names(entries: Any) -> dict[tuple[str, str], str]:
+    """The current names of the records ``entries`` are about (one query per record type),
+    keyed like :func:`describe`'s cache; security events and deleted records have none."""
+    ids: dict[str, set[str]] = {}
+    for e in entries:
+        if e.source != SECURITY:
+            ids.setdefault(e.object_type, set()).add(e.object_id)
+    names: dict[tuple[str, str], str] = {}
+    for object_type, keys in ids.items():
+        model = _model_of(object_type)
+        if model is None:
+            continue
+        valid = [k for k in keys if _pk_ok(model, k)]
+        for pk, obj in model._default_manager.in_bulk(valid).items():
+            names[(object_type, str(pk))] = str(obj)
+    return names
 
 
 def audit_list(request: HttpRequest) -> HttpResponse:
@@ -210,7 +232,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if username:
         qs = qs.filter(username=username)
     page = Paginator(qs, settings.AQUIFER["PAGE_SIZE"]).get_page(request.GET.get("page"))
-    names: dict[tuple[str, str], str] = {}
+    names = current_names(page)
     context = {
         "page_obj": page,
         "entries": [describe(e, names=names) for e in page],

@@ -72,11 +72,11 @@ class PatrolForm(forms.Form):
         self.items = list(ChecklistItem.objects.filter(active=True))
         for item in self.items:
             self.fields[f"check_{item.code}"] = forms.ChoiceField(
-                label=item.label,
+                label=item.display_label,
                 choices=CheckResult.choices,
                 initial=CheckResult.OK,
                 widget=forms.RadioSelect,
-                help_text=item.help_text,
+                help_text=item.display_help,
             )
             self.fields[f"note_{item.code}"] = forms.CharField(
                 label=_("说明"), required=False, max_length=300

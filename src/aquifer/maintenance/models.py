@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
+from aquifer.core.texts import loaded_text
 from aquifer.maintenance import workflow
 from aquifer.registry.models.parts import TownshipAndOwner
 
@@ -204,6 +205,16 @@ class ChecklistItem(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def display_label(self) -> str:
+        """The label in the reader's language when it is one the system loaded (migration
+        0002: its Chinese text is its message id); as the bureau wrote it otherwise."""
+        return loaded_text(self.label)
+
+    @property
+    def display_help(self) -> str:
+        return loaded_text(self.help_text)
 
 
 class CheckResult(models.TextChoices):

@@ -25,9 +25,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aquifer.core.roles import Action, Role
 from aquifer.core.scoping import allowed, can, visible_to
+from aquifer.core.texts import text
 from aquifer.maintenance import workflow
 from aquifer.maintenance.models import (
     ChecklistItem,
@@ -238,16 +240,18 @@ def act(
 def _notify(ticket: Ticket, event: str) -> None:
     severity = {"urgent": "critical", "high": "warning"}.get(ticket.priority, "info")
     if event == "ticket.assigned":
-        title = _("运维工单 %(number)s 已派给您：%(title)s") % {
-            "number": ticket.number,
-            "title": ticket.title,
-        }
+        title = text(
+            gettext_noop("运维工单 %(number)s 已派给您：%(title)s"),
+            number=ticket.number,
+            title=ticket.title,
+        )
         users: list[Any] = [ticket.assignee]
     else:
-        title = _("运维工单 %(number)s 已完成：%(title)s") % {
-            "number": ticket.number,
-            "title": ticket.title,
-        }
+        title = text(
+            gettext_noop("运维工单 %(number)s 已完成：%(title)s"),
+            number=ticket.number,
+            title=ticket.title,
+        )
         users = [u for u in (ticket.reported_by, ticket.owner) if u is not None]
     notify(
         event=event,

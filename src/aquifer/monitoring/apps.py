@@ -10,7 +10,10 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # The hooks of the apps below that monitoring answers (aquifer.core.hooks).
+        from aquifer.monitoring.messages import notice_text
         from aquifer.monitoring.sweeps import report_device_status
+        from aquifer.notifications import hooks as notification_hooks
         from aquifer.telemetry.hooks import device_status
 
         device_status.register(report_device_status)
+        notification_hooks.notice_text.register(notice_text)

@@ -34,6 +34,7 @@ __all__ = [
     "event_action",
     "event_note",
     "in_default_language",
+    "notice_text",
     "render",
     "render_detail",
     "title",
@@ -203,6 +204,22 @@ def detail(alarm: Any) -> str:
     """The alarm's detail in the current language (the stored one for an alarm without code)."""
     code = getattr(alarm, "message", "") or ""
     return render_detail(code, alarm.params or {}, str(alarm.detail)) if code else str(alarm.detail)
+
+
+#: The prefix of an alarm notice's message code (``notifications.Notice.message``).
+NOTICE_PREFIX = "alarm:"
+
+
+def notice_text(code: str, params: Mapping[str, Any]) -> tuple[str | None, str | None] | None:
+    """An alarm notice's title and detail in the current language (the
+    ``notifications.hooks.notice_text`` hook): the code is ``alarm:<message code>``; None
+    for a part that cannot be rendered (the notice shows it as sent)."""
+    if not code.startswith(NOTICE_PREFIX):
+        return None
+    message = code.removeprefix(NOTICE_PREFIX)
+    has_detail = message in DETAILS or message in ("suspicious_reading", "quality_warning")
+    detail = render_detail(message, params) if has_detail else None
+    return render(TITLES, message, params), detail
 
 
 def event_action(action: str) -> str:

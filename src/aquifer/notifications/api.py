@@ -49,8 +49,8 @@ def _message(d: Any) -> dict[str, Any]:
     return {
         "id": d.pk,
         "event": n.event,
-        "title": n.title,
-        "body": n.body,
+        "title": n.display_title,
+        "body": n.display_body,
         "url": n.url,
         "severity": n.severity,
         "township_id": n.township_id,

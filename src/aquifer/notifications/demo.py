@@ -3,7 +3,8 @@ lands in the outbox) and a few inbox messages for each of them.
 
 Ticket and alarm notifications also arrive by themselves when the maintenance and monitoring
 demos run. The demo accounts have no e-mail address, so no e-mail is attempted. Idempotent:
-contacts are looked up, messages keyed by their title.
+contacts are looked up, messages keyed by their title. The messages are stored as message
+ids (core.texts), so each reader reads them in their language.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
 from aquifer.core.audit import audit_context
+from aquifer.core.texts import render, text
 
 __all__ = ["build"]
 
@@ -47,32 +53,36 @@ def build(log: Callable[[str], None] = print) -> None:
         messages: list[dict[str, Any]] = [
             dict(
                 event="permit.deadline",
-                title="取水许可证将于 60 天后到期，请及时办理延续",
-                body="请于有效期届满 30 日前向县水务局提出延续申请。",
+                title=text(gettext_noop("取水许可证将于 60 天后到期，请及时办理延续")),
+                body=text(gettext_noop("请于有效期届满 30 日前向县水务局提出延续申请。")),
                 severity="warning",
                 users=[water_user] if water_user else None,
             ),
             dict(
                 event="trade.announced",
-                title="水权交易公示：北留镇灌溉用水 2 万 m³ 转让",
-                body="公示期 10 个工作日，如有异议请向县水务局反映。",
+                title=text(gettext_noop("水权交易公示：北留镇灌溉用水 2 万 m³ 转让")),
+                body=text(gettext_noop("公示期 10 个工作日，如有异议请向县水务局反映。")),
                 township=township,
             ),
             dict(
                 event="quality.warning",
-                title="监测井水质预警：硝酸盐（以N计）超过 III 类限值",
-                body="最近一次采样 21.3 mg/L（GB/T 14848-2017 III 类 ≤ 20 mg/L）。",
+                title=text(gettext_noop("监测井水质预警：硝酸盐（以N计）超过 III 类限值")),
+                body=text(
+                    gettext_noop("最近一次采样 21.3 mg/L（GB/T 14848-2017 III 类 ≤ 20 mg/L）。")
+                ),
                 township=township,
                 severity="warning",
             ),
             dict(
                 event="permit.decided",
-                title="取水许可变更申请已批准",
+                title=text(gettext_noop("取水许可变更申请已批准")),
                 users=[water_user] if water_user else None,
             ),
         ]
         for m in messages:
-            if Notice.objects.filter(title=m["title"]).exists():
+            with translation.override(settings.LANGUAGE_CODE):
+                as_sent = render(m["title"])
+            if Notice.objects.filter(title=as_sent).exists():
                 continue
             sent += notify(**m)
     log(f"notifications: {sent} messages added")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.audit import track
 from aquifer.core.roles import Role
 from aquifer.core.scoping import Scope
+from aquifer.core.texts import render
 from aquifer.notifications.choices import (
     ALL_EVENTS,
     Channel,
@@ -28,6 +29,10 @@ from aquifer.notifications.choices import (
     Severity,
     severity_rank,
 )
+from aquifer.notifications.hooks import notice_text
+
+#: ``Notice.message`` of a notice whose params hold its title and body as stored texts.
+TEXT_MESSAGE = "text"
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -126,13 +131,23 @@ class Contact(models.Model):
 
 
 class Notice(models.Model):
-    """One event that was notified: what, how grave, where, and a link to the record."""
+    """One event that was notified: what, how grave, where, and a link to the record.
+
+    What it says is stored as a message code and params (``message``, ``params``) and shown
+    in the reader's language (:attr:`display_title`, :attr:`display_body`): ``"text"`` holds
+    a title and body as :mod:`aquifer.core.texts` stored forms; another code is rendered by
+    the app that sent it (``notifications.hooks.notice_text``). ``title`` and ``body`` are
+    the texts as sent (the default language; e-mail and SMS carry them) and what a notice
+    stored before codes existed shows.
+    """
 
     scope = Scope(township="township_id")
 
     event = models.CharField(_("事件"), max_length=32, choices=Event.choices)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
+    message = models.CharField(_("消息代码"), max_length=64, blank=True)
+    params = models.JSONField(_("消息参数"), default=dict, blank=True)
     url = models.CharField(_("链接"), max_length=300, blank=True)
     severity = models.CharField(_("级别"), max_length=8, choices=Severity.choices)
     township = models.ForeignKey(
@@ -152,6 +167,30 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def _rendered(self) -> tuple[str, str]:
+        params = self.params if isinstance(self.params, dict) else {}
+        if self.message == TEXT_MESSAGE:
+            return render(params.get("title", self.title)), render(params.get("body", self.body))
+        if self.message:
+            for fn in notice_text.functions:
+                found = fn(self.message, params)
+                if found is not None:
+                    title, body = found
+                    return (
+                        self.title if title is None else title,
+                        self.body if body is None else body,
+                    )
+        return self.title, self.body
+
+    @property
+    def display_title(self) -> str:
+        """The title in the current language (as sent, for a notice without a code)."""
+        return self._rendered()[0]
+
+    @property
+    def display_body(self) -> str:
+        return self._rendered()[1]
 
 
 class Delivery(models.Model):

@@ -4,9 +4,16 @@
 
     from aquifer.notifications.service import notify
 
-    notify(event="alarm.opened", title="W-A-1 离线", township=well.township,
-           url=f"/monitoring/alarms/{alarm.pk}/", severity="warning",
+    notify(event="ticket.closed",
+           title=text(gettext_noop("运维工单 %(number)s 已完成"), number=t.number),
+           township=well.township, url=t.get_absolute_url(), severity="info",
            users=[well.owner])   # the water user whose device it is
+
+A title or body is a stored text (``aquifer.core.texts.text``: a message id and its
+params), shown to each reader in their language; a plain string is shown as it is (proper
+names only). An app with its own message codes passes ``message`` and ``params`` instead and
+renders them through ``notifications.hooks.notice_text``. The title and body as sent (in the
+default language) are kept on the notice for e-mail, SMS and search.
 
 Recipients come from the :class:`~aquifer.notifications.models.Rule` table (per role and
 township, edited by the bureau): bureau staff and inspectors county-wide, township officers for
@@ -27,15 +34,17 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from aquifer.core.roles import Role, role_of
+from aquifer.core.texts import is_stored_text, render
 from aquifer.notifications.channels import CHANNELS, notification_settings
 from aquifer.notifications.choices import ALL_EVENTS, Channel, DeliveryState, Event, Severity
-from aquifer.notifications.models import Delivery, Notice, Rule
+from aquifer.notifications.models import TEXT_MESSAGE, Delivery, Notice, Rule
 
 __all__ = ["deliver", "inbox_of", "mark_read", "notify", "recipients", "unread_count"]
 
@@ -119,8 +128,10 @@ def recipients(
 def notify(
     *,
     event: str,
-    title: str,
-    body: str = "",
+    title: Any,
+    body: Any = "",
+    message: str = "",
+    params: dict[str, Any] | None = None,
     township: Any = None,
     url: str = "",
     severity: str = "info",
@@ -135,12 +146,18 @@ def notify(
         raise ValueError(f"unknown severity {severity!r}")
     township_id = _id(township)
     now = timezone.now()
+    if not message and (is_stored_text(title) or is_stored_text(body)):
+        message, params = TEXT_MESSAGE, {"title": title, "body": body}
+    with translation.override(settings.LANGUAGE_CODE):  # as sent: the default language
+        title, body = render(title), render(body)
     with transaction.atomic():  # a savepoint: an error here cannot break the caller's transaction
         named = _named_users(users)
         notice = Notice.objects.create(
             event=event,
             title=title[:200],
             body=body,
+            message=message[:64],
+            params=params or {},
             url=url[:300],
             severity=severity,
             township_id=township_id,

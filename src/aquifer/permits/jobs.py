@@ -37,7 +37,7 @@ from aquifer.accounting import service as accounting
 from aquifer.core.audit import audit_context
 from aquifer.core.jobs import periodic
 from aquifer.core.models import User
-from aquifer.monitoring import alarms
+from aquifer.monitoring import alarms, messages
 from aquifer.monitoring.models import OPEN_STATES, Alarm
 from aquifer.notifications.service import notify
 from aquifer.permits import services
@@ -227,12 +227,16 @@ def _clear_wells_gone(wells: list[Any]) -> None:
             alarms.clear_alarm(kind=a.kind, key=a.key, note="条件已不成立")
 
 
-def _notify_deadline(title: str, body: str, township: Any, url: str, users: Any) -> None:
+def _notify_deadline(alarm: Any, township: Any, url: str, users: Any) -> None:
+    """The notice of a deadline alarm: its message code and params (shown in the reader's
+    language), and its title and detail as sent (the default language)."""
     try:
         notify(
             event="permit.deadline",
-            title=title,
-            body=body,
+            title=alarm.title,
+            body=alarm.detail,
+            message=messages.NOTICE_PREFIX + alarm.message if alarm.message else "",
+            params=alarm.params if alarm.message else None,
             township=township,
             url=url,
             severity="warning",
@@ -273,9 +277,7 @@ def check_deadlines(today: date | None = None) -> dict[str, int]:
                 data={"application": app.pk, "deadline": app.deadline.isoformat(), "left": left},
             )
             if alarm.count == 1:
-                _notify_deadline(
-                    alarm.title, alarm.detail, app.permit.township, _url(app.permit), None
-                )
+                _notify_deadline(alarm, app.permit.township, _url(app.permit), None)
             counts["decision"] += 1
     lead = int(services.permit_setting("RENEWAL_LEAD_DAYS"))
     soon = today + dt.timedelta(days=lead + int(services.permit_setting("RENEWAL_WARNING_DAYS")))
@@ -307,8 +309,7 @@ def check_deadlines(today: date | None = None) -> dict[str, int]:
             data={"permit": p.pk, "valid_until": str(p.valid_until)},
         )
         if alarm.count == 1:
-            # alarm.title / detail: rendered in the default language (as notices are sent)
-            _notify_deadline(alarm.title, alarm.detail, p.township, _url(p), _holder_accounts(p))
+            _notify_deadline(alarm, p.township, _url(p), _holder_accounts(p))
         counts["renewal"] += 1
 
     for a in Alarm.objects.filter(kind="permit_deadline", state__in=OPEN_STATES):

@@ -9,13 +9,18 @@ are shown through :data:`RULE_TITLES`, never raw.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from aquifer.registry.models import Township, Zone
+
+HAN_RE = re.compile(r"[\u3400-\u9fff]")
 
 #: Short titles of the rules (and of the reasons that are not rules).
 RULE_TITLES: dict[str, Any] = {
@@ -121,3 +126,99 @@ def decision_text(decision: Mapping[str, Any] | None) -> str:
     if not decision:
         return ""
     return " ".join(reason_text(r) for r in decision.get("reasons", []))
+
+
+# --- The rule set's vocabulary and legal sources, as a page shows them ---------------------
+
+#: Change kinds (rules.ChangeKind values) → label.
+CHANGE_KIND_LABELS: dict[str, Any] = {
+    "new_permit": gettext_lazy("新增取水许可"),
+    "quota_increase": gettext_lazy("增加许可水量"),
+    "quota_decrease": gettext_lazy("核减许可水量"),
+    "renewal": gettext_lazy("延续"),
+    "transfer": gettext_lazy("水权交易转让水量"),
+    "well_activation": gettext_lazy("取水井启用"),
+}
+
+#: Water sources (rules.Source values) → label.
+SOURCE_LABELS: dict[str, Any] = {
+    "shallow": gettext_lazy("浅层地下水"),
+    "deep": gettext_lazy("深层地下水"),
+    "surface": gettext_lazy("地表水"),
+}
+
+#: English glosses of the titles of the laws and regulations the rules cite. The official
+#: title is the Chinese one; an English page shows it with this gloss. Document numbers
+#: (``阳水字〔2022〕100号``) are names and have none.
+DOCUMENT_GLOSSES: dict[str, str] = {
+    "地下水管理条例": "Regulations on Groundwater Management",
+    "取水许可和水资源费征收管理条例": (
+        "Regulations on Water Abstraction Permits and the Levy of Water Resource Fees"
+    ),
+}
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+
+def _cn_number(text: str) -> int | None:
+    """A Chinese numeral below 100 (``三十五``) as an int; None if it is not one."""
+    if not text or any(c not in _CN_DIGITS and c != "十" for c in text):
+        return None
+    if "十" not in text:
+        return _CN_DIGITS[text] if len(text) == 1 else None
+    tens, _sep, units = text.partition("十")
+    return (_CN_DIGITS.get(tens, 0) if tens else 1) * 10 + (_CN_DIGITS.get(units, 0))
+
+
+def article_en(article: str) -> str:
+    """An article reference in English: ``第二十条第一项`` → ``Art. 20(1)``, ``二(一)`` →
+    ``part 2(1)``; a reference it cannot read is returned as it is."""
+    m = re.fullmatch(r"第(\w+?)条(?:第(\w+?)项)?", article)
+    if m:
+        art, item = _cn_number(m.group(1)), _cn_number(m.group(2) or "")
+        if art is not None and (item is not None or not m.group(2)):
+            return f"Art. {art}" + (f"({item})" if item is not None else "")
+    m = re.fullmatch(r"(\w)\((\w)\)", article)
+    if m:
+        part, sub = _cn_number(m.group(1)), _cn_number(m.group(2))
+        if part is not None and sub is not None:
+            return f"part {part}({sub})"
+    m = re.fullmatch(r"\((\S+) 引\)", article)
+    if m:
+        return f"(cited in {m.group(1)})"
+    return article
+
+
+def _zh(text: str) -> str:
+    return str(format_html('<span lang="zh-hans">{}</span>', text))
+
+
+def source_html(source: Mapping[str, Any]) -> SafeString:
+    """A legal source (``{"document", "article", "confirmed"}``) for a page: as cited in
+    Chinese; on an English page the Chinese title (marked ``lang="zh-hans"``) with an English
+    gloss and the article in English."""
+    document = str(source.get("document", ""))
+    article = str(source.get("article", ""))
+    english = (get_language() or "").startswith("en")
+    text: str
+    if not english:
+        text = str(escape(f"{document} {article}".strip()))
+    else:
+        gloss = DOCUMENT_GLOSSES.get(document)
+        parts = [_zh(document) + (f" ({escape(gloss)})" if gloss else "")]
+        if article:
+            shown = article_en(article)
+            cited = re.fullmatch(r"\(cited in (\S+)\)", shown)
+            if cited:
+                parts.append(f"(cited in {_zh(cited.group(1))})")
+            else:
+                parts.append(_zh(shown) if HAN_RE.search(shown) else escape(shown))
+        text = " ".join(parts)
+    if not source.get("confirmed", True):
+        text += f" [{escape(_('未核实'))}]"
+    return mark_safe(text)
+
+
+def labels(values: Iterable[Any], table: Mapping[str, Any]) -> str:
+    """Codes as their labels, joined (an unknown code as it is)."""
+    return _("、").join(str(table.get(str(v), v)) for v in values)

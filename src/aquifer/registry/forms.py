@@ -21,6 +21,7 @@ from aquifer.core.geometry import ACCEPTED_CRS, GeometryError
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, visible_to
 from aquifer.registry.models import Device, MonitoringWell, WaterUser, Well, Zone
+from aquifer.registry.models import wells as wells_models
 
 __all__ = [
     "DeviceForm",
@@ -32,16 +33,8 @@ __all__ = [
     "crs_label",
 ]
 
-#: How each accepted coordinate system is named on the pages (the codes are
-#: ``core.geometry.ACCEPTED_CRS``; a code missing here is shown by its technical name).
-CRS_LABELS: dict[int, Any] = {
-    4326: _("WGS 84 经纬度"),
-    4490: _("CGCS2000 经纬度"),
-    4546: _("CGCS2000 3度带高斯-克吕格 中央经线111°E"),
-    4547: _("CGCS2000 3度带高斯-克吕格 中央经线114°E"),
-    4525: _("CGCS2000 3度带高斯-克吕格 第37带"),
-    4526: _("CGCS2000 3度带高斯-克吕格 第38带"),
-}
+#: How each accepted coordinate system is named on the pages (``registry.models.wells``).
+CRS_LABELS = wells_models.CRS_LABELS
 
 
 def crs_label(epsg: int | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django_tables2 import A
 
-from aquifer.core.tables import Field, Table
+from aquifer.core.tables import Field, LoadedText, Table
 
 __all__ = [
     "DeviceTable",
@@ -34,7 +34,7 @@ class TownshipTable(Table):
     kind = Field()
     is_current = Field()
     successor = Field()
-    change_note = Field()
+    change_note = LoadedText()
 
 
 class ZoneTable(Table):

@@ -14,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aquifer.core.models import User
+from aquifer.core.texts import label, text
 from aquifer.notifications.service import notify
 from aquifer.permits import rules
 from aquifer.permits.models import (
@@ -342,8 +344,17 @@ def _grant(app: PermitApplication, permit: Permit, on: date) -> None:
 
 def _notify_decision(app: PermitApplication, decision: Decision) -> None:
     permit = app.permit
-    verdict = "准予许可" if app.status == ApplicationStatus.APPROVED else "不予许可"
-    body = "\n".join(f"{r.zh}（{'；'.join(str(s) for s in r.sources)}）" for r in decision.reasons)
+    approved = app.status == ApplicationStatus.APPROVED
+    verdict = gettext_noop("准予许可") if approved else gettext_noop("不予许可")
+    # Stored as message ids and params, shown in each reader's language (core.texts); a
+    # reason carries its ready Chinese and English sentences.
+    title = text(
+        gettext_noop("%(kind)s：%(verdict)s（%(permit)s）"),
+        kind=label(ApplicationKind(app.kind).label),
+        verdict=text(verdict),
+        permit=str(permit),
+    )
+    body = [{"zh": r.zh, "en": r.en} for r in decision.reasons]
     users = None
     try:
         users = list(User.objects.filter(water_user_id=permit.holder_id, is_active=True))
@@ -351,10 +362,10 @@ def _notify_decision(app: PermitApplication, decision: Decision) -> None:
         users = None
     notify(
         event="permit.decided",
-        title=f"{app.get_kind_display()}：{verdict}（{permit}）",
+        title=title,
         body=body,
         township=permit.township,
         url=permit.get_absolute_url(),
-        severity="info" if app.status == ApplicationStatus.APPROVED else "warning",
+        severity="info" if approved else "warning",
         users=users,
     )

@@ -20,3 +20,24 @@ def reason_text(reason: Any) -> str:
 @register.filter(name="rule_title")
 def rule_title(rule: Any) -> str:
     return reasons.rule_title(str(rule))
+
+
+@register.filter(name="legal_source")
+def legal_source(source: Any) -> str:
+    """A rule's legal source: Chinese title, and on an English page its English gloss."""
+    return reasons.source_html(source) if isinstance(source, dict) else str(source)
+
+
+@register.filter(name="change_kinds")
+def change_kinds(values: Any) -> str:
+    return reasons.labels(values or (), reasons.CHANGE_KIND_LABELS)
+
+
+@register.filter(name="water_sources")
+def water_sources(values: Any) -> str:
+    return reasons.labels(values or (), reasons.SOURCE_LABELS)
+
+
+@register.filter(name="flag_name")
+def flag_name(flag: Any) -> str:
+    return str(reasons.FLAG_NAMES.get(str(flag), flag))

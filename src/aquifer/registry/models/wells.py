@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
@@ -21,6 +22,18 @@ from aquifer.registry.choices import (
     WellStatus,
 )
 from aquifer.registry.hooks import well_activation
+
+#: How each accepted coordinate system is named on the pages, in the reader's language (the
+#: codes are ``core.geometry.ACCEPTED_CRS``; a code missing here is shown by its technical
+#: name). The choices of ``Well.input_crs``, so the change history shows them translated.
+CRS_LABELS: dict[int, Any] = {
+    4326: _("WGS 84 经纬度"),
+    4490: _("CGCS2000 经纬度"),
+    4546: _("CGCS2000 3度带高斯-克吕格 中央经线111°E"),
+    4547: _("CGCS2000 3度带高斯-克吕格 中央经线114°E"),
+    4525: _("CGCS2000 3度带高斯-克吕格 第37带"),
+    4526: _("CGCS2000 3度带高斯-克吕格 第38带"),
+}
 
 
 @track
@@ -41,7 +54,9 @@ class Well(Timestamped):
     input_crs = models.PositiveIntegerField(
         _("录入坐标系 (EPSG)"),
         default=4326,
-        choices=[(k, f"EPSG:{k} {v}") for k, v in ACCEPTED_CRS.items()],
+        choices=[
+            (k, format_lazy("EPSG:{} {}", k, CRS_LABELS.get(k, v))) for k, v in ACCEPTED_CRS.items()
+        ],
     )
     input_x = models.FloatField(_("录入 X/经度"), null=True, blank=True)
     input_y = models.FloatField(_("录入 Y/纬度"), null=True, blank=True)

@@ -9,7 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from aquifer.core.texts import text
 from aquifer.permits import services as permit_services
 from aquifer.permits.services import PermitError, change_quota
 from aquifer.rights import ledger
@@ -159,7 +161,7 @@ def complete(trade: Trade, *, by: Any = None, now: dt.datetime | None = None) ->
             t.refresh_from_db()
             _end(t, TradeStatus.FAILED, "permit change refused", by, failure)
         else:
-            _notify("trade.completed", _("水权交易成交：%(n)s") % {"n": t.number}, t)
+            _notify("trade.completed", text(gettext_noop("水权交易成交：%(n)s"), n=t.number), t)
     return t
 
 

@@ -11,8 +11,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aquifer.core.audit import record
+from aquifer.core.texts import text
 from aquifer.notifications.service import notify
 from aquifer.rights import conf, ledger, market_rules
 from aquifer.rights.ledger import Holder, LedgerError
@@ -173,22 +175,20 @@ def _announce(t: Trade, name: str) -> None:
         announced_at=now,
         announcement_ends=now + dt.timedelta(days=days),
     )
-    _notify(
-        "trade.announced",
-        _("水权交易公示：%(n)s") % {"n": t.number},
-        t,
+    _notify("trade.announced", text(gettext_noop("水权交易公示：%(n)s"), n=t.number), t)
+
+
+def _notify(event: str, title: dict[str, Any], t: Trade) -> None:
+    """Tell of a trade; title and body stored as message ids and params (core.texts)."""
+    body = text(
+        gettext_noop("%(seller)s → %(buyer)s，%(v)d m³/年，%(a)d–%(b)d 年，%(p)s 元/m³"),
+        seller=t.seller_name,
+        buyer=t.buyer_name,
+        v=t.volume_m3,
+        a=t.start_year,
+        b=t.end_year,
+        p=str(t.price),
     )
-
-
-def _notify(event: str, title: str, t: Trade) -> None:
-    body = _("%(seller)s → %(buyer)s，%(v)d m³/年，%(a)d–%(b)d 年，%(p)s 元/m³") % {
-        "seller": t.seller_name,
-        "buyer": t.buyer_name,
-        "v": t.volume_m3,
-        "a": t.start_year,
-        "b": t.end_year,
-        "p": t.price,
-    }
 
     def send() -> None:
         try:
