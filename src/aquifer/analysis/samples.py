@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from aquifer.analysis import quality
+from aquifer.analysis.hooks import quality_warning_sources
 from aquifer.analysis.models import QualityResult, QualitySample
 from aquifer.core import audit
 from aquifer.core.roles import Action
@@ -253,6 +254,9 @@ def warn_if_needed(sample: QualitySample) -> bool:
     if not params:
         return False
     well = sample.well
+    near = [s for answer in quality_warning_sources(well) for s in answer]
+    if near:  # the registered pollution sources within a radius (enforcement answers)
+        params["sources"] = [{"name": s["name"], "distance_m": s["distance_m"]} for s in near[:10]]
     title, reason = messages.in_default_language("quality_warning", params)
     severity = "critical" if (sample.klass or 0) >= 5 else "warning"
     try:
@@ -264,7 +268,7 @@ def warn_if_needed(sample: QualitySample) -> bool:
             severity=severity,
             township=well.township,
             well=well,
-            data={"sample": sample.sample_id, "class": sample.label},
+            data={"sample": sample.sample_id, "class": sample.label, "sources": near},
             at=sample.sampled_at,
         )
     except Exception:  # the sample is stored; a failing alarm must not undo or hide it

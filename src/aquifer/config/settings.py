@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "aquifer.permits",
     "aquifer.analysis",
     "aquifer.rights",
+    "aquifer.enforcement",
     "aquifer.demo",
 ]
 
@@ -299,6 +300,9 @@ AQUIFER: dict[str, Any] = {
     # Among them, decisions the bureau may want to revisit:
     #   "ACCOUNTING": {"PUBLIC_MONTHLY": False}  the public sees township and county
     #       withdrawal as annual totals; True publishes them by month (docs/accounting.md).
+    # ENFORCEMENT (enforcement/conf.py, docs/enforcement.md "Settings"): procedure deadlines,
+    #   discretionary bands, the online-metering threshold, the 以电折水 bypass tolerance and
+    #   the pollution-source radius — all unconfirmed by standards.md, set them here.
 }
 
 # E-mail (notifications): an SMTP relay chosen by the environment. With no host set, mail

@@ -20,8 +20,6 @@ the head hash, and writing it down now and then (or mailing it off the server) a
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from aquifer.core.digest import canonical as canonical_bytes
+from aquifer.core.digest import normal, sha256_hex, utc_iso
 
 __all__ = [
     "Break",
@@ -64,26 +65,6 @@ FIELDS = (
 )
 
 
-def _normal(value: Any) -> Any:
-    """JSON values as any database returns them: an integral float is an int (PostgreSQL's
-    jsonb gives ``1e20`` back as ``100000000000000000000``)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {str(k): _normal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normal(v) for v in value]
-    return value
-
-
-def _time(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
 def canonical(entry: Any) -> bytes:
     """The bytes an entry's hash is taken over: a JSON object of :data:`FIELDS`, keys sorted,
     no spaces, UTF-8. ``before``/``after`` pass through JSON first, as the database stores
@@ -92,17 +73,17 @@ def canonical(entry: Any) -> bytes:
     for name in FIELDS:
         value = getattr(entry, name)
         if name == "time":
-            value = _time(value)
+            value = utc_iso(value)
         elif name in ("before", "after") and value is not None:
-            value = _normal(json.loads(json.dumps(value)))
+            value = normal(json.loads(json.dumps(value)))
         elif name in ("user_id", "township_id") and value is not None:
             value = int(value)
         data[name] = value
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return canonical_bytes(data)
 
 
 def entry_hash(entry: Any) -> str:
-    return hashlib.sha256(canonical(entry)).hexdigest()
+    return sha256_hex(canonical(entry))
 
 
 @contextmanager
@@ -216,14 +197,17 @@ EXPECTED_TRIGGERS = {
 }
 
 
-def missing_triggers(using: str = DEFAULT_DB_ALIAS) -> list[str]:
+def missing_triggers(
+    using: str = DEFAULT_DB_ALIAS, expected_by_vendor: dict[str, list[str]] | None = None
+) -> list[str]:
     """The append-only triggers that are absent or (PostgreSQL) disabled.
 
     On SQLite, rebuilding a table (as a migration altering it does) drops its triggers; on
     PostgreSQL a table owner can disable them. Either way the trail is no longer protected.
+    ``expected_by_vendor`` names another table's triggers (enforcement's evidence).
     """
     connection = connections[using]
-    expected = EXPECTED_TRIGGERS.get(connection.vendor, [])
+    expected = (expected_by_vendor or EXPECTED_TRIGGERS).get(connection.vendor, [])
     if not expected:
         return []
     with connection.cursor() as cursor:

@@ -64,6 +64,14 @@ TITLES: dict[str, Any] = {
     ),
     "permit_unused": gettext_lazy("许可证 %(permit)s 连续%(years)s年未取水（%(first)s–%(last)s）"),
     "quality_warning": gettext_lazy("水质预警：%(well)s 样品 %(sample)s"),
+    "metering_missing.no_meter": gettext_lazy("取水井 %(well)s 未安装计量设施"),
+    "metering_missing.not_online": gettext_lazy(
+        "取水井 %(well)s 许可水量 %(permitted)s m³ 应在线计量，未在线上报"
+    ),
+    "suspected_bypass": gettext_lazy(
+        "取水井 %(well)s %(year)s年%(month)s月计量水量 %(metered)s m³，"
+        "以电折水 %(expected)s m³，疑似绕表或计量失准"
+    ),
 }
 
 _DECISION_RULE = gettext_lazy("取水许可和水资源费征收管理条例 第十九条：45个工作日内作出决定")
@@ -180,6 +188,9 @@ def _quality_detail(params: Mapping[str, Any]) -> str:
             _("较上次样品 %(prev)s（%(pc)s类）变差")
             % {"prev": params["prev"], "pc": params.get("prev_class", "")}
         )
+    if params.get("sources"):  # registered pollution sources nearby (enforcement)
+        near = _("、").join(f"{s['name']} ({s['distance_m']} m)" for s in params["sources"])
+        reasons.append(_("附近登记污染源：%(sources)s") % {"sources": near})
     return _("；").join(reasons)
 
 

@@ -62,6 +62,8 @@ class AlarmKind(models.TextChoices):
     QUALITY_WARNING = "quality_warning", _("水质预警")
     PERMIT_DEADLINE = "permit_deadline", _("许可证到期")
     PERMIT_UNUSED = "permit_unused", _("许可水量长期未用")
+    METERING_MISSING = "metering_missing", _("计量设施不合规")
+    SUSPECTED_BYPASS = "suspected_bypass", _("疑似绕表取水")
 
 
 class AlarmSeverity(models.TextChoices):

@@ -22,6 +22,8 @@ class Event(models.TextChoices):
     TRADE_ANNOUNCED = "trade.announced", _("交易公示")
     TRADE_COMPLETED = "trade.completed", _("交易完成")
     QUALITY_WARNING = "quality.warning", _("水质预警")
+    CASE_DEADLINE = "case.deadline", _("执法案件期限提醒")
+    CASE_DECIDED = "case.decided", _("行政处罚决定")
 
 
 class Severity(models.TextChoices):
