@@ -62,6 +62,7 @@ class AlarmKind(models.TextChoices):
     QUALITY_WARNING = "quality_warning", _("水质预警")
     PERMIT_DEADLINE = "permit_deadline", _("许可证到期")
     PERMIT_UNUSED = "permit_unused", _("许可水量长期未用")
+    CLOSED_WELL_WITHDRAWAL = "closed_well_withdrawal", _("关停井取水")
 
 
 class AlarmSeverity(models.TextChoices):
