@@ -103,7 +103,8 @@ def test_transfer_out_of_a_prohibited_zone_is_allowed_into_it_refused():
 @pytest.mark.parametrize("flag", [Flag.EMERGENCY_SAFETY, Flag.PUBLIC_SAFETY, Flag.MONITORING_TEST])
 def test_prohibited_zone_exceptions_of_article_35(flag):
     state = county()
-    d = check(change(K.NEW_PERMIT, "P-x", Z.PROHIBITED, 500, flags=frozenset({flag})), state)
+    rules = replace(DEFAULT_RULES, small_withdrawal_max_m3=1_000)
+    d = check(change(K.NEW_PERMIT, "P-x", Z.PROHIBITED, 500, flags=frozenset({flag})), state, rules)
     assert d.allowed
     assert [c.rule_id for c in d.conditions] == [RuleId.PROHIBITED_ZONE]
     assert "stop as soon as" in d.conditions[0].en
@@ -133,6 +134,17 @@ def test_small_withdrawal_limit_is_a_setting():
     assert not check(
         change(K.NEW_PERMIT, "P-x", Z.PROHIBITED, 1_001, flags=flags), county(), rules
     ).allowed
+
+
+def test_small_withdrawal_exemption_is_never_unbounded():
+    """With no small-withdrawal figure set, the monitoring exemption is not available, and the
+    refusal says the declared exemption did not apply."""
+    flags = frozenset({Flag.MONITORING_TEST})
+    d = check(change(K.NEW_PERMIT, "P-x", Z.PROHIBITED, 1, flags=flags), county())
+    assert not d.allowed
+    params = dict(d.reasons[0].params)
+    assert params["exemptions_not_met"] == ["monitoring_test"]
+    assert params["small_withdrawal_max_m3"] is None
 
 
 # --- restricted, overexploited, balanced --------------------------------------------------
@@ -287,7 +299,10 @@ def test_emergency_window_ends_and_both_ends_count():
 
 
 def test_deep_monitoring_exemption_is_marked_unconfirmed():
-    d = check(deep(K.NEW_PERMIT, "D2", 10, flags=frozenset({Flag.MONITORING_TEST})), county())
+    rules = replace(DEFAULT_RULES, small_withdrawal_max_m3=100)
+    d = check(
+        deep(K.NEW_PERMIT, "D2", 10, flags=frozenset({Flag.MONITORING_TEST})), county(), rules
+    )
     assert d.allowed
     rule = DEFAULT_RULES.rule(RuleId.DEEP_EMERGENCY_ONLY)
     assert rule is not None and not rule.exemptions[0].confirmed

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "aquifer.permits",
     "aquifer.analysis",
     "aquifer.rights",
+    "aquifer.closure",
     "aquifer.enforcement",
     "aquifer.demo",
 ]
@@ -294,6 +295,10 @@ AQUIFER: dict[str, Any] = {
         "ROLLUP_SLICE_ROWS": 5_000,
         "ROLLUP_MAX_LAG_S": 5.0,
     },
+    # Closure (docs/closure.md): the recovery classes' bounds in metres of level rise against
+    # the same period (上升 ≥ RISE_M > 弱上升 ≥ 0 > 弱下降 > -FALL_M ≥ 下降) — UNCONFIRMED: no
+    # source we hold gives the bulletin's bounds; the bureau should set them.
+    "CLOSURE": {"RECOVERY_RISE_M": 0.5, "RECOVERY_FALL_M": 0.5},
     # Other apps' settings (PERMITS, ACCOUNTING, RIGHTS, MONITORING, MAINTENANCE,
     # OVEREXPLOITATION) have their defaults and sources in code (each app's conf or docs/);
     # a key set here overrides the default.

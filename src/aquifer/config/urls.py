@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("aquifer.registry.urls")),
     path("", include("aquifer.monitoring.urls")),
     path("", include("aquifer.maintenance.urls")),
+    path("", include("aquifer.closure.urls")),
     path("", include("aquifer.notifications.urls")),
     path("", include("aquifer.permits.urls")),
     path("", include("aquifer.accounting.urls")),

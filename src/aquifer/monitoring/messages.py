@@ -53,6 +53,7 @@ TITLES: dict[str, Any] = {
     "quota_100": gettext_lazy("%(permit)s %(year)s年取水量已达许可水量 (%(pct)d%%)"),
     "deep_withdrawal": gettext_lazy("深层井 %(well)s 在应急期外取水"),
     "prohibited_withdrawal": gettext_lazy("禁采区内取水井 %(well)s 取水"),
+    "closed_well_withdrawal": gettext_lazy("已关停的井 %(well)s 仍有取水（%(since)s 关停）"),
     "permit_deadline.overdue": gettext_lazy(
         "许可申请 #%(application)s 已超过法定决定期限 (%(deadline)s)"
     ),
@@ -90,6 +91,10 @@ DETAILS: dict[str, Any] = {
     ),
     "prohibited_withdrawal": gettext_lazy(
         "%(month)s: %(volume).1f m³（地下水管理条例 第三十五条）"
+    ),
+    "closed_well_withdrawal": gettext_lazy(
+        "关停后水表走字 %(advance).1f m³，最大瞬时流量 %(flow).2f m³/h"
+        "（阳水字〔2022〕100号 二(二)）"
     ),
     "permit_deadline.overdue": _DECISION_RULE,
     "permit_deadline.due": _DECISION_RULE,

@@ -64,6 +64,7 @@ class AlarmKind(models.TextChoices):
     PERMIT_UNUSED = "permit_unused", _("许可水量长期未用")
     METERING_MISSING = "metering_missing", _("计量设施不合规")
     SUSPECTED_BYPASS = "suspected_bypass", _("疑似绕表取水")
+    CLOSED_WELL_WITHDRAWAL = "closed_well_withdrawal", _("关停井取水")
 
 
 class AlarmSeverity(models.TextChoices):

@@ -33,6 +33,9 @@ RULE_TITLES: dict[str, Any] = {
     "county_cap": gettext_lazy("县级总量控制"),
     "township_cap": gettext_lazy("乡镇许可指标"),
     "permit_term": gettext_lazy("许可有效期"),
+    "public_supply": gettext_lazy("公共供水管网覆盖"),
+    "hard_to_renew": gettext_lazy("难以更新的地下水"),
+    "illegal_reclamation": gettext_lazy("非法开垦土地灌溉"),
     "register": gettext_lazy("许可登记"),
     "bureau": gettext_lazy("许可机关决定"),
 }
@@ -48,6 +51,12 @@ MESSAGES: dict[str, Any] = {
     "county_cap": gettext_lazy("全县许可总量将达 %(total)s m³/年，超过控制指标 %(cap)s m³/年。"),
     "township_cap": gettext_lazy("乡镇许可总量超过分配指标：%(over)s。"),
     "permit_term": gettext_lazy("有效期 %(term)s 年，应为1至%(max)s年。"),
+    "public_supply": gettext_lazy(
+        "位于已通水的公共供水管网覆盖范围内，管网能够满足用水需要，不批准自备地下水取水。"
+    ),
+    "hard_to_renew": gettext_lazy("分区 %(zone)s 为难以更新的地下水，禁止开采。"),
+    "illegal_reclamation": gettext_lazy("申请用于非法开垦土地灌溉，不予许可。"),
+    "emergency_window": gettext_lazy("依应急期 #%(window)s 批准：随应急期结束而终止（%(ends)s）。"),
     "register.permit_exists": gettext_lazy("该许可证已存在。"),
     "register.no_permit": gettext_lazy("许可证不存在。"),
     "register.source_mismatch": gettext_lazy("水源与许可证不符。"),
@@ -73,6 +82,9 @@ FLAG_NAMES: dict[str, Any] = {
     "monitoring_test": gettext_lazy("监测、勘探、试验少量取水"),
     "water_rights_trade": gettext_lazy("水量经水权交易取得"),
     "poverty_alleviation": gettext_lazy("脱贫攻坚项目"),
+    "emergency_supply": gettext_lazy("应急供水取水"),
+    "no_alternative_source": gettext_lazy("无替代水源地区的居民生活用水"),
+    "illegally_reclaimed_land": gettext_lazy("用于非法开垦土地灌溉"),
 }
 
 
@@ -91,6 +103,8 @@ def _params(code: str, params: Mapping[str, Any]) -> dict[str, Any]:
         out["zone"] = _zone_name(str(out["zone"]))
     if "flag" in out:
         out["flag"] = str(FLAG_NAMES.get(str(out["flag"]), out["flag"]))
+    if code == "emergency_window" and not out.get("ends"):
+        out["ends"] = _("水务局宣布结束时")
     if code == "township_cap":
         rows = list(out.get("over") or [])
         names = _township_names(str(r[0]) for r in rows)

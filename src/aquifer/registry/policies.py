@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from aquifer.core.policies import ALL, OWN_TOWNSHIP, Role, capability, model_policy, routes
-from aquifer.registry.models import Device, MonitoringWell, Township, WaterUser, Well, Zone
+from aquifer.registry.models import (
+    CoverageArea,
+    Device,
+    MonitoringWell,
+    SupplyWork,
+    Township,
+    WaterUser,
+    Well,
+    Zone,
+)
 
-for _model in (Zone, WaterUser, Well, MonitoringWell, Device):
+for _model in (Zone, WaterUser, Well, MonitoringWell, Device, SupplyWork, CoverageArea):
     model_policy(_model)
 # choose: the townships offered in a filter (a township officer works in their own).
 model_policy(Township, choose={**{r: ALL for r in Role}, Role.TOWNSHIP: OWN_TOWNSHIP})

@@ -10,7 +10,14 @@ from aquifer.permits.rules.decisions import Reason
 from aquifer.permits.rules.effects import _Effect
 from aquifer.permits.rules.ruleset import Exemption, Rule, RuleSet
 from aquifer.permits.rules.state import Change, CountyState, ZoneRef
-from aquifer.permits.rules.vocabulary import ChangeKind, Flag, RuleId, Source, ZoneKind
+from aquifer.permits.rules.vocabulary import (
+    _GROUNDWATER,
+    ChangeKind,
+    Flag,
+    RuleId,
+    Source,
+    ZoneKind,
+)
 
 __all__: list[str] = []
 
@@ -58,11 +65,11 @@ def _violates(
         in_area = change.township in rules.overloaded_townships or (
             zone is not None and zone.id in rules.overloaded_zones
         )
-        if in_area and change.source in rules.overloaded_sources and change.volume > 0:
+        if in_area and change.source in rules.overloaded_sources and effect.increase > 0:
             return (
-                "位于黄河流域超载地区，暂停新增取水许可",
-                "in an overloaded Yellow River area",
-                {},
+                f"位于黄河流域超载地区，暂停新增取水许可（新增 {effect.increase} m³/a）",
+                f"in an overloaded Yellow River area (increase of {effect.increase} m³/a)",
+                {"increase": effect.increase},
             )
     elif rid is RuleId.DEEP_EMERGENCY_ONLY:
         if change.source is Source.DEEP and not any(
@@ -97,6 +104,30 @@ def _violates(
                 f"township total over its cap: {text} m³/a",
                 {"over": [[t, a, c] for t, a, c in over]},
             )
+    elif rid is RuleId.PUBLIC_SUPPLY:
+        new_draw = kind in (ChangeKind.NEW_PERMIT, ChangeKind.WELL_ACTIVATION) or (
+            effect.increase > 0
+        )
+        if change.public_supply_available and change.source in _GROUNDWATER and new_draw:
+            return (
+                "公共供水管网能够满足用水需要（位于已通水的供水覆盖范围内），不批准自备地下水取水",
+                "the public supply network can meet the demand here (a served coverage area)",
+                {"fact": "public_supply_available"},
+            )
+    elif rid is RuleId.HARD_TO_RENEW:
+        if zone is not None and zone.hard_to_renew:
+            return (
+                f"分区 {where} 为难以更新的地下水，禁止开采",
+                f"zone {where} holds groundwater that is hard to renew",
+                {"zone": where, "fact": "hard_to_renew"},
+            )
+    elif rid is RuleId.ILLEGAL_RECLAMATION:
+        if Flag.ILLEGALLY_RECLAIMED_LAND in change.flags and change.source in _GROUNDWATER:
+            return (
+                "用于非法开垦土地灌溉",
+                "to irrigate illegally reclaimed land",
+                {"fact": "illegally_reclaimed_land"},
+            )
     elif rid is RuleId.PERMIT_TERM:
         creates = kind is not ChangeKind.TRANSFER or change.permit_id not in state.permits
         term = change.term_years
@@ -115,9 +146,14 @@ def _exemption(rule: Rule, change: Change, rules: RuleSet) -> Exemption | None:
         if e.flag not in change.flags:
             continue
         if e.flag is Flag.MONITORING_TEST:
+            # "少量" (small) is bounded by the bureau's setting; with no setting the bound is
+            # zero (a monitoring well's activation, which takes no permitted volume): it is
+            # never unbounded.
             small = rules.small_withdrawal_max_m3
-            if small is not None and change.volume > small:
+            if change.volume > (small if small is not None else 0):
                 continue
+        if e.flag is Flag.NO_ALTERNATIVE_SOURCE and change.use_type != "domestic":
+            continue
         return e
     return None
 

@@ -25,6 +25,9 @@ class _Effect:
     zone_deltas: dict[str, int]
     township_deltas: dict[str, int]
     county_delta: int
+    #: How much the change raises abstraction at its location (m³/a): a new permit's quota,
+    #: an increase, a renewal's rise over the old quota, a transfer's volume at the receiver.
+    increase: int = 0
 
 
 def _register_reason(
@@ -113,4 +116,9 @@ def _effect(change: Change, state: CountyState, rules: RuleSet) -> _Effect | Rea
         add(src.source, src.zone_id, src.township, -change.volume)
         add(change.source, zone_id, change.township, change.volume)
     delta = zones.get(zone_id, 0) if zone_id is not None else 0
-    return _Effect(zone if zone_id else None, delta, zones, towns, county)
+    increase = 0
+    if kind in (ChangeKind.NEW_PERMIT, ChangeKind.QUOTA_INCREASE, ChangeKind.TRANSFER):
+        increase = change.volume
+    elif kind is ChangeKind.RENEWAL and rec is not None:
+        increase = max(0, change.volume - rec.volume)
+    return _Effect(zone if zone_id else None, delta, zones, towns, county, increase)

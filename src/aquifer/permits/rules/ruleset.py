@@ -14,9 +14,12 @@ from aquifer.permits.rules.sources import (
     GW_REG_15,
     GW_REG_17,
     GW_REG_20,
+    GW_REG_25,
+    GW_REG_27,
     GW_REG_35,
     PERMIT_REG_20_1,
     PERMIT_REG_20_2,
+    PERMIT_REG_20_5,
     PERMIT_REG_25,
     SHANXI_2015,
     YR_NOTICE,
@@ -109,7 +112,11 @@ def default_rules() -> tuple[Rule, ...]:
             "黄河流域水资源超载地区暂停新增取水许可",
             "New abstraction permits suspended in the Yellow River basin's overloaded areas",
             (YR_NOTICE, YR_SHANXI),
-            applies_to=frozenset({ChangeKind.NEW_PERMIT, ChangeKind.QUOTA_INCREASE}),
+            # A renewal that raises the quota is judged on its increase (as is every rule
+            # that judges new abstraction); one that keeps or lowers it passes.
+            applies_to=frozenset(
+                {ChangeKind.NEW_PERMIT, ChangeKind.QUOTA_INCREASE, ChangeKind.RENEWAL}
+            ),
             exemptions=(
                 Exemption(Flag.DOMESTIC, YR_NOTICE),
                 Exemption(Flag.WATER_RIGHTS_TRADE, YR_NOTICE),
@@ -149,6 +156,34 @@ def default_rules() -> tuple[Rule, ...]:
             (PERMIT_REG_25,),
             applies_to=frozenset({ChangeKind.NEW_PERMIT, ChangeKind.RENEWAL, ChangeKind.TRANSFER}),
         ),
+        Rule(
+            RuleId.PUBLIC_SUPPLY,
+            "公共供水管网能够满足用水需要的，不批准自备地下水取水",
+            "No own groundwater abstraction where the public supply network can meet the demand",
+            (PERMIT_REG_20_5, CHARTER),
+            applies_to=_EXTRACTING,
+        ),
+        Rule(
+            RuleId.HARD_TO_RENEW,
+            "禁止开采难以更新的地下水（应急供水、无替代水源的居民生活用水、监测勘探试验少量取水除外）",
+            "No abstraction of groundwater that is hard to renew (except emergency supply, "
+            "residents' domestic use with no alternative source, small monitoring / "
+            "exploration / test withdrawals)",
+            (GW_REG_27,),
+            applies_to=_EXTRACTING,
+            exemptions=(
+                Exemption(Flag.EMERGENCY_SUPPLY, GW_REG_27),
+                Exemption(Flag.NO_ALTERNATIVE_SOURCE, GW_REG_27),
+                Exemption(Flag.MONITORING_TEST, GW_REG_27),
+            ),
+        ),
+        Rule(
+            RuleId.ILLEGAL_RECLAMATION,
+            "不批准用于非法开垦土地灌溉的地下水取水",
+            "No groundwater permit to irrigate illegally reclaimed land",
+            (GW_REG_25,),
+            applies_to=_EXTRACTING,
+        ),
     )
 
 
@@ -162,7 +197,8 @@ class RuleSet:
     sources there (the notice suspends permits for the overloaded source only).
     ``capped_sources``: the sources township and county totals count.
     ``small_withdrawal_max_m3``: the most a monitoring / test withdrawal may take under its
-    exemption; ``None`` = no figure (art. 35 says "少量", small, and gives none).
+    exemption; ``None`` = no figure (art. 35 says "少量", small, and gives none), and then the
+    exemption covers only zero volume (a monitoring well's activation): it is never unbounded.
     """
 
     rules: tuple[Rule, ...] = field(default_factory=default_rules)

@@ -28,6 +28,7 @@ class ZoneRef:
     id: str
     kind: ZoneKind
     layer: Source  # SHALLOW or DEEP
+    hard_to_renew: bool = False  # 难以更新的地下水 (地下水管理条例 第二十七条、第六十三条)
 
     def __post_init__(self) -> None:
         if self.layer not in _GROUNDWATER:
@@ -45,6 +46,9 @@ class Change:
     ``source`` and ``use_type`` say where the change takes effect: for a change to an existing
     permit they must match the register; for a well activation they are the well's.
     ``term_years`` is the term of a new or renewed permit (None = the default).
+    ``public_supply_available``: the public supply network can meet the demand at the change's
+    location (the wiring judges it from the served coverage areas; permit regulations
+    art. 20(5)).
     """
 
     kind: ChangeKind
@@ -59,6 +63,7 @@ class Change:
     from_permit_id: str | None = None
     well_id: str | None = None
     term_years: int | None = None
+    public_supply_available: bool = False
 
     def __post_init__(self) -> None:
         if self.volume < 0:

@@ -45,6 +45,11 @@ class Flag(StrEnum):
     MONITORING_TEST = "monitoring_test"  # 监测、勘探、试验少量取水
     WATER_RIGHTS_TRADE = "water_rights_trade"  # 水量经水权交易取得
     POVERTY_ALLEVIATION = "poverty_alleviation"  # 脱贫攻坚项目
+    EMERGENCY_SUPPLY = "emergency_supply"  # 应急供水取水 (地下水管理条例 第二十七条第一项)
+    NO_ALTERNATIVE_SOURCE = "no_alternative_source"  # 无替代水源地区的居民生活用水 (同条第二项)
+    # A fact, not an exemption: the water irrigates illegally reclaimed land (declared by the
+    # application, confirmed by the reviewer; 地下水管理条例 第二十五条).
+    ILLEGALLY_RECLAIMED_LAND = "illegally_reclaimed_land"
 
 
 class RuleId(StrEnum):
@@ -59,6 +64,9 @@ class RuleId(StrEnum):
     COUNTY_CAP = "county_cap"
     TOWNSHIP_CAP = "township_cap"
     PERMIT_TERM = "permit_term"
+    PUBLIC_SUPPLY = "public_supply"
+    HARD_TO_RENEW = "hard_to_renew"
+    ILLEGAL_RECLAMATION = "illegal_reclamation"
 
 
 #: The checks that keep a change consistent with the register; always on, not a setting.

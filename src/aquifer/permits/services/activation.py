@@ -15,7 +15,7 @@ from aquifer.permits.models import Permit, PermitStatus
 from aquifer.permits.rules import Change, ChangeKind, Decision, Flag, PermitRecord, Reason, Source
 from aquifer.permits.services.common import _flags
 from aquifer.permits.services.recording import _record
-from aquifer.permits.services.state import county_state, rule_set, zone_ref
+from aquifer.permits.services.state import county_state, public_supply_at, rule_set, zone_ref
 from aquifer.registry.choices import WellPurpose
 
 __all__ = ["activation_objections", "check_well_activation"]
@@ -69,6 +69,7 @@ def check_well_activation(well: Any, on: date | None = None) -> Decision:
             zones,
             _flags(permit.flags or []),
             well_id=str(well.pk),
+            public_supply_available=public_supply_at([well], on),
         )
         if Source(well.layer) != Source(permit.source):
             decision = Decision(

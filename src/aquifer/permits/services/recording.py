@@ -11,7 +11,12 @@ from django.utils import timezone
 from aquifer.permits.models import Permit, PermitApplication, RuleDecision
 from aquifer.permits.rules import Change, ChangeKind, Decision, Source, ZoneRef
 from aquifer.permits.services.common import _flags, _username
-from aquifer.permits.services.state import _township_code, permit_zone, zone_ref
+from aquifer.permits.services.state import (
+    _township_code,
+    permit_zone,
+    public_supply_at,
+    zone_ref,
+)
 
 __all__: list[str] = []
 
@@ -29,6 +34,7 @@ def _change_dict(change: Change) -> dict[str, Any]:
         "flags": sorted(f.value for f in change.flags),
         "well": change.well_id,
         "term_years": change.term_years,
+        "public_supply_available": change.public_supply_available,
     }
 
 
@@ -72,10 +78,14 @@ def _zones_of(permit: Permit) -> tuple[ZoneRef, ...]:
 
 
 def _base_change(permit: Permit, kind: ChangeKind, volume: int, **kw: Any) -> Change:
+    on = kw.pop("on", None) or timezone.localdate()
+    if "public_supply_available" not in kw:
+        wells = list(permit.wells.all()) if permit.pk else []
+        kw["public_supply_available"] = permit.source != "surface" and public_supply_at(wells, on)
     return Change(
         kind=kind,
         permit_id=str(permit.pk),
-        on=kw.pop("on", None) or timezone.localdate(),
+        on=on,
         source=Source(permit.source),
         use_type=permit.use_type,
         volume=volume,

@@ -16,6 +16,7 @@ from aquifer.permits.models import EmergencyWindow, Permit, PermitStatus, RuleSe
 from aquifer.permits.rules import CountyState, PermitRecord, RuleSet, Source, ZoneKind, ZoneRef
 from aquifer.registry.choices import ZONE_PRECEDENCE
 from aquifer.registry.models import Township
+from aquifer.registry.supply import served_index
 
 __all__ = [
     "county_state",
@@ -65,7 +66,24 @@ def in_emergency(on: date) -> bool:
 
 
 def zone_ref(zone: Any) -> ZoneRef:
-    return ZoneRef(zone.code, ZoneKind(zone.kind), Source(zone.layer))
+    return ZoneRef(
+        zone.code,
+        ZoneKind(zone.kind),
+        Source(zone.layer),
+        hard_to_renew=bool(getattr(zone, "hard_to_renew", False)),
+    )
+
+
+def public_supply_at(wells: Iterable[Any], on: date) -> bool:
+    """Whether any of the wells lies in a coverage area served on ``on`` (the public network
+    can meet the demand there: permit regulations art. 20(5), rule ``public_supply``)."""
+    points = [(w.lon, w.lat) for w in wells if w.lon is not None and w.lat is not None]
+    if not points:
+        return False
+    index = served_index(on)
+    if not index.areas:
+        return False
+    return any(a is not None for a in index.assign([p[0] for p in points], [p[1] for p in points]))
 
 
 def _strictest(zones: Iterable[Any]) -> Any:

@@ -34,6 +34,14 @@ class Zone(models.Model):
     allowable_extraction_m3 = models.PositiveBigIntegerField(
         _("可开采量 (m³/年)"), validators=[MinValueValidator(0)]
     )
+    hard_to_renew = models.BooleanField(
+        _("难以更新的地下水"),
+        default=False,
+        help_text=_(
+            "地下水管理条例 第二十七条、第六十三条："
+            "与大气降水和地表水体没有密切水力联系，无法补给或者补给非常缓慢"
+        ),
+    )
     designation_document = models.CharField(_("划定文件"), max_length=200)
     designated_on = models.DateField(_("划定日期"), null=True, blank=True)
     supervising_township = models.ForeignKey(

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from aquifer.accounting import demo as accounting_demo
 from aquifer.analysis import demo as analysis_demo
+from aquifer.closure import demo as closure_demo
 from aquifer.core.checks import development_key_in_use
 from aquifer.core.management.commands.serve import url_of
 from aquifer.enforcement import demo as enforcement_demo
@@ -47,6 +48,7 @@ DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
     (maintenance_demo.build, _lazy("设备运维")),
     (analysis_demo.build, _lazy("分析评价")),
     (rights_demo.build, _lazy("水权交易")),
+    (closure_demo.build, _lazy("关井压采")),
     (enforcement_demo.build, _lazy("执法监管")),
 ]
 
