@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "aquifer.permits",
     "aquifer.analysis",
     "aquifer.rights",
+    "aquifer.supervision",
     "aquifer.demo",
 ]
 

@@ -22,6 +22,16 @@ class Event(models.TextChoices):
     TRADE_ANNOUNCED = "trade.announced", _("交易公示")
     TRADE_COMPLETED = "trade.completed", _("交易完成")
     QUALITY_WARNING = "quality.warning", _("水质预警")
+    # supervision: work plans, rectification orders, accountability, assessment
+    PLAN_SUBMITTED = "plan.submitted", _("工作计划报审")
+    PLAN_DECIDED = "plan.decided", _("工作计划审核结果")
+    TASK_OVERDUE = "task.overdue", _("计划任务逾期")
+    RECTIFICATION_ISSUED = "rectification.issued", _("整改通知下达")
+    RECTIFICATION_ANSWERED = "rectification.answered", _("整改情况报送")
+    RECTIFICATION_DECIDED = "rectification.decided", _("整改核查结果")
+    RECTIFICATION_OVERDUE = "rectification.overdue", _("整改逾期")
+    ACCOUNTABILITY_OPENED = "accountability.opened", _("启动问责")
+    ASSESSMENT_PUBLISHED = "assessment.published", _("考核结果公布")
 
 
 class Severity(models.TextChoices):

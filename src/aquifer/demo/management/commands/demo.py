@@ -32,6 +32,7 @@ from aquifer.notifications import demo as notifications_demo
 from aquifer.permits import demo as permits_demo
 from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
 from aquifer.rights import demo as rights_demo
+from aquifer.supervision import demo as supervision_demo
 from aquifer.telemetry.demo import build_history
 from aquifer.telemetry.simulator.demo import start_demo_simulation
 
@@ -46,6 +47,7 @@ DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
     (maintenance_demo.build, _lazy("设备运维")),
     (analysis_demo.build, _lazy("分析评价")),
     (rights_demo.build, _lazy("水权交易")),
+    (supervision_demo.build, _lazy("考核督查")),
 ]
 
 
