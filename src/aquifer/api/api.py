@@ -38,6 +38,7 @@ api.add_router("/", "aquifer.analysis.api.router")
 api.add_router("/", "aquifer.rights.api.router")
 api.add_router("/", "aquifer.closure.api.router")
 api.add_router("/", "aquifer.enforcement.api.router")
+api.add_router("/", "aquifer.supervision.api.router")
 
 tighten(api)
 gate(api)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "aquifer.rights",
     "aquifer.closure",
     "aquifer.enforcement",
+    "aquifer.supervision",
     "aquifer.demo",
 ]
 

@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("aquifer.analysis.urls")),
     path("", include("aquifer.rights.urls")),
     path("", include("aquifer.enforcement.urls")),
+    path("", include("aquifer.supervision.urls")),
 ]

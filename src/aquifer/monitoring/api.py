@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from aquifer.core.crud import page
@@ -25,7 +25,7 @@ from aquifer.core.roles import Action
 from aquifer.core.scoping import can, require, visible_to
 from aquifer.core.tables import export_columns
 from aquifer.monitoring import alarms as alarm_service
-from aquifer.monitoring import health
+from aquifer.monitoring import arrival, health
 from aquifer.monitoring.filters import AlarmFilterSet
 from aquifer.monitoring.models import (
     Alarm,
@@ -343,6 +343,37 @@ def health_figures(request: HttpRequest, filters: HealthFilter = _QUERY) -> Any:
     if filters.township_id is not None:
         qs = qs.filter(township_id=filters.township_id)
     return [f.as_dict() for f in health.figures(qs, filters.level, start, end)]
+
+
+class ArrivalOut(Schema):
+    key: int | None = Field(..., description="device or township id; null: the county")
+    devices: int
+    expected: int
+    received: int
+    rate: float | None
+
+
+@router.get(
+    "/monitoring/arrival/",
+    response=list[ArrivalOut],
+    operation_id="monitoring_arrival",
+    summary="Data arrival rate (到报率): received / expected reports by device, township, county",
+)
+def arrival_rates(request: HttpRequest, filters: HealthFilter = _QUERY) -> Any:
+    end = filters.end or timezone.localdate() - dt.timedelta(days=1)
+    start = filters.start or end - dt.timedelta(days=29)
+    if start > end or (end - start).days > 366:
+        field = "start" if start > end else "end"
+        message = _("开始日期不能晚于结束日期。") if start > end else _("时段不能超过366天。")
+        return JsonResponse(
+            {"detail": _("请求数据有误。"), "errors": [{"field": field, "message": message}]},
+            status=422,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    devices = visible_to(request.user, Action.VIEW, Device)
+    if filters.township_id is not None:
+        devices = devices.filter(well__township_id=filters.township_id)
+    return [a.as_dict() for a in arrival.arrival_rates(devices, start, end, filters.level)]
 
 
 @router.get(

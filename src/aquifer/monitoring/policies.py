@@ -53,6 +53,7 @@ routes(
         "monitoring_finding_list": ("monitoring.readingfinding", "view"),
         "monitoring_finding_review": ("monitoring.readingfinding", "change"),
         "monitoring_health": ("monitoring.devicestate", "view"),
+        "monitoring_arrival": ("monitoring.devicestate", "view"),
         "monitoring_device_health_geojson": ("monitoring.devicestate", "view"),
         "monitoring_meter_change_list": ("monitoring.meterchange", "view"),
         "monitoring_meter_change_create": ("monitoring.meterchange", "add"),

@@ -28,7 +28,7 @@ from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, require, visible_to
 from aquifer.core.tables import sort
 from aquifer.monitoring import alarms as alarm_service
-from aquifer.monitoring import health
+from aquifer.monitoring import arrival, health
 from aquifer.monitoring.filters import ACTIVE, AlarmFilterSet
 from aquifer.monitoring.models import (
     Alarm,
@@ -234,10 +234,25 @@ def health_figures(request: HttpRequest) -> HttpResponse:
         ({"name": names.get(f.key or 0, "—"), "f": f} for f in latest if f.day == end),
         key=lambda r: str(r["name"]),
     )
+    # 到报率 over the whole period (received / expected reports by each device's schedule).
+    rows = arrival.by_device(visible_to(request.user, Action.VIEW, Device), start, end)
+    arrivals = [
+        {"name": names.get(a.key or 0, "—"), "a": a} for a in arrival.summarise(rows, "township")
+    ]
+    arrivals.sort(key=lambda r: str(r["name"]))
+    county_arrival = arrival.summarise(rows, "county")
     return render(
         request,
         "monitoring/health_figures.html",
-        {"chart": chart, "table": table, "county": county[-1] if county else None, "days": days},
+        {
+            "chart": chart,
+            "table": table,
+            "county": county[-1] if county else None,
+            "days": days,
+            "arrivals": arrivals,
+            "county_arrival": county_arrival[0] if county_arrival else None,
+            "arrival_target": arrival.TARGET,
+        },
     )
 
 

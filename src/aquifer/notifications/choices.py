@@ -24,6 +24,16 @@ class Event(models.TextChoices):
     QUALITY_WARNING = "quality.warning", _("水质预警")
     CASE_DEADLINE = "case.deadline", _("执法案件期限提醒")
     CASE_DECIDED = "case.decided", _("行政处罚决定")
+    # supervision: work plans, rectification orders, accountability, assessment
+    PLAN_SUBMITTED = "plan.submitted", _("工作计划报审")
+    PLAN_DECIDED = "plan.decided", _("工作计划审核结果")
+    TASK_OVERDUE = "task.overdue", _("计划任务逾期")
+    RECTIFICATION_ISSUED = "rectification.issued", _("整改通知下达")
+    RECTIFICATION_ANSWERED = "rectification.answered", _("整改情况报送")
+    RECTIFICATION_DECIDED = "rectification.decided", _("整改核查结果")
+    RECTIFICATION_OVERDUE = "rectification.overdue", _("整改逾期")
+    ACCOUNTABILITY_OPENED = "accountability.opened", _("启动问责")
+    ASSESSMENT_PUBLISHED = "assessment.published", _("考核结果公布")
 
 
 class Severity(models.TextChoices):

@@ -34,6 +34,7 @@ from aquifer.notifications import demo as notifications_demo
 from aquifer.permits import demo as permits_demo
 from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
 from aquifer.rights import demo as rights_demo
+from aquifer.supervision import demo as supervision_demo
 from aquifer.telemetry.demo import build_history
 from aquifer.telemetry.simulator.demo import start_demo_simulation
 
@@ -50,6 +51,7 @@ DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
     (rights_demo.build, _lazy("水权交易")),
     (closure_demo.build, _lazy("关井压采")),
     (enforcement_demo.build, _lazy("执法监管")),
+    (supervision_demo.build, _lazy("考核督查")),
 ]
 
 
