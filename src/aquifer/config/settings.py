@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "aquifer.permits",
     "aquifer.analysis",
     "aquifer.rights",
+    "aquifer.portal",
     "aquifer.demo",
 ]
 
@@ -288,6 +289,8 @@ AQUIFER: dict[str, Any] = {
     # Among them, decisions the bureau may want to revisit:
     #   "ACCOUNTING": {"PUBLIC_MONTHLY": False}  the public sees township and county
     #       withdrawal as annual totals; True publishes them by month (docs/accounting.md).
+    #   "PORTAL": {"REPLY_DAYS": 15}  the reply deadline of a public complaint, UNCONFIRMED
+    #       (no source sets it); other portal keys in portal/conf.py (docs/portal.md).
 }
 
 # E-mail (notifications): an SMTP relay chosen by the environment. With no host set, mail

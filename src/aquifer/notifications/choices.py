@@ -22,6 +22,8 @@ class Event(models.TextChoices):
     TRADE_ANNOUNCED = "trade.announced", _("交易公示")
     TRADE_COMPLETED = "trade.completed", _("交易完成")
     QUALITY_WARNING = "quality.warning", _("水质预警")
+    COMPLAINT_FILED = "complaint.filed", _("收到公众举报")
+    COMPLAINT_OVERDUE = "complaint.overdue", _("举报答复超期")
 
 
 class Severity(models.TextChoices):
