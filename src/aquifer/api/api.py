@@ -39,6 +39,7 @@ api.add_router("/", "aquifer.rights.api.router")
 api.add_router("/", "aquifer.closure.api.router")
 api.add_router("/", "aquifer.enforcement.api.router")
 api.add_router("/", "aquifer.supervision.api.router")
+api.add_router("/", "aquifer.portal.api.router")
 
 tighten(api)
 gate(api)

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "aquifer.closure",
     "aquifer.enforcement",
     "aquifer.supervision",
+    "aquifer.portal",
     "aquifer.demo",
 ]
 
@@ -309,6 +310,8 @@ AQUIFER: dict[str, Any] = {
     # ENFORCEMENT (enforcement/conf.py, docs/enforcement.md "Settings"): procedure deadlines,
     #   discretionary bands, the online-metering threshold, the 以电折水 bypass tolerance and
     #   the pollution-source radius — all unconfirmed by standards.md, set them here.
+    #   "PORTAL": {"REPLY_DAYS": 15}  the reply deadline of a public complaint, UNCONFIRMED
+    #       (no source sets it); other portal keys in portal/conf.py (docs/portal.md).
 }
 
 # E-mail (notifications): an SMTP relay chosen by the environment. With no host set, mail

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("aquifer.rights.urls")),
     path("", include("aquifer.enforcement.urls")),
     path("", include("aquifer.supervision.urls")),
+    path("", include("aquifer.portal.urls")),
 ]

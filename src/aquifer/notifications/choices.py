@@ -34,6 +34,8 @@ class Event(models.TextChoices):
     RECTIFICATION_OVERDUE = "rectification.overdue", _("整改逾期")
     ACCOUNTABILITY_OPENED = "accountability.opened", _("启动问责")
     ASSESSMENT_PUBLISHED = "assessment.published", _("考核结果公布")
+    COMPLAINT_FILED = "complaint.filed", _("收到公众举报")
+    COMPLAINT_OVERDUE = "complaint.overdue", _("举报答复超期")
 
 
 class Severity(models.TextChoices):

@@ -32,6 +32,7 @@ from aquifer.maintenance import demo as maintenance_demo
 from aquifer.monitoring import demo as monitoring_demo
 from aquifer.notifications import demo as notifications_demo
 from aquifer.permits import demo as permits_demo
+from aquifer.portal import demo as portal_demo
 from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
 from aquifer.rights import demo as rights_demo
 from aquifer.supervision import demo as supervision_demo
@@ -52,6 +53,7 @@ DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
     (closure_demo.build, _lazy("关井压采")),
     (enforcement_demo.build, _lazy("执法监管")),
     (supervision_demo.build, _lazy("考核督查")),
+    (portal_demo.build, _lazy("公众服务")),
 ]
 
 

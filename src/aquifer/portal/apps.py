@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "aquifer.portal"
+    label = "portal"
+    verbose_name = _("公众服务")
+    default_auto_field = "django.db.models.BigAutoField"
