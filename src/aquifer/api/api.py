@@ -36,6 +36,7 @@ api.add_router("/", "aquifer.permits.api.router")
 api.add_router("/", "aquifer.accounting.api.router")
 api.add_router("/", "aquifer.analysis.api.router")
 api.add_router("/", "aquifer.rights.api.router")
+api.add_router("/opendata", "aquifer.opendata.api.router")
 
 tighten(api)
 gate(api)

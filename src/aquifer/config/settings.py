@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "aquifer.permits",
     "aquifer.analysis",
     "aquifer.rights",
+    "aquifer.opendata",
     "aquifer.demo",
 ]
 
@@ -281,6 +282,15 @@ AQUIFER: dict[str, Any] = {
         "ROLLUP_CHUNK_ROWS": 50_000,
         "ROLLUP_SLICE_ROWS": 5_000,
         "ROLLUP_MAX_LAG_S": 5.0,
+    },
+    # Forwarding upward (telemetry.forwarding): no source gives these values; they are ours,
+    # UNCONFIRMED (docs/open-data.md). The national network's exchange-file layout is
+    # "OPENDATA": {"EXCHANGE": …}, also unconfirmed, its default in opendata/conf.py.
+    "FORWARDING": {
+        "BACKOFF_BASE_S": float(os.environ.get("AQUIFER_FORWARD_BACKOFF_S", "2")),
+        "BACKOFF_MAX_S": 300.0,
+        "POLL_S": 1.0,
+        "CONNECT_TIMEOUT_S": 5.0,
     },
     # Other apps' settings (PERMITS, ACCOUNTING, RIGHTS, MONITORING, MAINTENANCE,
     # OVEREXPLOITATION) have their defaults and sources in code (each app's conf or docs/);

@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("aquifer.accounting.urls")),
     path("", include("aquifer.analysis.urls")),
     path("", include("aquifer.rights.urls")),
+    path("", include("aquifer.opendata.urls")),
 ]

@@ -3,13 +3,14 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from aquifer.core import attachments
 from aquifer.core.audit import SECURITY
 from aquifer.core.crud import AuditOut, page
-from aquifer.core.models import AuditEntry
+from aquifer.core.models import Attachment, AuditEntry
 from aquifer.core.roles import Action, role_of
 from aquifer.core.scoping import allowed, require_any, visible_to
 
@@ -157,3 +158,38 @@ def security_events(
     if account:
         qs = qs.filter(object_id=account)
     return page(qs, limit, offset, security_event)
+
+
+class AttachmentOut(Schema):
+    """An attachment as the API lists it with its record (the bytes at ``url``)."""
+
+    id: int
+    name: str
+    label: str
+    mime: str
+    size: int
+    sha256: str
+    uploaded_at: str
+    url: str
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "label": attachment.label,
+        "mime": attachment.mime,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "uploaded_at": attachment.uploaded_at.isoformat(),
+        "url": f"/api/files/{attachment.pk}",
+    }
+
+
+@router.get(
+    "/files/{attachment_id}",
+    operation_id="core_attachment_download",
+    summary="An attachment's bytes, to whoever may view the record it belongs to",
+)
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    return attachments.serve(request.user, attachment_id)

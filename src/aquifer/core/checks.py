@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core import checks
 from django.utils.translation import gettext as _
 
-__all__ = ["development_key_in_use", "secret_key_check"]
+from aquifer.core.pdf import cjk_fonts
+
+__all__ = ["cjk_font_check", "development_key_in_use", "secret_key_check"]
 
 
 def development_key_in_use() -> bool:
@@ -31,3 +33,16 @@ def secret_key_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     if development_key_in_use():
         return [checks.Error(secret_key_message(), id="aquifer.E001")]
     return []
+
+
+@checks.register(deploy=True)
+def cjk_font_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """PDFs (reports, enforcement documents) need a Chinese font on the server."""
+    if cjk_fonts():
+        return []
+    return [
+        checks.Warning(
+            _("服务器没有中文字体：生成的 PDF 中汉字将无法显示。请安装 fonts-noto-cjk。"),
+            id="aquifer.W010",
+        )
+    ]

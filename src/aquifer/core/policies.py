@@ -393,18 +393,21 @@ def autodiscover() -> None:
 
 
 def _declare_core() -> None:
-    from aquifer.core.models import ApiToken, AuditEntry, JobState, User
+    from aquifer.core.models import ApiToken, Attachment, AuditEntry, JobState, User
 
     # The trail of changes: a filtered list (bureau and inspectors all of it, a township
     # officer their township's entries); water users and the public none (a 403).
     model_policy(AuditEntry)
     # Accounts, API tokens (``aquifer token``) and job bookkeeping: the bureau's (the admin).
-    for model in (User, ApiToken, JobState):
+    for model in (User, ApiToken, JobState, Attachment):
         model_policy(model)
     capability("core.security", Role.BUREAU)  # logins, lockouts, refusals (?source=security)
     capability("core.audit_verify", Role.BUREAU)  # check the hash chain
     capability("core.me", *Role)  # who am I (anonymous: the public)
     capability("core.public", *Role)  # the map, the language switch, log in / out
+    # An attachment's bytes: whoever may view the record it belongs to (the view asks that
+    # record's policy and answers 404 to anyone else), so every role passes the gate.
+    capability("core.attachment", *Role)
     # The Django admin: staff accounts (is_staff), whatever their role.
     staff = when(lambda u: bool(getattr(u, "is_staff", False)))
     capability("core.admin", **{str(r): staff for r in Role})
@@ -416,6 +419,8 @@ def _declare_core() -> None:
             "logout": "core.public",
             "audit_list": ("core.auditentry", "view"),  # the page and the API operation
             "audit_verify": "core.audit_verify",
+            "attachment": "core.attachment",
+            "core_attachment_download": "core.attachment",
             "security_events": "core.security",
             "admin:*": "core.admin",
             "me": "core.me",

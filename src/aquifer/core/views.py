@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
 
+from aquifer.core import attachments
 from aquifer.core.audit import SECURITY
 from aquifer.core.models import AuditEntry
 from aquifer.core.roles import Action
@@ -222,3 +223,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if htmx and not htmx.history_restore_request:
         return render(request, "core/_audit_results.html", context)
     return render(request, "core/audit_list.html", context)
+
+
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """One attachment's bytes, to a user who may view the record it belongs to (else 404)."""
+    return attachments.serve(request.user, pk)

@@ -29,6 +29,7 @@ from aquifer.core.management.commands.serve import url_of
 from aquifer.maintenance import demo as maintenance_demo
 from aquifer.monitoring import demo as monitoring_demo
 from aquifer.notifications import demo as notifications_demo
+from aquifer.opendata import demo as opendata_demo
 from aquifer.permits import demo as permits_demo
 from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
 from aquifer.rights import demo as rights_demo
@@ -46,6 +47,7 @@ DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
     (maintenance_demo.build, _lazy("设备运维")),
     (analysis_demo.build, _lazy("分析评价")),
     (rights_demo.build, _lazy("水权交易")),
+    (opendata_demo.build, _lazy("开放数据")),
 ]
 
 
