@@ -658,3 +658,33 @@ def test_quarantine_keeps_the_frame_as_hex(db: Any) -> None:
     )
     with pytest.raises(ValueError):
         quarantine("lost", "not a kind")
+
+
+def test_latest_reading_is_kept_current_on_ingest(world: Any) -> None:
+    """The latest table holds each series' newest non-rejected stored reading: an older
+    resend or a rejected newer reading leaves it alone; the first stored value wins."""
+    from aquifer.telemetry.models import LatestReading, Reading, ReadingFlag
+
+    dev = world.device_a.pk
+    t0 = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    ingest_tuples(
+        [
+            (dev, "depth_to_water", t0, 10.0, 0),
+            (dev, "depth_to_water", t0 + timedelta(hours=1), 11.0, 0),
+        ]
+    )
+    ingest_tuples([(dev, "depth_to_water", t0 + timedelta(hours=1), 99.0, 0)])  # resend
+    ingest_tuples([(dev, "depth_to_water", t0 - timedelta(hours=5), 1.0, 0)])  # late
+    ingest_tuples(
+        [(dev, "depth_to_water", t0 + timedelta(hours=2), 50.0, int(ReadingFlag.REJECTED))]
+    )
+    latest = LatestReading.objects.get(device_id=dev, element="depth_to_water")
+    stored = Reading.objects.get(
+        device_id=dev, element="depth_to_water", observed_at=t0 + timedelta(hours=1)
+    )
+    assert (latest.observed_at, latest.value, latest.reading_id) == (
+        stored.observed_at,
+        11.0,
+        stored.pk,
+    )
+    assert latest.first_observed_at == t0 + timedelta(hours=1)  # the first to reach the table

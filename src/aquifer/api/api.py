@@ -40,6 +40,7 @@ api.add_router("/", "aquifer.closure.api.router")
 api.add_router("/", "aquifer.enforcement.api.router")
 api.add_router("/", "aquifer.supervision.api.router")
 api.add_router("/", "aquifer.portal.api.router")
+api.add_router("/opendata", "aquifer.opendata.api.router")
 
 tighten(api)
 gate(api)

@@ -6,6 +6,7 @@ from aquifer.closure.models import (
     ClosureEntry,
     Inspection,
     MeteoSeries,
+    MeteoValue,
     ReductionTarget,
     TownshipAllowance,
     ZoneRecharge,
@@ -36,6 +37,7 @@ model_policy(ReductionTarget)
 model_policy(ZoneRecharge)
 model_policy(TownshipAllowance)
 model_policy(MeteoSeries)
+model_policy(MeteoValue)  # the daily values: as their series
 
 #: The programme's entries (scoped: a water user sees their own wells'): every signed-in role.
 capability("closure.use", *SIGNED_IN)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "aquifer.enforcement",
     "aquifer.supervision",
     "aquifer.portal",
+    "aquifer.opendata",
     "aquifer.demo",
 ]
 
@@ -301,6 +302,15 @@ AQUIFER: dict[str, Any] = {
     # the same period (上升 ≥ RISE_M > 弱上升 ≥ 0 > 弱下降 > -FALL_M ≥ 下降) — UNCONFIRMED: no
     # source we hold gives the bulletin's bounds; the bureau should set them.
     "CLOSURE": {"RECOVERY_RISE_M": 0.5, "RECOVERY_FALL_M": 0.5},
+    # Forwarding upward (telemetry.forwarding): no source gives these values; they are ours,
+    # UNCONFIRMED (docs/open-data.md). The national network's exchange-file layout is
+    # "OPENDATA": {"EXCHANGE": …}, also unconfirmed, its default in opendata/conf.py.
+    "FORWARDING": {
+        "BACKOFF_BASE_S": float(os.environ.get("AQUIFER_FORWARD_BACKOFF_S", "2")),
+        "BACKOFF_MAX_S": 300.0,
+        "POLL_S": 1.0,
+        "CONNECT_TIMEOUT_S": 5.0,
+    },
     # Other apps' settings (PERMITS, ACCOUNTING, RIGHTS, MONITORING, MAINTENANCE,
     # OVEREXPLOITATION) have their defaults and sources in code (each app's conf or docs/);
     # a key set here overrides the default.

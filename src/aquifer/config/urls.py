@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("aquifer.enforcement.urls")),
     path("", include("aquifer.supervision.urls")),
     path("", include("aquifer.portal.urls")),
+    path("", include("aquifer.opendata.urls")),
 ]

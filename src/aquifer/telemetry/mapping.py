@@ -231,6 +231,9 @@ def map_values(
             skipped.append(f"{code}: no value (device marked it missing)")
             continue
         kind = type(value)
+        if kind is list and el.step:
+            _series_values(el, key, rule, default_time, tz, seen, values, skipped)
+            continue
         if (kind is not float and kind is not int) and (
             isinstance(value, bool) or not isinstance(value, int | float)
         ):
@@ -262,6 +265,36 @@ def map_values(
         seen.add(pair)
         values.append((key, observed, converted))
     return values, skipped, status
+
+
+def _series_values(
+    el: Any,
+    key: str,
+    rule: _Rule,
+    default_time: datetime | None,
+    tz: tzinfo,
+    seen: set[tuple[str, datetime]],
+    values: list[Value],
+    skipped: list[str],
+) -> None:
+    """A uniform-period series (SL651 31H/38H): value i observed ``i × step`` minutes after
+    the series' observation time; missing values are skipped one by one."""
+    start = el.observed_at or default_time
+    factor = rule[3]
+    if start is None or factor is None:
+        skipped.append(f"{el.code}: series without time or conversion")
+        return
+    if start.utcoffset() is None:
+        start = start.replace(tzinfo=tz)
+    for i, v in enumerate(el.value):
+        if v is None or (key == "depth_to_water" and v == DRY_WELL_DEPTH):
+            skipped.append(f"{el.code}[{i}]: no value")
+            continue
+        observed = start + timedelta(minutes=el.step * i)
+        if (key, observed) in seen:
+            continue
+        seen.add((key, observed))
+        values.append((key, observed, float(v) * factor))
 
 
 def resolve_tp(tp: Tp, received_at: datetime, tz: tzinfo = CHINA_TZ) -> datetime | None:

@@ -69,6 +69,9 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.scoping import Scope
 
 __all__ = [
+    "LatestReading",
+    "OutboxFrame",
+    "OutboxStatus",
     "QuarantineKind",
     "QuarantinedFrame",
     "Reading",
@@ -76,6 +79,8 @@ __all__ = [
     "ReadingFlag",
     "ReadingHourly",
     "RollupWatermark",
+    "Upstream",
+    "UpstreamProtocol",
 ]
 
 _DEVICE_SCOPE = Scope(township="device__well__township_id", owner="device__well__owner_id")
@@ -118,6 +123,39 @@ class Reading(models.Model):
             models.UniqueConstraint(
                 fields=["device", "observed_at", "element"], name="reading_device_time_element"
             ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.element} {self.observed_at:%Y-%m-%d %H:%M} {self.value}"
+
+
+class LatestReading(models.Model):
+    """The newest non-rejected reading of each (device, element) series: one row per series,
+    upserted by :func:`aquifer.telemetry.store.ingest` in the transaction that stores the
+    readings, so "the latest value of every series" is one indexed read of this table, never a
+    scan of the readings (the SensorThings Datastreams and their latest Observation read it).
+    ``first_observed_at`` is the time of the first reading that reached the table."""
+
+    scope = _DEVICE_SCOPE
+
+    device = models.ForeignKey(
+        "registry.Device",
+        verbose_name=_("监测设备"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the unique (device, element) index serves it
+    )
+    element = models.CharField(_("监测要素"), max_length=32)
+    first_observed_at = models.DateTimeField(_("首次观测时间"))
+    observed_at = models.DateTimeField(_("观测时间"))
+    value = models.FloatField(_("数值"))
+    reading_id = models.BigIntegerField(_("读数编号"))
+
+    class Meta:
+        verbose_name = _("最新数据")
+        verbose_name_plural = _("最新数据")
+        constraints = [
+            models.UniqueConstraint(fields=["device", "element"], name="latest_device_element"),
         ]
 
     def __str__(self) -> str:
@@ -232,3 +270,79 @@ class QuarantinedFrame(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.protocol} {self.station} {self.kind}"
+
+
+class UpstreamProtocol(models.TextChoices):
+    SL651 = "SL651", "SL 651-2014"
+    SZY206 = "SZY206", "SZY 206-2016"
+
+
+class Upstream(models.Model):
+    """A higher platform that receives selected devices' frames (上级平台转发): where, in
+    which protocol, and by which address it knows each station (``station_map``: our station
+    address → its address; a station not in the map keeps its own). Bureau only."""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    host = models.CharField(_("主机"), max_length=200)
+    port = models.PositiveIntegerField(_("端口"))
+    protocol = models.CharField(_("规约"), max_length=8, choices=UpstreamProtocol.choices)
+    station_map = models.JSONField(_("测站地址映射"), default=dict, blank=True)
+    devices = models.ManyToManyField(
+        "registry.Device", verbose_name=_("转发设备"), related_name="+", blank=True
+    )
+    enabled = models.BooleanField(_("启用"), default=True)
+    ack_timeout_s = models.FloatField(_("应答超时 (秒)"), default=10.0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("上级平台")
+        verbose_name_plural = _("上级平台")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host}:{self.port} {self.protocol})"
+
+
+class OutboxStatus(models.TextChoices):
+    QUEUED = "queued", _("待发送")
+    SENT = "sent", _("已发送")
+    ACKNOWLEDGED = "acknowledged", _("已确认")
+    FAILED = "failed", _("发送失败")
+
+
+class OutboxFrame(models.Model):
+    """One frame waiting for (or done with) one upstream: the bytes as received, the status
+    per destination. Written in the gateway before the device is acknowledged, so a frame a
+    device was told is stored is never lost to the upstream; sent in order per station, at
+    least once (:mod:`aquifer.telemetry.forwarding.forwarder`). ``status`` ``sent`` with
+    ``needs_reply`` is in flight (sent again after a restart); without, done."""
+
+    scope = _DEVICE_SCOPE
+
+    upstream = models.ForeignKey(
+        Upstream, verbose_name=_("上级平台"), on_delete=models.PROTECT, related_name="outbox"
+    )
+    device = models.ForeignKey(
+        "registry.Device", verbose_name=_("监测设备"), on_delete=models.PROTECT, related_name="+"
+    )
+    station = models.CharField(_("测站地址"), max_length=64)
+    raw = models.BinaryField(_("报文"))
+    needs_reply = models.BooleanField(_("需应答"), default=True)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("发送次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("转发队列")
+        verbose_name_plural = _("转发队列")
+        indexes = [
+            models.Index(fields=["upstream", "status", "station", "id"], name="outbox_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upstream_id} {self.station} #{self.pk} {self.status}"

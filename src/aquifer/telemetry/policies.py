@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from aquifer.core.policies import Role, capability, model_policy, routes
 from aquifer.telemetry.models import (
+    LatestReading,
+    OutboxFrame,
     QuarantinedFrame,
     Reading,
     ReadingDaily,
     ReadingHourly,
     RollupWatermark,
+    Upstream,
 )
 
 # RollupWatermark: the roll-up job's bookkeeping, the bureau's.
-for _model in (Reading, ReadingHourly, ReadingDaily, QuarantinedFrame, RollupWatermark):
+for _model in (
+    Reading,
+    LatestReading,
+    ReadingHourly,
+    ReadingDaily,
+    QuarantinedFrame,
+    RollupWatermark,
+):
     model_policy(_model)
+
+#: Forwarding upward: the destinations and their outboxes are the bureau's (raw frames carry
+#: station passwords).
+model_policy(Upstream)
+model_policy(OutboxFrame, view={Role.BUREAU: True})
 
 #: Raw quarantined frames may carry station passwords: the bureau only (a 403, not a list).
 capability("telemetry.quarantine", Role.BUREAU)

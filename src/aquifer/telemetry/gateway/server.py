@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aquifer.telemetry.devices import AuthResult, DeviceCache
+from aquifer.telemetry.forwarding.outbox import Selection, enqueue
 from aquifer.telemetry.gateway.batching import BatchWriter, RunDb, _ingest_noting
 from aquifer.telemetry.gateway.config import GatewayConfig
 from aquifer.telemetry.gateway.connection import (
@@ -128,6 +129,9 @@ class Gateway:
         self._ack_end = sl651.ESC if self.config.sl651_ack_end == "ESC" else sl651.EOT
         self.status_report = status_report
         self._status_seen: dict[int, dict[str, bool]] = {}
+        #: Devices an upstream forwards: their frames take the slow path, which puts them in
+        #: the outbox before acknowledging (telemetry.forwarding).
+        self.forwarded = Selection()
         self._status_tasks: set[asyncio.Task[None]] = set()
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -138,6 +142,10 @@ class Gateway:
             await self.run_db(self.devices.refresh)
         except Exception as exc:  # the database may come up later: lookups will retry
             log.error("could not load the devices: %s", exc)
+        try:
+            await self.run_db(self.forwarded.refresh)
+        except Exception as exc:
+            log.error("could not load the forwarded devices: %s", exc)
         _tune_gc()
         if self.process_writer is not None:
             await self.process_writer.start()
@@ -201,6 +209,7 @@ class Gateway:
             await asyncio.sleep(self.config.device_refresh)
             try:
                 await self.run_db(self.devices.refresh)
+                await self.run_db(self.forwarded.refresh)
             except Exception as exc:
                 log.warning("device cache refresh failed: %s", exc)
 
@@ -266,6 +275,8 @@ class Gateway:
         if auth.device is None:
             return False
         device_id = auth.device.id
+        if device_id in self.forwarded:
+            return False  # the slow path puts it in the outbox before the acknowledgement
         values, skipped, status = map_values(frame, received_at=datetime.now(UTC))
         if not values:
             return False
@@ -439,11 +450,11 @@ class Gateway:
         if not rows and skipped:
             reason = "no storable reading: " + "; ".join(skipped)
             kept = await self._quarantine(conn, "rejected_value", reason, raw, frame.station)
-            return kept
+            return kept and await self._forward(conn, frame, raw, device_id)
         if skipped:
             log.debug("%s %s: left out %s", conn.protocol, frame.station, skipped)
         if not rows:
-            return True
+            return await self._forward(conn, frame, raw, device_id)
         try:
             await self.writer.submit(rows)
         except Exception as exc:
@@ -453,6 +464,21 @@ class Gateway:
         self.stats["readings"] += len(rows)
         if status:
             self._status_changed(device_id, status)
+        return await self._forward(conn, frame, raw, device_id)
+
+    async def _forward(self, conn: _Connection, frame: Frame, raw: bytes, device_id: int) -> bool:
+        """A forwarded device's frame into the outbox (committed) before it is acknowledged;
+        False (no acknowledgement: the device resends, its readings are stored once) when the
+        outbox refused it. Multi-packet (M3) messages are not forwarded (docs/open-data.md)."""
+        if device_id not in self.forwarded or getattr(frame, "packets", 1) > 1:
+            return True
+        try:
+            await self.run_db(enqueue, device_id, conn.protocol, frame.station, raw)
+        except Exception as exc:
+            log.error("%s %s: not put in the outbox, not acknowledged: %s", conn.protocol,
+                      frame.station, exc)  # fmt: skip
+            return False
+        self.stats["forwarded"] += 1
         return True
 
     def _status_changed(self, device_id: int, bits: dict[str, bool]) -> None:

@@ -90,6 +90,9 @@ class Element:
     observed_at: datetime | None = None
     station: str | None = None
     bits: Mapping[str, bool] | None = None
+    #: Minutes between the values of a series (SL651 31H/38H uniform-period data: ``value``
+    #: is a list, its first value observed at ``observed_at``); ``None`` for single values.
+    step: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The element as JSON-ready data (the shape the ``frames decode`` command prints)."""
@@ -111,6 +114,8 @@ class Element:
             out["station"] = self.station
         if self.bits is not None:
             out["bits"] = dict(self.bits)
+        if self.step is not None:
+            out["step_minutes"] = self.step
         return out
 
 

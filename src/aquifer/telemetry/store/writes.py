@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from aquifer.telemetry.models import QuarantinedFrame, QuarantineKind
 from aquifer.telemetry.store.connections import _backend, _worker_connection
+from aquifer.telemetry.store.latest import update_latest
 from aquifer.telemetry.store.postgres import _Postgres
 from aquifer.telemetry.store.rows import Plain, ReadingRow, validate, validate_tuples
 from aquifer.telemetry.store.sqlite import _CHECKPOINTS, _SQLITE_WRITES, _SQLite
@@ -40,7 +41,10 @@ def _ingest(rows: Sequence[Plain]) -> int:
     with _worker_connection(), _writes(backend):
         received_at = timezone.now()
         with transaction.atomic(durable=True), connection.cursor() as cursor:
-            return backend.ingest(cursor, rows, texts, received_at)
+            new = backend.ingest(cursor, rows, texts, received_at)
+            if new:
+                update_latest(cursor, rows, texts if backend.TEXT_TIMES else None)
+            return new
 
 
 def manual_checkpoints() -> None:

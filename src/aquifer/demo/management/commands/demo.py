@@ -31,6 +31,7 @@ from aquifer.enforcement import demo as enforcement_demo
 from aquifer.maintenance import demo as maintenance_demo
 from aquifer.monitoring import demo as monitoring_demo
 from aquifer.notifications import demo as notifications_demo
+from aquifer.opendata import demo as opendata_demo
 from aquifer.permits import demo as permits_demo
 from aquifer.portal import demo as portal_demo
 from aquifer.registry.demo import ACCOUNTS, DEMO_PASSWORD, MAX_WELLS, build_demo
@@ -54,6 +55,7 @@ DEMO_APPS: list[tuple[Callable[..., Any], Any]] = [
     (enforcement_demo.build, _lazy("执法监管")),
     (supervision_demo.build, _lazy("考核督查")),
     (portal_demo.build, _lazy("公众服务")),
+    (opendata_demo.build, _lazy("开放数据")),
 ]
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..common import Element, Value
 from ..crc import crc16_modbus
+from .answers import ANSWER_CODES
 from .elements import EXTENSIONS, STATION_TYPES, ElementDef
 from .frame import _QUERY_LISTS, ENQ, ETB, ETX, STX, SYN, SL651Frame
 from .groups import ElementInput, _ascii_value, _element_args, _reencode, encode_element
@@ -74,6 +75,9 @@ def _hex_body(
         parts += [b"\xf0\xf0", _bcd_time(observation_time, 5)]
     current = observation_time
     for item in elements:
+        if isinstance(item, Element) and item.code in ANSWER_CODES:
+            parts.append(item.raw)  # a fixed-layout answer (45H, 4CH–4FH, 50H) as it is
+            continue
         code, value, dec, size = _element_args(item)
         new = _new_time(item, current)
         if new is not None:

@@ -58,6 +58,9 @@ _CONFIG_FUNCTIONS = frozenset({0x40, 0x41, 0x42, 0x43, 0x49})
 #: Functions whose body must parse as element groups; any other function falls back to raw
 #: parameters when its body does not (event records, versions, vendor functions).
 _STRICT_FUNCTIONS = frozenset(range(0x2F, 0x3B)) | frozenset({0x40, 0x41, 0x42, 0x43, 0x44, 0x46})
+#: Functions whose time-step group ``04 18`` is followed by one identifier and a series of
+#: values at that step (31H uniform-period report, 38H time-range answer; STD 6.6.4.3).
+_SERIES_FUNCTIONS = frozenset({0x31, 0x38})
 #: Down queries that list identifiers without data (STD 6.6.4.x).
 _QUERY_LISTS = frozenset({0x3A, 0x41, 0x43})
 

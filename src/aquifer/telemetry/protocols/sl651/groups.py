@@ -66,7 +66,23 @@ def encode_element(
     head = bytes((0xFF, code & 0xFF)) if code > 0xFF else bytes((code,))
     if d is not None and d.kind != "bcd":
         return head + _KIND_DATA.get(d.kind, _number_data)(code, d, value, decimals, size)
+    if isinstance(value, list):
+        return head + _series_number_data(code, d, value, decimals, size)
     return head + _number_data(code, d, value, decimals, size)
+
+
+def _series_number_data(
+    code: int, d: ElementDef | None, values: list[int | float | None], decimals: int | None,
+    size: int | None,
+) -> bytes:  # fmt: skip
+    """A uniform-period series (31H, 38H): one data-definition byte, then every value at the
+    same size (the largest any value needs, unless ``size`` is given)."""
+    if not values:
+        raise ValueError(f"series of {code:02X} has no values")
+    if size is None:
+        size = max(_number_data(code, d, v, decimals, None)[0] >> 3 for v in values)
+    parts = [_number_data(code, d, v, decimals, size) for v in values]
+    return parts[0][:1] + b"".join(p[1:] for p in parts)
 
 
 # The data of one element group (data-definition byte and data), by the element's kind:
@@ -159,6 +175,9 @@ def _element_args(item: ElementInput) -> tuple[int, Value, int | None, int | Non
 def _reencode(item: Element, code: int, extensions: Mapping[int, ElementDef]) -> bytes:
     """A decoded element: from its value at its original size, or as sent if it has none."""
     head = bytes((0xFF, code & 0xFF)) if code > 0xFF else bytes((code,))
+    if item.step is not None and isinstance(item.value, list) and item.value:
+        per = len(item.raw) // len(item.value)  # a series: the definition byte is per value
+        return head + bytes((definition_byte(per, item.decimals),)) + item.raw
     ddef = definition_byte(len(item.raw), item.decimals)
     if item.value is not None:
         try:
@@ -187,7 +206,12 @@ def _ascii_value(
         return d.symbol, encode_element(code, value, extensions=extensions)[2:].hex().upper()
     if value is None:
         return d.symbol, "M"
-    if isinstance(value, (str, list)):
+    if isinstance(value, list):  # a uniform-period series (31H, 38H)
+        dec = d.decimals if decimals is None else decimals
+        return d.symbol, " ".join(
+            "M" if v is None else (f"{v:.{dec}f}" if dec else str(round(v))) for v in value
+        )
+    if isinstance(value, str):
         raise ValueError(f"element {d.symbol} takes a number, not {value!r}")
     dec = d.decimals if decimals is None else decimals
     return d.symbol, f"{value:.{dec}f}" if dec else str(round(value))

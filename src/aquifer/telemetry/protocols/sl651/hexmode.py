@@ -15,6 +15,7 @@ from typing import Any, TypeAlias
 
 from ..common import BCD, CHINA_TZ, Element, FrameError, Value, parse_time
 from ..crc import crc16_modbus
+from .answers import ANSWER_FUNCTIONS, read_answer
 from .elements import (
     CONFIG_ITEMS,
     ELEMENTS,
@@ -29,6 +30,7 @@ from .frame import (
     _HEX2,
     _QUERY_LISTS,
     _SCALE,
+    _SERIES_FUNCTIONS,
     _STRICT_FUNCTIONS,
     _UNKNOWN,
     DATA_FUNCTIONS,
@@ -177,10 +179,37 @@ def _parse_hex_body(
         return
     if not up and _parse_query(buf, pos, end, function, tz, extensions, b):
         return
-    if up and function in _STRICT_FUNCTIONS and not truncated:
+    if up and function in ANSWER_FUNCTIONS:
+        _parse_or_keep(_parse_answer, buf, pos, end, function, tz, extensions, b, truncated)
+    elif up and function in _STRICT_FUNCTIONS and not truncated:
         _parse_groups(buf, pos, end, function, tz, extensions, b, function in _CONFIG_FUNCTIONS)
     else:
         _parse_or_keep(_parse_groups, buf, pos, end, function, tz, extensions, b, truncated)
+
+
+def _parse_answer(
+    buf: bytes,
+    pos: int,
+    end: int,
+    function: int,
+    tz: tzinfo | None,
+    extensions: Mapping[int, ElementDef],
+    b: _Body,
+    config: bool,
+) -> None:
+    """A station's answer with a fixed layout (45H, 4CH–4FH, 50H; :mod:`.answers`): the
+    ``F1F1`` address group, the answer, and (4EH) element groups after it."""
+    if buf[pos : pos + 2] != b"\xf1\xf1":
+        raise FrameError(pos, "answer without station address group (F1F1)")
+    pos, obs, station = _station_group(buf, pos, end, function, tz, b, b.obs, b.station, _no)
+    element, pos = read_answer(function, buf, pos, end, obs, station)
+    b.elements.append(element)
+    if pos < end:
+        _parse_groups(buf, pos, end, function, tz, extensions, b, False)
+
+
+def _no(element: Element) -> None:  # pragma: no cover - the address group appends nothing
+    pass
 
 
 def _parse_query(
@@ -266,6 +295,9 @@ def _parse_groups(
         if 0xF0 <= code <= 0xF3 and code == ddef:
             pos, obs, station = markers[code](buf, pos, end, function, tz, b, obs, station, append)
             continue
+        if code == 0x04 and function in _SERIES_FUNCTIONS:
+            pos = _series(buf, pos, end, table, extensions, obs, station, append)
+            continue
         if code == 0xFF:
             code, ddef, vs, hexcode = _extension(buf, pos, end)
             d = extensions.get(code, _UNKNOWN_DEF)
@@ -292,6 +324,72 @@ def _parse_groups(
         pos = ve
     if pos < end:
         raise FrameError(pos, f"identifier {buf[pos]:02X} cut short: body ends")
+
+
+def _series(
+    buf: bytes,
+    pos: int,
+    end: int,
+    table: Mapping[int, ElementDef],
+    extensions: Mapping[int, ElementDef],
+    obs: datetime | None,
+    station: str | None,
+    append: Callable[[Element], None],
+) -> int:
+    """Uniform-period data (31H report, 38H answer; STD 6.6.4.3): the time-step group ``04 18``
+    + day/hour/minute, one identifier, then its values one after another at that step, up to
+    the next ``F0F0``/``F1F1`` group or the end of the body. One :class:`Element` with the list
+    of values and ``step`` in minutes; the step group is kept as its own element too."""
+    ddef = buf[pos + 1]
+    ve = pos + 2 + (ddef >> 3)
+    if ve > end:
+        raise _cut_short(pos, end, pos + 2, "04", ddef)
+    step = _coded("04", ELEMENTS[0x04], buf[pos + 2 : ve], ddef & 7, obs, station)
+    append(step)
+    pos = ve
+    if pos + 2 > end or _is_marker(buf, pos):
+        return pos
+    start = pos
+    code = buf[pos]
+    if code == 0xFF:
+        code, ddef, vs, hexcode = _extension(buf, pos, end)
+        d = extensions.get(code, _UNKNOWN_DEF)
+    else:
+        ddef = buf[pos + 1]
+        vs = pos + 2
+        d = table.get(code, _UNKNOWN_DEF)
+        hexcode = _HEX2[code]
+        if d.kind != "bcd":  # a 12-value array (F4H, F5H…) is a series of its own
+            return start
+    size = ddef >> 3
+    if size == 0:
+        raise FrameError(start, f"series of {hexcode}: data definition {ddef:02X} has no length")
+    dec = ddef & 7
+    values: list[int | float | None] = []
+    pos = vs
+    while pos < end and not _is_marker(buf, pos):
+        if pos + size > end:
+            raise _cut_short(start, end, pos, hexcode, ddef)
+        digits = buf[pos : pos + size].hex()
+        if digits.isdigit():
+            values.append(int(digits) / _SCALE[dec] if dec else int(digits))
+        else:
+            v = _odd_bcd(digits, dec)
+            values.append(v)
+        pos += size
+    minutes = step.value if isinstance(step.value, int) else None
+    append(
+        Element(
+            hexcode, d.name, d.name_en, d.unit, values, dec, bytes(buf[vs:pos]), d.symbol, obs,
+            station, None, minutes,
+        )
+    )  # fmt: skip
+    return pos
+
+
+def _is_marker(buf: bytes, pos: int) -> bool:
+    """An ``F0F0`` or ``F1F1`` group starts at ``pos``."""
+    return pos + 1 < len(buf) and buf[pos] in (0xF0, 0xF1) and buf[pos + 1] == buf[pos]
 
 
 def _extension(buf: bytes, pos: int, end: int) -> tuple[int, int, int, str]:

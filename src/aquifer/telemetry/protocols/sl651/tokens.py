@@ -31,7 +31,7 @@ from .elements import (
     ElementDef,
     status_bits,
 )
-from .frame import _UNKNOWN, DATA_FUNCTIONS, _Body
+from .frame import _SERIES_FUNCTIONS, _UNKNOWN, DATA_FUNCTIONS, _Body
 
 __all__: list[str] = []
 
@@ -195,6 +195,8 @@ def _element_token(
         step = _STEP.match(sym)
         if step:
             append(_time_step(sym, step, obs, station))
+            if ctx[3] in _SERIES_FUNCTIONS and i + 2 < len(tokens):
+                return _series_tokens(tokens, i + 1, ctx, obs, station, append)
             return i + 1, obs, station
         if ctx[6] and len(sym) == 2 and _HEXTEXT.match(sym):
             entry = _config_entry(sym, entry)
@@ -202,6 +204,49 @@ def _element_token(
         raise _fail(ctx, i, f"{sym}: value missing at end of body")
     append(_element(ctx, i, sym, tokens[i + 1], entry, obs, station))
     return i + 2, obs, station
+
+
+def _series_tokens(
+    tokens: list[str], i: int, ctx: _Ctx, obs: datetime | None, station: str | None,
+    append: Callable[[Element], None],
+) -> _Read:  # fmt: skip
+    """Uniform-period data in ASCII (31H, 38H): after ``DRxnn`` a symbol and its values, up to
+    the first token that is no number (``M`` = no data)."""
+    sym = tokens[i]
+    entry = _ASCII_DEFS.get(sym)
+    if entry is not None and entry[1].kind != "bcd":
+        return i, obs, station
+    j = i + 1
+    values: list[int | float | None] = []
+    decimals = 0
+    texts: list[str] = []
+    while j < len(tokens):
+        text = tokens[j]
+        if text == "M":
+            values.append(None)
+        else:
+            num = _number(text)
+            if num is None:
+                break
+            values.append(num[0])
+            decimals = max(decimals, num[1])
+        texts.append(text)
+        j += 1
+    if not values:
+        raise _fail(ctx, i, f"{sym}: series without values")
+    step = ctx[5].elements[-1].value
+    code, name, name_en, unit, symbol = (
+        (entry[0], entry[1].name, entry[1].name_en, entry[1].unit, entry[1].symbol)
+        if entry is not None
+        else (sym, *_UNKNOWN, "", sym)
+    )
+    append(
+        Element(
+            code, name, name_en, unit, values, decimals, " ".join(texts).encode("latin-1"),
+            symbol, obs, station, None, step if isinstance(step, int) else None,
+        )
+    )  # fmt: skip
+    return j, obs, station
 
 
 def _time_step(sym: str, step: re.Match[str], obs: datetime | None, station: str | None) -> Element:
@@ -238,11 +283,14 @@ def _element(
     station: str | None,
 ) -> Element:
     """The element of symbol ``sym`` (token ``i``) and its value ``val``."""
-    if entry is None:
-        value, dec = _bcd_token(ctx, i, sym, val, None)
-        return Element(sym, *_UNKNOWN, "", value, dec, val.encode("latin-1"), sym, obs, station)
+    if entry is None:  # a vendor symbol: kept, as a number when it is one, else as text
+        num = _number(val)
+        kept: Value = num[0] if num is not None else (None if val == "M" else val)
+        dec = num[1] if num is not None else 0
+        return Element(sym, *_UNKNOWN, "", kept, dec, val.encode("latin-1"), sym, obs, station)
     code, d = entry
     bits = None
+    value: Value
     if d.kind == "bcd":
         value, dec = _bcd_token(ctx, i, sym, val, d)
     else:
