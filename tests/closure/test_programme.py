@@ -16,6 +16,7 @@ from aquifer.closure.hooks import closed_well_withdrawal
 from aquifer.closure.jobs import check_closed_wells
 from aquifer.closure.models import ClosureEntry, ReductionTarget, Status, TownshipAllowance
 from aquifer.core.audit import audit_context
+from aquifer.enforcement.models import Case
 from aquifer.monitoring.models import Alarm
 from aquifer.permits.models import Permit
 from aquifer.registry.models import Device, Zone
@@ -188,12 +189,15 @@ def test_metered_well_withdrawing_cannot_be_verified_and_alarms(world: Any) -> N
     t = services.telemetry_since_closure(e)
     assert t.metered and t.meter_advance_m3 == 12.0 and t.withdrawing
     told: list[Any] = []
-    closed_well_withdrawal.register(lambda entry, alarm: told.append((entry.pk, alarm.pk)))
+
+    def listen(entry: Any, alarm: Any) -> None:
+        told.append((entry.pk, alarm.pk))
+
+    closed_well_withdrawal.register(listen)
     try:
         assert check_closed_wells()["raised"] == 1
     finally:
-        for fn in closed_well_withdrawal.functions:
-            closed_well_withdrawal.unregister(fn)
+        closed_well_withdrawal.unregister(listen)  # the enforcement app's answer stays
     alarm = Alarm.objects.get(kind="closed_well_withdrawal")
     assert told == [(e.pk, alarm.pk)]  # the hook the enforcement app will answer
     assert alarm.severity == "critical" and alarm.well_id == world.well_a.pk
@@ -210,6 +214,20 @@ def test_metered_well_withdrawing_cannot_be_verified_and_alarms(world: Any) -> N
     )
     with pytest.raises(ValidationError, match="仍有取水"):
         services.advance(bureau, e, Status.VERIFIED)
+
+
+def test_a_closed_well_drawing_water_opens_one_enforcement_case(world: Any) -> None:
+    e = _closed_entry(world)
+    _reading(world.device_a, "cumulative_volume", e.closed_at + dt.timedelta(hours=1), 100.0)
+    _reading(world.device_a, "cumulative_volume", e.closed_at + dt.timedelta(hours=5), 112.0)
+    assert check_closed_wells()["raised"] == 1
+    alarm = Alarm.objects.get(kind="closed_well_withdrawal")
+    case = Case.objects.get(alarm=alarm)
+    assert (case.kind, case.source, case.well_id) == ("closed_well_pumping", "alarm", e.well_id)
+    assert case.opened_by is None  # opened by Aquifer on its rule, not by a person
+    assert case.evidence.exists()
+    check_closed_wells()  # the condition lasts: still one case for the alarm
+    assert Case.objects.filter(alarm=alarm).count() == 1
 
 
 def test_flow_rate_after_closure_alarms(world: Any) -> None:

@@ -15,3 +15,9 @@ class EnforcementConfig(AppConfig):
         from aquifer.enforcement.pollution import sources_near_well
 
         quality_warning_sources.register(sources_near_well)
+
+        # The answer to closure's hook: a closed well still drawing water opens a case.
+        from aquifer.closure.hooks import closed_well_withdrawal
+        from aquifer.enforcement.services import case_for_closed_well
+
+        closed_well_withdrawal.register(case_for_closed_well)

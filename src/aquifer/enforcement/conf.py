@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
         "prohibited_withdrawal": "unpermitted_withdrawal",
         "deep_withdrawal": "unpermitted_withdrawal",
         "quota_100": "unpermitted_withdrawal",
-        "closed_well_pumping": "closed_well_pumping",
+        "closed_well_withdrawal": "closed_well_pumping",
         "device_status": "meter_interference",
         "suspicious_reading": "meter_interference",
         "device_offline": "meter_faulty",

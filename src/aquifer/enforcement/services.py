@@ -119,8 +119,12 @@ def open_case(
     source_ref: str = "",
     evidence: Iterable[EvidenceItem] = (),
     at: dt.datetime | None = None,
+    system: bool = False,
 ) -> Case:
     """Open a case (validated, scoped, audited) with its first evidence; returns it.
+
+    ``system=True``: opened by Aquifer itself on a rule (a closed well still drawing water),
+    with no person to answer for it; ``by`` is then None and no role is asked.
 
     ``evidence``: (kind of :class:`EvidenceKind`, label, content) triples, attached in order.
     """
@@ -148,7 +152,7 @@ def open_case(
     case.derive_place()
     if not case.party and case.owner_id:
         case.party = str(case.owner)
-    if not can(by, "open", case):
+    if not system and not can(by, "open", case):
         raise PermissionDenied(_("无权登记该案件。"))
     case.full_clean()
     items = list(evidence)
@@ -255,7 +259,9 @@ def alarm_evidence(alarm: Alarm) -> list[EvidenceItem]:
     return items
 
 
-def open_from_alarm(alarm: Alarm, *, by: Any, kind: str | None = None, facts: str = "") -> Case:
+def open_from_alarm(
+    alarm: Alarm, *, by: Any, kind: str | None = None, facts: str = "", system: bool = False
+) -> Case:
     """Open a case from ``alarm`` in one action, its evidence attached."""
     kind = kind or case_kind_for_alarm(alarm)
     if kind is None:
@@ -280,7 +286,17 @@ def open_from_alarm(alarm: Alarm, *, by: Any, kind: str | None = None, facts: st
         party=party,
         source_ref=f"alarm:{alarm.pk}",
         evidence=alarm_evidence(alarm),
+        system=system,
     )
+
+
+def case_for_closed_well(entry: Any, alarm: Alarm) -> Case | None:
+    """The answer to closure's hook: a closed well still drawing water is a case, opened by
+    Aquifer on the alarm the first time the check finds it (once per alarm, whatever became
+    of that case: a dismissed case is not reopened by the next run)."""
+    if Case.objects.filter(alarm=alarm).exists():
+        return None
+    return open_from_alarm(alarm, by=None, kind=CaseKind.CLOSED_WELL_PUMPING, system=True)
 
 
 def open_from_patrol(patrol: Any, *, by: Any, kind: str, facts: str = "") -> Case:
