@@ -253,6 +253,7 @@ def test_a_registered_case_opener_links_the_complaint(world: Any, complaints: An
         opened.append(complaint.pk)
         return 42, "现场检查 #42", "/inspections/42/"
 
+    real = panels._OPENERS.get("inspection")  # supervision's own (portal/wiring.py)
     panels.register_opener(panels.CaseOpener("inspection", "立案检查", open_inspection))
     try:
         officer = world.client("township")
@@ -269,6 +270,8 @@ def test_a_registered_case_opener_links_the_complaint(world: Any, complaints: An
         assert officer.post(f"/complaints/{b.complaint.pk}/case/inspection").status_code == 404
     finally:
         panels._OPENERS.pop("inspection")
+        if real is not None:
+            panels.register_opener(real)
     followed = (
         Client()
         .get(f"/api/complaints/{a.complaint.number}", HTTP_X_COMPLAINT_SECRET=a.secret)

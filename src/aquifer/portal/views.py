@@ -469,7 +469,11 @@ def complaint_case(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     opener = next((o for o in panels.openers(request.user) if o.kind == kind), None)
     if opener is None:
         raise Http404
-    object_id, label, url = opener.open(complaint, request.user)
+    try:
+        object_id, label, url = opener.open(complaint, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(complaint.get_absolute_url())
     services.link_case(
         complaint, kind=kind, object_id=object_id, label=label, url=url, by=request.user
     )
