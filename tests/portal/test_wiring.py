@@ -79,3 +79,22 @@ def test_every_governance_panel_is_published(world: Any) -> None:
     for key in ("closure", "assessment", "enforcement", "credit"):
         assert panels[key]["published"], key
         assert panels[key]["headers"], key
+
+
+def test_complaints_answered_on_time_feed_the_assessment(world: Any, complaints: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from aquifer.portal import services
+    from aquifer.portal.models import Complaint
+    from aquifer.supervision import measures
+
+    a, b = complaints
+    year = timezone.localdate().year
+    assert measures.complaints_on_time(year) == {}  # nothing due yet
+    services.act(a.complaint, "reply", by=world.accounts["bureau"], text="已查处。")
+    Complaint.objects.filter(pk=b.complaint.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    got = measures.complaints_on_time(year)
+    assert (got[world.township_a.pk].num, got[world.township_a.pk].den) == (1, 1)
+    assert (got[world.township_b.pk].num, got[world.township_b.pk].den) == (0, 1)

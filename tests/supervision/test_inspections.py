@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from aquifer.enforcement.models import Case
 from aquifer.notifications.models import Notice
 from aquifer.supervision import hooks, services
 from aquifer.supervision.models import Accountability, Finding, Rectification
@@ -81,6 +82,42 @@ def test_finding_hook_for_enforcement(world: Any) -> None:
     finally:
         hooks.finding_recorded.unregister(open_case)
     assert seen == [(finding, "inspector")]
+
+
+def test_a_finding_is_referred_to_enforcement_once(world: Any) -> None:
+    inspection, finding = _inspection(world)
+    inspector = world.client("inspector")
+    r = post(inspector, f"/api/supervision/findings/{finding}/case", {"kind": "meter_interference"})
+    assert r.status_code == 201, r.content
+    case = Case.objects.get(pk=r.json()["id"])
+    assert (case.source, case.kind) == ("inspection", "meter_interference")
+    assert case.owner_id == world.user_a.pk and case.township_id == world.township_a.pk
+    snapshot = case.evidence.get(kind="finding").content
+    assert snapshot["description"] == "水表铅封破损" and snapshot["rule"] == "条例第四十三条"
+    again = post(inspector, f"/api/supervision/findings/{finding}/case", {"kind": "no_meter"})
+    assert again.status_code in (400, 409, 422) and "finding" in again.content.decode()
+    bad = post(inspector, f"/api/supervision/findings/{finding}/case", {"kind": "nonsense"})
+    assert bad.status_code == 422 and "kind" in bad.content.decode()
+    # the page shows the case instead of the button; a water user cannot refer
+    page = inspector.get(f"/supervision/inspections/{inspection}/").content.decode()
+    assert case.number in page
+    user = world.client("water_user")
+    r = post(user, f"/api/supervision/findings/{finding}/case", {"kind": "no_meter"})
+    assert r.status_code in (403, 404)
+    assert Case.objects.count() == 1
+
+
+def test_the_inspection_page_refers_a_finding(world: Any) -> None:
+    inspection, finding = _inspection(world)
+    bureau = world.client("bureau")
+    page = bureau.get(f"/supervision/inspections/{inspection}/").content.decode()
+    assert "移送执法立案" in page
+    r = bureau.post(
+        f"/supervision/inspections/{inspection}/",
+        {"action": "case", "finding": finding, "kind": "no_meter"},
+    )
+    case = Case.objects.get()
+    assert r.status_code == 302 and r["Location"] == case.get_absolute_url()
 
 
 def test_order_cycle_send_back_and_accountability(world: Any) -> None:

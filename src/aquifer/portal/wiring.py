@@ -6,6 +6,7 @@
 - ``enforcement``: final penalty decisions (their credit records once final: what
   地下水管理条例 第五十三条 makes public), without the party of a natural person;
 - ``credit``: final credit records per water user (a firm's name is public; a person's not);
+- supervision's ``complaints_on_time`` indicator: complaints answered by their deadline;
 - openers: a complaint opens a supervision inspection of its township, or an enforcement
   case of the kind its category suggests (chosen by the handler on the case afterwards).
 """
@@ -24,9 +25,10 @@ from aquifer.core.policies import allowed
 from aquifer.core.scoping import can
 from aquifer.enforcement import services as enforcement
 from aquifer.enforcement.models import Case, CaseKind, CaseSource, CreditRecord
-from aquifer.portal.models import Complaint, ComplaintCategory
+from aquifer.portal.models import Complaint, ComplaintCategory, ComplaintState
 from aquifer.portal.panels import CaseOpener, Panel, register_opener, register_panel
 from aquifer.registry.models import Township
+from aquifer.supervision import hooks as supervision_hooks
 from aquifer.supervision import services as supervision
 from aquifer.supervision.models import Assessment, Inspection
 
@@ -100,6 +102,27 @@ def credit_rows() -> list[list[Any]]:
     ]
 
 
+def complaints_on_time(year: int) -> dict[int, tuple[int, int, list[int]]]:
+    """The answer to supervision's hook: per township, the complaints filed in ``year`` whose
+    reply was due (answered, or past the deadline) and how many were answered by it.
+    Rejected complaints and those routed to the bureau (no township) are not counted."""
+    now = timezone.now()
+    out: dict[int, tuple[int, int, list[int]]] = {}
+    rows = (
+        Complaint.objects.filter(filed_at__year=year, township__isnull=False)
+        .exclude(state=ComplaintState.REJECTED)
+        .values_list("pk", "township_id", "due_at", "replied_at")
+        .order_by("pk")
+    )
+    for pk, township_id, due_at, replied_at in rows:
+        if replied_at is None and due_at > now:
+            continue  # not yet due
+        on_time, due, ids = out.get(township_id, (0, 0, []))
+        on_time += int(replied_at is not None and replied_at <= due_at)
+        out[township_id] = (on_time, due + 1, [*ids, pk])
+    return out
+
+
 def open_enforcement_case(complaint: Complaint, user: Any) -> tuple[Any, str, str]:
     kind = CATEGORY_CASE_KIND.get(ComplaintCategory(complaint.category))
     if kind is None:
@@ -146,6 +169,7 @@ def open_inspection(complaint: Complaint, user: Any) -> tuple[Any, str, str]:
 
 
 def register() -> None:
+    supervision_hooks.complaints_on_time.register(complaints_on_time)
     register_panel(
         Panel(
             "closure",

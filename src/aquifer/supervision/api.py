@@ -29,6 +29,7 @@ from aquifer.core.filters import filter_errors, openapi_parameters
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, visible_to
 from aquifer.core.tables import export_columns
+from aquifer.enforcement.models import CaseKind
 from aquifer.registry.models import Township, WaterUser
 from aquifer.supervision import measures, services
 from aquifer.supervision.filters import OrderFilterSet
@@ -620,6 +621,33 @@ def finding_add(request: HttpRequest, pk: int, payload: FindingIn) -> Any:
     user = _signed_in(request)
     f = services.add_finding(by=user, inspection=_one(request, Inspection, pk), **payload.dict())
     return Status(201, _finding_out(f))
+
+
+class FindingCaseIn(Schema):
+    kind: CaseKind
+
+
+class FindingCaseOut(Schema):
+    id: int
+    number: str
+    kind: str
+    url: str
+
+
+@router.post(
+    "/supervision/findings/{pk}/case",
+    response={201: FindingCaseOut},
+    operation_id="supervision_finding_case",
+    summary="Refer a finding to enforcement: a case with the finding as its first evidence",
+)
+def finding_case(request: HttpRequest, pk: int, payload: FindingCaseIn) -> Any:
+    user = _signed_in(request)
+    finding = _one(request, Finding, pk)
+    case = services.open_case_from_finding(by=user, finding=finding, kind=payload.kind)
+    return Status(
+        201,
+        {"id": case.pk, "number": case.number, "kind": case.kind, "url": case.get_absolute_url()},
+    )
 
 
 @router.post(

@@ -1,8 +1,9 @@
 """The extension points supervision declares for the apps above it (core/hooks.py).
 
 * :data:`finding_recorded` — asked after an inspection finding is recorded, with the
-  finding and the user; enforcement (issue 14, not in this tree) registers a function that
-  opens an enforcement case from it. Answers are ignored; nobody answering is fine.
+  finding and the user, for apps above supervision. Answers are ignored; nobody answering
+  is fine. (Enforcement lies below supervision: a finding opens a case by calling it,
+  ``services.open_case_from_finding``, not through this hook.)
 * :data:`complaints_on_time` — asked by the assessment for the ``complaints_on_time``
   indicator with the year; the public/complaints app (not in this tree) answers a dict
   ``{township_id: (answered_on_time, due, evidence_ids)}``. Unanswered, the indicator has

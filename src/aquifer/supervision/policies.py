@@ -151,6 +151,7 @@ routes(
         "supervision_inspection_create": ("supervision.inspection", "add"),
         "supervision_inspection_read": ("supervision.inspection", "view"),
         "supervision_finding_add": ("supervision.inspection", "view"),
+        "supervision_finding_case": ("enforcement.case", "open"),
         "supervision_order_list": ("supervision.rectification", "view"),
         "supervision_order_issue": ("supervision.finding", "view"),
         "supervision_finding_files": ("supervision.finding", "view"),

@@ -19,10 +19,12 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aquifer.core.attachments import attach
+from aquifer.core.attachments import attach, attachments_of
 from aquifer.core.audit import record, serialize
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, require
+from aquifer.enforcement.models import Case, CaseSource, EvidenceKind
+from aquifer.enforcement.services import open_case as open_enforcement_case
 from aquifer.notifications.service import notify
 from aquifer.registry.choices import DeviceKind
 from aquifer.registry.models import Device, Township
@@ -500,8 +502,46 @@ def add_finding(
     if inspection.state != InspectionState.DONE:
         inspection.state = InspectionState.DONE
         inspection.save()
-    hooks.finding_recorded(finding=finding, by=by)  # enforcement opens a case (issue 14)
+    hooks.finding_recorded(finding=finding, by=by)  # apps above supervision may listen
     return finding
+
+
+def open_case_from_finding(*, by: Any, finding: Finding, kind: str) -> Case:
+    """An enforcement case from an inspection finding (one per finding): the finding as it
+    stands — description, rule, severity, the inspection, and its files' SHA-256 — becomes the
+    case's first evidence, so the case holds exactly what the inspectors recorded."""
+    require(by, Action.VIEW, finding.inspection)
+    if not can(by, "open", Case):
+        raise _deny(_("您的角色无权移送执法立案。"))
+    existing = Case.objects.filter(source_ref=f"finding:{finding.pk}").first()
+    if existing is not None:
+        raise ValidationError({"finding": _("该发现已立案：%s") % existing.number})
+    inspection = finding.inspection
+    snapshot = {
+        "finding": finding.pk,
+        "inspection": inspection.pk,
+        "date": inspection.date.isoformat(),
+        "place": inspection.place,
+        "lon": inspection.lon,
+        "lat": inspection.lat,
+        "description": finding.description,
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "files": [
+            {"name": a.name, "sha256": a.sha256, "size": a.size} for a in attachments_of(finding)
+        ],
+    }
+    return open_enforcement_case(
+        kind,
+        CaseSource.INSPECTION,
+        by=by,
+        title=finding.description[:200],
+        facts=finding.description,
+        owner=inspection.owner if inspection.owner_id else None,
+        township=inspection.township,
+        source_ref=f"finding:{finding.pk}",
+        evidence=[(EvidenceKind.FINDING, _("督查检查发现"), snapshot)],
+    )
 
 
 def attach_to_finding(*, by: Any, finding: Finding, files: list[Any]) -> list[Any]:

@@ -31,6 +31,7 @@ from aquifer.core.pdf import pdf_response, render_pdf
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.core.tables import sort
+from aquifer.enforcement.models import Case, CaseKind
 from aquifer.registry.models import Township, WaterUser
 from aquifer.supervision import measures, services
 from aquifer.supervision.filters import OrderFilterSet
@@ -550,12 +551,27 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     responsible=p.get("responsible", "").strip(),
                     deadline=_date(p.get("deadline"), "deadline") if p.get("deadline") else None,
                 )
+            elif p.get("action") == "case":
+                finding = get_object_or_404(
+                    visible_to(user, Action.VIEW, Finding),
+                    pk=_pk(p.get("finding")),
+                    inspection=inspection,
+                )
+                case = services.open_case_from_finding(
+                    by=user, finding=finding, kind=p.get("kind", "")
+                )
+                return redirect(case)
             else:
                 raise ValidationError({"action": _("未知操作。")})
             return redirect(inspection)
         except ValidationError as exc:
             errors = _errors(exc)
-    findings = [(f, attachments_of(f)) for f in inspection.findings.all()]
+    found = list(inspection.findings.all())
+    cases = {
+        c.source_ref: c
+        for c in Case.objects.filter(source_ref__in=[f"finding:{f.pk}" for f in found])
+    }
+    findings = [(f, attachments_of(f), cases.get(f"finding:{f.pk}")) for f in found]
     orders = visible_to(user, Action.VIEW, Rectification).filter(finding__inspection=inspection)
     return render(
         request,
@@ -566,6 +582,8 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "orders": orders,
             "inspectors": [u.get_username() for u in inspection.inspectors.all()],
             "can_record": can(user, Action.CHANGE, inspection),
+            "can_open_case": can(user, "open", Case),
+            "case_kinds": CaseKind.choices,
             "severities": Severity.choices,
             "errors": errors,
         },
