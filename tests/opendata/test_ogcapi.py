@@ -87,3 +87,15 @@ def test_a_collection_is_one_declaration(world: Any) -> None:
         assert body["numberMatched"] == 1 and set(body["features"][0]["properties"]) == {"code"}
     finally:
         COLLECTIONS.pop(extra.id)
+
+
+def test_supply_coverage_areas_are_a_collection(world: Any) -> None:
+    from tests.closure.helpers import supply
+
+    _work, area = supply(112.417, 35.486)
+    got = Client().get("/ogcapi/collections/supply-areas/items?f=json").json()
+    assert got["numberMatched"] == 1
+    feature = got["features"][0]
+    assert feature["geometry"]["type"] == "Polygon"
+    assert feature["properties"]["name"] == area.name == "县城东片"
+    assert feature["properties"]["work"] == "张峰水库供水工程"

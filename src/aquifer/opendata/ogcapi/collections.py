@@ -18,7 +18,7 @@ from shapely.geometry import box, shape
 
 from aquifer.core.scoping import visible_to
 from aquifer.opendata import access
-from aquifer.registry.models import Township, Zone
+from aquifer.registry.models import CoverageArea, Township, Zone
 
 __all__ = ["COLLECTIONS", "Collection", "register"]
 
@@ -128,5 +128,18 @@ register(
         lambda t: {"code": t.code, "name": t.name, "name_en": t.name_en, "kind": t.kind,
                    "boundary_is_approximate": t.boundary_is_approximate},
         ("code", "name", "name_en", "kind", "boundary_is_approximate"),
+    )
+)  # fmt: skip
+register(
+    Collection(
+        "supply-areas", "供水覆盖范围", "surface-water supply coverage areas",
+        lambda user: visible_to(user, "view", CoverageArea).select_related("work"),
+        lambda a: a.geometry,
+        lambda a: {"name": a.name, "work": a.work.name, "work_kind": a.work.kind,
+                   "area_km2": a.area_km2, "capacity_m3_per_day": a.capacity_m3_per_day,
+                   "served_on": a.served_on.isoformat() if a.served_on else None,
+                   "illustrative": a.work.is_illustrative},
+        ("name", "work", "work_kind", "area_km2", "capacity_m3_per_day", "served_on",
+         "illustrative"),
     )
 )  # fmt: skip
