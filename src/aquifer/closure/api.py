@@ -46,7 +46,7 @@ def _signed_in(request: HttpRequest, capability: str = "closure.view") -> Any:
     return request.user
 
 
-class InspectionOut(Schema):
+class ClosureInspectionOut(Schema):
     id: int
     inspected_at: str
     lon: float
@@ -113,7 +113,7 @@ class EntryOut(Schema):
 
 
 class EntryDetail(EntryOut):
-    inspections: list[InspectionOut]
+    inspections: list[ClosureInspectionOut]
     metered: bool
     meter_advance_m3: float | None
     max_flow_m3h: float | None
@@ -336,7 +336,7 @@ def advance(request: HttpRequest, pk: int, payload: AdvanceIn) -> Any:
 
 @router.post(
     "/closure/entries/{pk}/inspections",
-    response={201: InspectionOut},
+    response={201: ClosureInspectionOut},
     operation_id="closure_inspect",
     summary="Record an inspection on site of a closed well",
 )
@@ -356,7 +356,7 @@ def inspect(request: HttpRequest, pk: int, payload: InspectIn) -> Any:
 
 @router.post(
     "/closure/inspections/{pk}/files",
-    response={201: InspectionOut},
+    response={201: ClosureInspectionOut},
     operation_id="closure_inspection_file",
     summary="Attach a photo or a signature file (JPEG, PNG, WebP or PDF) to an inspection",
 )

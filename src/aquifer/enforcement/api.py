@@ -491,7 +491,7 @@ class BypassOut(Schema):
     months: list[dict[str, Any]]
 
 
-class CheckOut(Schema):
+class ElectricityCheckOut(Schema):
     year: int
     suspected: list[BypassOut]
     estimates: list[dict[str, Any]]
@@ -499,7 +499,7 @@ class CheckOut(Schema):
 
 @router.get(
     "/enforcement/electricity/check",
-    response=CheckOut,
+    response=ElectricityCheckOut,
     operation_id="enforcement_electricity_check",
     summary="以电折水: suspected bypasses of metered wells and estimates of unmetered ones",
 )
@@ -591,14 +591,14 @@ def source_create(request: HttpRequest, payload: SourceIn) -> Any:
     return Status(201, source_out(source))
 
 
-class InspectionIn(Schema):
+class SourceInspectionIn(Schema):
     tank_type: Literal["", "double_walled", "seepage_pit", "single_walled"] = ""
     seepage_control: bool = False
     monitoring_well: bool = False
     findings: str = Field("", max_length=8000)
 
 
-class InspectionOut(Schema):
+class SourceInspectionOut(Schema):
     id: int
     source_id: int
     inspected_at: str
@@ -622,10 +622,10 @@ def inspection_out(i: SourceInspection) -> dict[str, Any]:
 
 @router.post(
     "/enforcement/sources/{pk}/inspections",
-    response={201: InspectionOut},
+    response={201: SourceInspectionOut},
     operation_id="enforcement_source_inspect",
 )
-def source_inspect(request: HttpRequest, pk: int, payload: InspectionIn) -> Any:
+def source_inspect(request: HttpRequest, pk: int, payload: SourceInspectionIn) -> Any:
     user = _signed_in(request)
     source = visible_to(user, Action.VIEW, PollutionSource).filter(pk=pk).first()
     if source is None:

@@ -442,7 +442,7 @@ def assessment_export(
     )
 
 
-class EvidenceOut(Schema):
+class ScoreEvidenceOut(Schema):
     indicator: str
     model: str
     count: int
@@ -451,7 +451,7 @@ class EvidenceOut(Schema):
 
 @router.get(
     "/supervision/assessments/{year}/townships/{township_id}/evidence/{indicator}",
-    response=EvidenceOut,
+    response=ScoreEvidenceOut,
     operation_id="supervision_score_evidence",
     summary="The records behind one indicator or deduction of a township's score",
 )
@@ -492,7 +492,7 @@ def score_adjust(request: HttpRequest, pk: int, payload: AdjustIn) -> Any:
 # --- inspections and orders -----------------------------------------------------------------
 
 
-class FindingOut(Schema):
+class SupervisionFindingOut(Schema):
     id: int
     description: str
     rule: str
@@ -510,7 +510,7 @@ def _finding_out(f: Finding) -> dict[str, Any]:
     }
 
 
-class InspectionOut(Schema):
+class SupervisionInspectionOut(Schema):
     id: int
     township_id: int | None
     owner_id: int | None
@@ -522,14 +522,14 @@ class InspectionOut(Schema):
     subject: str
     summary: str
     inspectors: list[str]
-    findings: list[FindingOut]
+    findings: list[SupervisionFindingOut]
 
     @staticmethod
     def of(i: Inspection) -> dict[str, Any]:
         return {
             **{
                 f: getattr(i, f)
-                for f in InspectionOut.model_fields
+                for f in SupervisionInspectionOut.model_fields
                 if f not in ("inspectors", "findings")
             },
             "id": i.pk,
@@ -538,7 +538,7 @@ class InspectionOut(Schema):
         }
 
 
-class InspectionIn(Schema):
+class SupervisionInspectionIn(Schema):
     township_id: int | None = None
     owner_id: int | None = None
     date: dt.date
@@ -558,7 +558,7 @@ class FindingIn(Schema):
 
 @router.get(
     "/supervision/inspections/",
-    response=list[InspectionOut],
+    response=list[SupervisionInspectionOut],
     operation_id="supervision_inspection_list",
 )
 def inspection_list(
@@ -569,15 +569,15 @@ def inspection_list(
     qs = visible_to(request.user, Action.VIEW, Inspection).prefetch_related(
         "inspectors", "findings"
     )
-    return [InspectionOut.of(i) for i in qs[offset : offset + limit]]
+    return [SupervisionInspectionOut.of(i) for i in qs[offset : offset + limit]]
 
 
 @router.post(
     "/supervision/inspections/",
-    response={201: InspectionOut},
+    response={201: SupervisionInspectionOut},
     operation_id="supervision_inspection_create",
 )
-def inspection_create(request: HttpRequest, payload: InspectionIn) -> Any:
+def inspection_create(request: HttpRequest, payload: SupervisionInspectionIn) -> Any:
     user = _signed_in(request)
     data = payload.dict()
     ids = data.pop("inspector_ids")
@@ -600,21 +600,21 @@ def inspection_create(request: HttpRequest, payload: InspectionIn) -> Any:
     if len(people) != len(set(ids)):
         raise ValidationError({"inspector_ids": _("检查人员不存在。")})
     i = services.record_inspection(by=user, inspectors=people or None, **data)
-    return Status(201, InspectionOut.of(i))
+    return Status(201, SupervisionInspectionOut.of(i))
 
 
 @router.get(
     "/supervision/inspections/{pk}",
-    response=InspectionOut,
+    response=SupervisionInspectionOut,
     operation_id="supervision_inspection_read",
 )
 def inspection_read(request: HttpRequest, pk: int) -> Any:
-    return InspectionOut.of(_one(request, Inspection, pk))
+    return SupervisionInspectionOut.of(_one(request, Inspection, pk))
 
 
 @router.post(
     "/supervision/inspections/{pk}/findings",
-    response={201: FindingOut},
+    response={201: SupervisionFindingOut},
     operation_id="supervision_finding_add",
 )
 def finding_add(request: HttpRequest, pk: int, payload: FindingIn) -> Any:
@@ -652,7 +652,7 @@ def finding_case(request: HttpRequest, pk: int, payload: FindingCaseIn) -> Any:
 
 @router.post(
     "/supervision/findings/{pk}/files",
-    response={201: FindingOut},
+    response={201: SupervisionFindingOut},
     operation_id="supervision_finding_files",
     summary="Attach photos or files (JPEG, PNG, WebP, PDF) to a finding",
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
 from aquifer.permits import reasons
 
@@ -20,6 +21,13 @@ def reason_text(reason: Any) -> str:
 @register.filter(name="rule_title")
 def rule_title(rule: Any) -> str:
     return reasons.rule_title(str(rule))
+
+
+@register.filter(name="legal_article")
+def legal_article(article: Any) -> str:
+    """An article reference as cited (第二十条第五项), in English as ``Art. 20(5)``."""
+    text = str(article)
+    return reasons.article_en(text) if (get_language() or "").startswith("en") else text
 
 
 @register.filter(name="legal_source")
