@@ -232,6 +232,36 @@ class Attachment(models.Model):
         return self.mime.startswith("image/")
 
 
+class Docketed:
+    """A record worked to a deadline (a maintenance ticket, an enforcement case): numbered
+    by a prefix and its year (``WX2026-00042``), open while its ``state`` is one of
+    ``OPEN_STATES``, overdue once open past ``due_at``. A mixin for a model that has
+    ``title``, ``state``, ``opened_at`` and ``due_at``."""
+
+    NUMBER_PREFIX: str = ""
+    OPEN_STATES: Any = ()
+    pk: Any
+    title: str
+    state: str
+    opened_at: Any
+    due_at: Any
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def number(self) -> str:
+        return f"{self.NUMBER_PREFIX}{self.opened_at:%Y}-{self.pk or 0:05d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+
 class Timestamped(models.Model):
     """When a record was created and last changed (who did it is in the audit trail)."""
 

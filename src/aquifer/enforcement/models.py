@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.geometry import GeometryError
-from aquifer.core.models import Timestamped
+from aquifer.core.models import Docketed, Timestamped
 from aquifer.core.scoping import Scope
 from aquifer.enforcement import workflow
 from aquifer.registry.models.parts import TownshipAndOwner
@@ -106,8 +106,11 @@ class ExecutionKind(models.TextChoices):
 
 
 @track
-class Case(TownshipAndOwner):
+class Case(Docketed, TownshipAndOwner):
     """An enforcement case (执法案件) and the state of its procedure."""
+
+    NUMBER_PREFIX = "ZF"
+    OPEN_STATES = workflow.OPEN_STATES
 
     kind = models.CharField(_("案由"), max_length=32, choices=CaseKind.choices)
     source = models.CharField(_("案件来源"), max_length=16, choices=CaseSource.choices)
@@ -177,23 +180,8 @@ class Case(TownshipAndOwner):
         ordering = ["-opened_at", "-id"]
         indexes = [models.Index(fields=["state", "township"], name="case_state_township")]
 
-    def __str__(self) -> str:
-        return f"{self.number} {self.title}"
-
-    @property
-    def number(self) -> str:
-        return f"ZF{self.opened_at:%Y}-{self.pk or 0:05d}"
-
     def get_absolute_url(self) -> str:
         return reverse("enforcement:case_detail", args=[self.pk])
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in workflow.OPEN_STATES
-
-    @property
-    def overdue(self) -> bool:
-        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
 
     def derive_place(self) -> None:
         """Township and owner follow the well (else the device's, else the alarm's)."""

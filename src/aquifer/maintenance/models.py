@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
+from aquifer.core.models import Docketed
 from aquifer.core.scoping import Scope
 from aquifer.core.texts import loaded_text
 from aquifer.maintenance import workflow
@@ -60,8 +61,11 @@ class TicketAction(models.TextChoices):
 
 
 @track
-class Ticket(TownshipAndOwner):
+class Ticket(Docketed, TownshipAndOwner):
     """A maintenance ticket for a device (运维工单)."""
+
+    NUMBER_PREFIX = "WX"
+    OPEN_STATES = workflow.OPEN_STATES
 
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("故障描述"), blank=True)
@@ -122,23 +126,8 @@ class Ticket(TownshipAndOwner):
             models.Index(fields=["device", "state"], name="ticket_device_state"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.number} {self.title}"
-
-    @property
-    def number(self) -> str:
-        return f"WX{self.opened_at:%Y}-{self.pk or 0:05d}"
-
     def get_absolute_url(self) -> str:
         return reverse("maintenance:ticket_detail", args=[self.pk])
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in workflow.OPEN_STATES
-
-    @property
-    def overdue(self) -> bool:
-        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
 
     def derive_place(self) -> None:
         """Township and owner follow the device (else the alarm); never typed."""
