@@ -427,3 +427,59 @@ def test_api_writes_refused_for_readers(world: Any, two: Any, role: str) -> None
     pa.refresh_from_db()
     assert pa.status == PermitStatus.ACTIVE and pa.annual_quota_m3 == 20_000
     assert not EmergencyWindow.objects.exists() and not RuleSettings.objects.exists()
+
+
+def _submitted(world: Any, flags: list[str]) -> PermitApplication:
+    return services.apply_for_permit(
+        holder=world.user_a,
+        wells=[world.well_a],
+        source="shallow",
+        use_type="agricultural",
+        annual_quota_m3=20000,
+        term_years=5,
+        flags=flags,
+        by=world.accounts["water_user"],
+    )
+
+
+def test_the_reviewer_confirms_irrigation_of_reclaimed_land(world: Any) -> None:
+    """条例 第二十五条: the application declares nothing, the reviewer finds the land
+    illegally reclaimed; the bureau's approval is then refused by the rule, citing the fact."""
+    app = _submitted(world, [])
+    officer = world.client("township")
+    r = post_json(
+        officer,
+        f"/api/permits/applications/{app.pk}/review",
+        {"recommends": False, "opinion": "现场核实为非法开垦地", "reclaimed_land": True},
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["reclaimed_land_finding"] is True
+    app.refresh_from_db()
+    assert "illegally_reclaimed_land" in app.permit.flags
+    d = services.decide(app, approve=True, by=world.accounts["bureau"])
+    assert not d.allowed
+    assert any(x.rule_id == "illegal_reclamation" for x in d.reasons)
+    page = world.client("bureau").get(f"/permits/{app.permit_id}/").content.decode()
+    assert "核实：用于非法开垦土地灌溉" in page
+
+
+def test_a_declaration_the_reviewer_finds_wrong_no_longer_decides(world: Any) -> None:
+    app = _submitted(world, ["illegally_reclaimed_land"])
+    r = world.client("township").post(
+        f"/permits/applications/{app.pk}/review/",
+        {"recommends": "1", "opinion": "经核实为合法耕地", "reclaimed_land": "0"},
+    )
+    assert r.status_code == 302
+    app.refresh_from_db()
+    assert app.reclaimed_land_finding is False
+    assert "illegally_reclaimed_land" not in app.permit.flags
+    d = services.decide(app, approve=True, by=world.accounts["bureau"])
+    assert all(x.rule_id != "illegal_reclamation" for x in d.reasons)
+
+
+def test_a_review_without_a_finding_keeps_the_declaration(world: Any) -> None:
+    app = _submitted(world, ["illegally_reclaimed_land"])
+    services.review(app, recommends=False, opinion="见申报", by=world.accounts["township"])
+    app.refresh_from_db()
+    assert app.reclaimed_land_finding is None
+    assert "illegally_reclaimed_land" in app.permit.flags

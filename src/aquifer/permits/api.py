@@ -149,6 +149,7 @@ class ApplicationOut(Schema):
     # the deadline is provisional until the State Council's notice for them is in.
     deadline_uncounted_years: list[int]
     township_opinion: str
+    reclaimed_land_finding: bool | None
     township_recommends: bool | None
     decision_note: str
     decision: dict[str, Any] | None
@@ -170,6 +171,7 @@ class ApplicationOut(Schema):
             "working_days_left": left,
             "deadline_uncounted_years": cal.uncovered_years(a.received_on, a.deadline),
             "township_opinion": a.township_opinion,
+            "reclaimed_land_finding": a.reclaimed_land_finding,
             "township_recommends": a.township_recommends,
             "decision_note": a.decision_note,
             "decision": a.decision,
@@ -320,6 +322,9 @@ def application_read(request: HttpRequest, pk: int) -> dict[str, Any]:
 class ReviewIn(Schema):
     recommends: bool
     opinion: str
+    #: The reviewer's finding on irrigation of illegally reclaimed land (条例 第二十五条):
+    #: omitted or null — as the application declared.
+    reclaimed_land: bool | None = None
 
 
 @router.post(
@@ -335,7 +340,13 @@ def application_review(request: HttpRequest, pk: int, body: ReviewIn) -> dict[st
     if not reports.can_review(request.user, app):
         raise HttpError(409, _("该申请不在待初审状态。"))
     with _refused_as_invalid():
-        services.review(app, recommends=body.recommends, opinion=body.opinion, by=request.user)
+        services.review(
+            app,
+            recommends=body.recommends,
+            opinion=body.opinion,
+            by=request.user,
+            reclaimed_land=body.reclaimed_land,
+        )
     return ApplicationOut.of(app)
 
 

@@ -60,6 +60,17 @@ class ReviewForm(forms.Form):
         coerce=lambda v: v == "1",
     )
     opinion = forms.CharField(label=_("初审意见"), widget=forms.Textarea)
+    reclaimed_land = forms.TypedChoiceField(
+        label=_("是否用于非法开垦土地灌溉（地下水管理条例第二十五条）"),
+        choices=[
+            ("", _("未核实（按申报）")),
+            ("1", _("经核实：是")),
+            ("0", _("经核实：否")),
+        ],
+        coerce=lambda v: v == "1",
+        empty_value=None,
+        required=False,
+    )
 
 
 class DecideForm(forms.Form):

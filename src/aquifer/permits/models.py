@@ -205,6 +205,12 @@ class PermitApplication(models.Model):
     )
     township_opinion = models.TextField(_("乡镇初审意见"), blank=True)
     township_recommends = models.BooleanField(_("乡镇建议准予"), null=True, blank=True)
+    # The reviewer's finding on 地下水管理条例 第二十五条 (irrigation of illegally reclaimed
+    # land): None — as the application declared; True/False — confirmed on review, and the
+    # permit's declared facts follow it (the rule engine judges the confirmed fact).
+    reclaimed_land_finding = models.BooleanField(
+        _("核实：用于非法开垦土地灌溉"), null=True, blank=True
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("初审人"),

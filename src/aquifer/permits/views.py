@@ -324,7 +324,13 @@ def application_review(request: HttpRequest, pk: int) -> HttpResponse:
     app = _app_for(request, pk)
 
     def act(d: dict[str, Any]) -> None:
-        services.review(app, recommends=d["recommends"], opinion=d["opinion"], by=request.user)
+        services.review(
+            app,
+            recommends=d["recommends"],
+            opinion=d["opinion"],
+            by=request.user,
+            reclaimed_land=d.get("reclaimed_land"),
+        )
         messages.success(request, _("初审意见已提交。"))
 
     return _act(request, app.permit, reports.can_review(request.user, app), ReviewForm, act)

@@ -29,7 +29,7 @@ from aquifer.permits.models import (
     PermitStatus,
     WaterSource,
 )
-from aquifer.permits.rules import Change, ChangeKind, Decision, Reason
+from aquifer.permits.rules import Change, ChangeKind, Decision, Flag, Reason
 from aquifer.permits.rules.state import _add_years
 from aquifer.permits.services.common import PermitError, _ctx, calendar, permit_setting
 from aquifer.permits.services.recording import _base_change, _record
@@ -174,13 +174,32 @@ def apply_for(
         )
 
 
-def review(app: PermitApplication, *, recommends: bool, opinion: str, by: Any) -> None:
-    """The township's first-instance review (初审): an opinion and a recommendation."""
+def review(
+    app: PermitApplication,
+    *,
+    recommends: bool,
+    opinion: str,
+    by: Any,
+    reclaimed_land: bool | None = None,
+) -> None:
+    """The township's first-instance review (初审): an opinion and a recommendation, and —
+    where the reviewer has checked it on site — whether the water would irrigate illegally
+    reclaimed land (地下水管理条例 第二十五条). That finding replaces what the application
+    declared: the permit's declared facts follow it, so the bureau's decision judges the
+    confirmed fact, and the application keeps who confirmed what."""
     if app.status != ApplicationStatus.SUBMITTED:
         raise PermitError("status", _("该申请不在待初审状态"))
     if not opinion.strip():
         raise PermitError("opinion", _("请填写初审意见"))
     with transaction.atomic(), _ctx(by, "web", "township review"):
+        if reclaimed_land is not None:
+            permit = Permit.objects.select_for_update().get(pk=app.permit_id)
+            fact = Flag.ILLEGALLY_RECLAIMED_LAND.value
+            flags = [f for f in (permit.flags or []) if f != fact]
+            permit.flags = sorted([*flags, fact]) if reclaimed_land else flags
+            permit.save()
+            app.permit = permit
+            app.reclaimed_land_finding = reclaimed_land
         app.status = ApplicationStatus.REVIEWED
         app.township_recommends = recommends
         app.township_opinion = opinion.strip()
