@@ -254,3 +254,44 @@ def test_verify_command(world: Any) -> None:
     with pytest.raises(CommandError):
         call_command("enforcement", "verify", stdout=io.StringIO(), stderr=err)
     assert f"id {second.pk}" in err.getvalue()
+
+
+def test_a_patrol_opens_one_case_page_and_api(world: Any) -> None:
+    from django.utils import timezone
+
+    from aquifer.core.audit import audit_context
+    from aquifer.enforcement.models import Case
+    from aquifer.maintenance.models import Patrol
+
+    with audit_context(source="test"):
+        patrol = Patrol.objects.create(
+            device=world.device_a,
+            visited_at=timezone.now(),
+            inspector=world.accounts["inspector"],
+            findings="水表铅封被破坏",
+        )
+    inspector = world.client("inspector")
+    page = inspector.get(f"/maintenance/patrols/{patrol.pk}/").content.decode()
+    assert f"/enforcement/patrols/{patrol.pk}/case" in page
+    form = inspector.get(f"/enforcement/patrols/{patrol.pk}/case")
+    assert form.status_code == 200 and "水表铅封被破坏" in form.content.decode()
+    r = inspector.post(f"/enforcement/patrols/{patrol.pk}/case", {"kind": "meter_interference"})
+    case = Case.objects.get()
+    assert r.status_code == 302 and r["Location"] == case.get_absolute_url()
+    assert (case.source, case.patrol_id, case.well_id) == ("patrol", patrol.pk, world.well_a.pk)
+    snapshot = case.evidence.get(kind="finding").content
+    assert snapshot["findings"] == "水表铅封被破坏"
+    # A second case for the same patrol is refused, naming the first; bad kinds are 4xx.
+    again = inspector.post(f"/enforcement/patrols/{patrol.pk}/case", {"kind": "no_meter"})
+    assert again.status_code == 422 and case.number in again.content.decode()
+    api = inspector.post(
+        f"/api/enforcement/patrols/{patrol.pk}/case",
+        {"kind": "nonsense"},
+        content_type="application/json",
+    )
+    assert api.status_code == 422 and "kind" in api.content.decode()
+    assert Case.objects.count() == 1
+    # The device's own water user sees the patrol but may not open cases.
+    assert (
+        world.client("water_user").get(f"/enforcement/patrols/{patrol.pk}/case").status_code == 403
+    )

@@ -37,6 +37,7 @@ from aquifer.enforcement.models import (
     SourceInspection,
 )
 from aquifer.enforcement.tables import CaseTable, CreditTable, MeteringTable
+from aquifer.maintenance.models import Patrol
 from aquifer.monitoring.models import Alarm
 from aquifer.registry.models import Township, WaterUser, Well
 
@@ -325,6 +326,26 @@ def case_from_alarm(request: HttpRequest, pk: int, payload: FromAlarmIn) -> Any:
     if payload.kind is not None and payload.kind not in CaseKind.values:
         raise ValidationError({"kind": _("未知的案由：%s") % payload.kind})
     case = services.open_from_alarm(alarm, by=user, kind=payload.kind, facts=payload.facts)
+    return Status(201, detail(case, user))
+
+
+class FromPatrolIn(Schema):
+    kind: CaseKind
+    facts: str = Field("", max_length=8000)
+
+
+@router.post(
+    "/enforcement/patrols/{pk}/case",
+    response={201: CaseDetailOut},
+    operation_id="enforcement_case_from_patrol",
+    summary="Open a case from a patrol visit, its checklist and findings attached",
+)
+def case_from_patrol(request: HttpRequest, pk: int, payload: FromPatrolIn) -> Any:
+    user = _signed_in(request)
+    patrol = visible_to(user, Action.VIEW, Patrol).filter(pk=pk).first()
+    if patrol is None:
+        raise Http404
+    case = services.open_from_patrol(patrol, by=user, kind=payload.kind, facts=payload.facts)
     return Status(201, detail(case, user))
 
 

@@ -300,7 +300,11 @@ def case_for_closed_well(entry: Any, alarm: Alarm) -> Case | None:
 
 
 def open_from_patrol(patrol: Any, *, by: Any, kind: str, facts: str = "") -> Case:
-    """Open a case from a patrol's finding, the patrol's checklist attached."""
+    """Open a case from a patrol's finding, the patrol's checklist attached (one open case
+    per patrol: a second is refused naming the first)."""
+    existing = Case.objects.filter(patrol=patrol).exclude(state=CaseState.DISMISSED).first()
+    if existing is not None:
+        raise ValidationError({"patrol": _("该巡查已立案：%s") % existing.number})
     snapshot = {
         "patrol": patrol.pk,
         "visited_at": patrol.visited_at.isoformat(),

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="case_document",
     ),
     path("enforcement/alarms/<int:pk>/case", views.case_from_alarm, name="case_from_alarm"),
+    path("enforcement/patrols/<int:pk>/case", views.case_from_patrol, name="case_from_patrol"),
     path("enforcement/metering/", views.metering, name="metering"),
     path("enforcement/electricity/", views.electricity, name="electricity"),
     path("enforcement/sources/", views.source_list, name="source_list"),

@@ -33,6 +33,7 @@ from aquifer.enforcement.forms import CaseForm, SourceForm
 from aquifer.enforcement.models import (
     Band,
     Case,
+    CaseKind,
     CreditRecord,
     EvidenceKind,
     ExecutionKind,
@@ -41,6 +42,7 @@ from aquifer.enforcement.models import (
     TankType,
 )
 from aquifer.enforcement.tables import CaseTable, CreditTable, MeteringTable
+from aquifer.maintenance.models import Patrol
 from aquifer.monitoring.models import Alarm
 from aquifer.registry.models import Township, Well
 
@@ -230,6 +232,38 @@ def case_from_alarm(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(alarm.get_absolute_url())
     messages.success(request, _("已登记案件 %s") % case.number)
     return redirect(case.get_absolute_url())
+
+
+def case_from_patrol(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case from a patrol visit (its checklist and findings attached): GET asks the kind,
+    POST opens it."""
+    if (r := _signed_in(request)) is not None:
+        return r
+    patrol = visible_to(request.user, Action.VIEW, Patrol).filter(pk=pk).first()
+    if patrol is None:
+        raise Http404
+    if not can(request.user, "open", Case):
+        raise PermissionDenied(_("无权登记该案件。"))
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            case = services.open_from_patrol(
+                patrol,
+                by=request.user,
+                kind=request.POST.get("kind", ""),
+                facts=request.POST.get("facts", "").strip(),
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("已登记案件 %s") % case.number)
+            return redirect(case.get_absolute_url())
+    return render(
+        request,
+        "enforcement/case_from_patrol.html",
+        {"patrol": patrol, "kinds": CaseKind.choices, "errors": errors},
+        status=422 if errors else 200,
+    )
 
 
 def metering(request: HttpRequest) -> HttpResponse:
