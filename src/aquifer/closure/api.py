@@ -11,7 +11,7 @@ Do not add ``from __future__ import annotations`` (django-ninja reads these anno
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from aquifer.core.crud import page
 from aquifer.core.exports import export_response
 from aquifer.core.filters import filter_errors, openapi_parameters
 from aquifer.core.roles import Action
-from aquifer.core.scoping import allowed, visible_to
+from aquifer.core.scoping import allowed, visible_record, visible_to
 from aquifer.core.tables import export_columns
 from aquifer.registry.models import CoverageArea, MonitoringWell, SupplyWork, Township, Well
 from aquifer.registry.supply import import_geojson
@@ -287,15 +287,6 @@ def entry(request: HttpRequest, pk: int) -> Any:
     }
 
 
-def _record(user: Any, model: Any, pk: int | None, field: str) -> Any:
-    if pk is None:
-        return None
-    obj = visible_to(user, Action.VIEW, model).filter(pk=pk).first()
-    if obj is None:
-        raise ValidationError({field: _("不存在编号为 %s 的记录。") % pk})
-    return obj
-
-
 @router.post(
     "/closure/entries/",
     response={201: EntryOut},
@@ -304,17 +295,17 @@ def _record(user: Any, model: Any, pk: int | None, field: str) -> Any:
 )
 def enrol(request: HttpRequest, payload: EnrolIn) -> Any:
     user = _signed_in(request, "closure.manage")
-    well = _record(user, Well, payload.well_id, "well_id")
+    well = visible_record(user, Well, payload.well_id, "well_id")
     e = services.enrol(
         user,
         well,
         deadline=payload.deadline,
         method=payload.method,
-        township=_record(user, Township, payload.township_id, "township_id"),
-        replacement_area=_record(
+        township=visible_record(user, Township, payload.township_id, "township_id"),
+        replacement_area=visible_record(
             user, CoverageArea, payload.replacement_area_id, "replacement_area_id"
         ),
-        replacement_work=_record(
+        replacement_work=visible_record(
             user, SupplyWork, payload.replacement_work_id, "replacement_work_id"
         ),
         connection=payload.connection,
@@ -505,7 +496,7 @@ def coverage_geojson(user: Any) -> dict[str, Any]:
 )
 def coverage_import(request: HttpRequest, payload: CoverageImportIn) -> Any:
     user = _signed_in(request, "closure.manage")
-    work = _record(user, SupplyWork, payload.work_id, "work_id")
+    work = visible_record(user, SupplyWork, payload.work_id, "work_id")
     areas = import_geojson(work, payload.geojson, payload.served_on)
     return Status(
         201,
@@ -637,7 +628,7 @@ def attribution(
     split into the weather's part and the pumping's part, with the fit statistics; when the
     data are too short, ``enough_data`` is false and ``message`` says why (a code)."""
     _signed_in(request)
-    mw = _record(request.user, MonitoringWell, monitoring_well_id, "monitoring_well_id")
+    mw = visible_record(request.user, MonitoringWell, monitoring_well_id, "monitoring_well_id")
     a = meteo.attribute_well(mw, radius_m=radius_m, station=station)
     return {
         **{k: v for k, v in a.__dict__.items() if k not in ("baseline", "recent")},

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -40,6 +40,7 @@ __all__ = [
     "require",
     "require_any",
     "township_id_of",
+    "visible_record",
     "visible_to",
 ]
 
@@ -127,3 +128,15 @@ def require_any(user: Any, action: str, model: type[models.Model], message: str 
     gives it no row of ``model`` at all. A role with a filter gets the list, maybe empty."""
     if not can(user, action, model):
         raise PermissionDenied(message or _("您的角色无权查看此类记录。"))
+
+
+def visible_record(user: Any, model: type[models.Model], pk: int | None, field: str) -> Any:
+    """The record ``pk`` of ``model`` that ``user`` may view, for an id given in an API body:
+    None for None; a record out of sight is refused as not existing, naming ``field``
+    (a 4xx, never a 404 that would tell the record exists elsewhere)."""
+    if pk is None:
+        return None
+    obj = visible_to(user, Action.VIEW, model).filter(pk=pk).first()
+    if obj is None:
+        raise ValidationError({field: _("不存在编号为 %s 的记录。") % pk})
+    return obj

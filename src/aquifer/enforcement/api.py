@@ -24,7 +24,7 @@ from aquifer.core.crud import page
 from aquifer.core.exports import export_response
 from aquifer.core.filters import filter_errors, openapi_parameters
 from aquifer.core.roles import Action
-from aquifer.core.scoping import can, visible_to
+from aquifer.core.scoping import can, visible_record, visible_to
 from aquifer.core.tables import export_columns
 from aquifer.enforcement import articles, compliance, pollution, services
 from aquifer.enforcement.compliance import metering_rows
@@ -33,6 +33,7 @@ from aquifer.enforcement.models import (
     Case,
     CaseKind,
     CreditRecord,
+    Evidence,
     PollutionSource,
     SourceInspection,
 )
@@ -234,6 +235,21 @@ def case_export(request: HttpRequest, format: Literal["xlsx", "csv"] = "xlsx") -
     return export_response(qs, export_columns(CaseTable, Case), format, "cases")
 
 
+def evidence_out(e: Evidence) -> dict[str, Any]:
+    """One piece of evidence as the API shows it (with its place in the case's chain)."""
+    return {
+        "seq": e.seq,
+        "kind": e.kind,
+        "label": e.label,
+        "content": e.content,
+        "content_hash": e.content_hash,
+        "prev_hash": e.prev_hash,
+        "entry_hash": e.entry_hash,
+        "attached_at": e.attached_at.isoformat(),
+        "username": e.username,
+    }
+
+
 def detail(c: Case, user: Any) -> dict[str, Any]:
     out = CaseOut.of(c, user)
     show_evidence = can(user, "work", c) or can(user, "open", c)
@@ -252,24 +268,7 @@ def detail(c: Case, user: Any) -> dict[str, Any]:
         if show_evidence
         else []
     )
-    out["evidence"] = (
-        [
-            {
-                "seq": e.seq,
-                "kind": e.kind,
-                "label": e.label,
-                "content": e.content,
-                "content_hash": e.content_hash,
-                "prev_hash": e.prev_hash,
-                "entry_hash": e.entry_hash,
-                "attached_at": e.attached_at.isoformat(),
-                "username": e.username,
-            }
-            for e in c.evidence.all()
-        ]
-        if show_evidence
-        else []
-    )
+    out["evidence"] = [evidence_out(e) for e in c.evidence.all()] if show_evidence else []
     return out
 
 
@@ -277,15 +276,6 @@ def detail(c: Case, user: Any) -> dict[str, Any]:
 def case_read(request: HttpRequest, pk: int) -> Any:
     """A case with its procedure and evidence (a water user: its decision only)."""
     return detail(_case(request, pk), request.user)
-
-
-def _visible(user: Any, model: Any, pk: int | None, field: str) -> Any:
-    if pk is None:
-        return None
-    obj = visible_to(user, Action.VIEW, model).filter(pk=pk).first()
-    if obj is None:
-        raise ValidationError({field: _("不存在编号为 %s 的记录。") % pk})
-    return obj
 
 
 @router.post(
@@ -305,9 +295,9 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Any:
         title=payload.title,
         facts=payload.facts,
         party=payload.party,
-        well=_visible(user, Well, payload.well_id, "well_id"),
-        owner=_visible(user, WaterUser, payload.owner_id, "owner_id"),
-        township=_visible(user, Township, payload.township_id, "township_id"),
+        well=visible_record(user, Well, payload.well_id, "well_id"),
+        owner=visible_record(user, WaterUser, payload.owner_id, "owner_id"),
+        township=visible_record(user, Township, payload.township_id, "township_id"),
     )
     return Status(201, detail(case, user))
 
@@ -388,20 +378,7 @@ def case_attach(request: HttpRequest, pk: int, payload: EvidenceIn) -> Any:
     if payload.kind == "frame":
         content = {"raw_hex": payload.raw_hex, "text": payload.text}
     e = services.attach(case, payload.kind, payload.label, content, by=user)
-    return Status(
-        201,
-        {
-            "seq": e.seq,
-            "kind": e.kind,
-            "label": e.label,
-            "content": e.content,
-            "content_hash": e.content_hash,
-            "prev_hash": e.prev_hash,
-            "entry_hash": e.entry_hash,
-            "attached_at": e.attached_at.isoformat(),
-            "username": e.username,
-        },
-    )
+    return Status(201, evidence_out(e))
 
 
 @router.post(
@@ -419,20 +396,7 @@ def case_attach_file(
         raise PermissionDenied(_("无权办理该案件。"))
     attachment = store_file(case, file, user=user, label=label)
     e = services.attach_file(case, attachment, by=user, label=label)
-    return Status(
-        201,
-        {
-            "seq": e.seq,
-            "kind": e.kind,
-            "label": e.label,
-            "content": e.content,
-            "content_hash": e.content_hash,
-            "prev_hash": e.prev_hash,
-            "entry_hash": e.entry_hash,
-            "attached_at": e.attached_at.isoformat(),
-            "username": e.username,
-        },
-    )
+    return Status(201, evidence_out(e))
 
 
 # --- metering -------------------------------------------------------------------------------
@@ -591,7 +555,7 @@ def source_list(request: HttpRequest, near_well_id: int | None = None) -> Any:
     """The pollution-source register; ``near_well_id``: those within the radius of a well."""
     qs = visible_to(request.user, Action.VIEW, PollutionSource)
     if near_well_id is not None:
-        well = _visible(request.user, Well, near_well_id, "near_well_id")
+        well = visible_record(request.user, Well, near_well_id, "near_well_id")
         ids = [s["id"] for s in pollution.sources_near_well(well)]
         qs = qs.filter(pk__in=ids)
     return [source_out(s) for s in qs]
@@ -603,7 +567,7 @@ def source_list(request: HttpRequest, near_well_id: int | None = None) -> Any:
 def source_create(request: HttpRequest, payload: SourceIn) -> Any:
     user = _signed_in(request)
     data = payload.dict()
-    data["operator"] = _visible(user, WaterUser, data.pop("operator_id"), "operator_id")
+    data["operator"] = visible_record(user, WaterUser, data.pop("operator_id"), "operator_id")
     source = PollutionSource(**data)
     if not can(user, Action.ADD, source):
         raise PermissionDenied(_("无权登记污染源。"))
