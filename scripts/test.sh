@@ -47,7 +47,9 @@ pytest -n 2 --dist loadfile -p no:cacheprovider "$@" || status=$?
 
 echo "== tests on PostgreSQL ($PG_URL)"
 if pg_up; then
-    DATABASE_URL="$PG_URL" pytest -n 2 --dist loadfile -p no:cacheprovider -m "not browser and not sqlite_only" "$@" \
+    # Only the tests that reach the database: the pure cores ran in the first pass already.
+    DATABASE_URL="$PG_URL" pytest -n 2 --dist loadfile -p no:cacheprovider \
+        -m "not browser and not sqlite_only" --database-tests-only "$@" \
         || status=$?
 elif [ "${CI:-}" = "true" ]; then
     echo "PostgreSQL is not reachable at $PG_URL and CI=true: failing" >&2

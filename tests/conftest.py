@@ -34,6 +34,38 @@ def square(lon: float, lat: float, half: float) -> dict[str, Any]:
     }
 
 
+#: Fixtures through which a test reaches the database (pytest-django's, and what needs them).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="leave out the tests that never reach the database (the PostgreSQL pass: the "
+        "codecs, rule engine and other pure cores gain nothing from running twice)",
+    )
+
+
+def reaches_database(item: Any) -> bool:
+    """Whether a test reaches the database: through pytest-django's fixtures or mark, or
+    marked ``database``/``postgres`` (its own processes on the pass's database)."""
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    return any(item.get_closest_marker(m) for m in ("django_db", "database", "postgres"))
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    if not config.getoption("--database-tests-only"):
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if reaches_database(item) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's deliberate slowness is for production; tests hash many passwords."""

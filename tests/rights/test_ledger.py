@@ -119,6 +119,7 @@ def test_audit_finds_what_is_wrong() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.database
 def test_concurrent_transfers_conserve_every_cubic_metre(tmp_path: Path) -> None:
     """Four processes, each with its own connection, make 400 transfers among 4 hot accounts
     (volumes up to 60% of a balance, so many would overdraw): afterwards every journal is

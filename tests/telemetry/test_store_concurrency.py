@@ -29,6 +29,7 @@ DRIVER = Path(__file__).with_name("concurrent_ingest.py")
 
 
 @pytest.mark.slow
+@pytest.mark.database
 def test_concurrent_overlapping_batches_store_every_reading_once(tmp_path: Path) -> None:
     env = fresh_database_of_this_pass(tmp_path, "ingest_concurrency")
     env["PYTHONPATH"] = os.pathsep.join([str(Path.cwd()), env.get("PYTHONPATH", "")])
