@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import frost_sta_client as fsc
+import orjson
 import pytest
 from django.test import Client
 
@@ -145,3 +146,64 @@ def test_pages_by_time_follow_the_key_not_an_offset(world: Any, series: Any) -> 
     bad = Client().get(f"{STA}Datastreams({ds})/Observations?$orderby=phenomenonTime"
                        "&$skiptoken=nonsense")  # fmt: skip
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "$skiptoken"
+
+
+LATEST = "$expand=Observations($top=1;$orderby=phenomenonTime desc)"
+
+
+def _one_by_one(client: Client, ids: list[int], query: str) -> bytes:
+    """A page written entity by entity: each Datastream asked for alone (the general path)."""
+    items = [get(client, f"Datastreams({pk})?{query}") for pk in ids]
+    return orjson.dumps({"value": items})
+
+
+@pytest.mark.parametrize("query", [LATEST, "", f"$top=2&$skip=1&{LATEST}"])
+def test_a_page_of_datastreams_is_byte_for_byte_the_entities(
+    world: Any, series: Any, query: str
+) -> None:
+    """The page of Datastreams (and their newest Observation) is written by one loop over one
+    query with the times formatted by the database (entities.datastream_values): the same
+    bytes as each Datastream rendered alone, microseconds and the private well included."""
+    when = T0 + timedelta(days=3, microseconds=250000)
+    later = T0 + timedelta(hours=1)
+    ingest_tuples([(world.device_a.pk, "depth_to_water", when, 9.75, 0),
+                   (series["device_c"].pk, "flow_rate", later, 4.0, 0)])  # fmt: skip
+    bureau = world.client("bureau")
+    response = bureau.get(STA + "Datastreams?" + query)
+    assert response.status_code == 200
+    ids = [s["@iot.id"] for s in response.json()["value"]]
+    assert ids and response.content == _one_by_one(bureau, ids, query)
+    if query == LATEST:
+        mine = LatestReading.objects.get(device=world.device_a, element="depth_to_water").pk
+        (obs,) = next(s for s in response.json()["value"] if s["@iot.id"] == mine)["Observations"]
+        assert obs["phenomenonTime"] == "2026-01-04T00:00:00.250000Z" and obs["result"] == 9.75
+        private = LatestReading.objects.get(device=series["device_c"]).pk
+        assert private in ids
+        # nested in a Thing: the same loop, the same bytes
+        thing = get(bureau, f"Things({world.well_a.pk})?$expand=Datastreams/{LATEST[8:]}")
+        streams = thing["Datastreams"]
+        assert streams and all(len(s["Observations"]) == 1 for s in streams)
+        assert orjson.dumps({"value": streams}) == _one_by_one(
+            bureau, [s["@iot.id"] for s in streams], query
+        )
+
+
+def test_the_public_gets_public_datastreams_only_with_their_newest_observation(
+    world: Any, series: Any
+) -> None:
+    """The fast page keeps opendata.access's scope: an anonymous caller gets no Datastream of
+    the private withdrawal well C, and the same bytes as entity by entity."""
+    anon = Client()
+    response = anon.get(STA + "Datastreams?$count=true&" + LATEST)
+    body = response.json()
+    private = LatestReading.objects.get(device=series["device_c"]).pk
+    ids = [s["@iot.id"] for s in body["value"]]
+    assert private not in ids and ids
+    assert body["@iot.count"] == len(ids)
+    assert all(s["properties"]["device_id"] != series["device_c"].pk for s in body["value"])
+    assert response.content == orjson.dumps(
+        {"@iot.count": len(ids), "value": orjson.loads(_one_by_one(anon, ids, LATEST))["value"]}
+    )
+    assert anon.get(STA + f"Datastreams({private})?{LATEST}").status_code == 404
+    bureau = get(world.client("bureau"), "Datastreams?" + LATEST)
+    assert private in {s["@iot.id"] for s in bureau["value"]}

@@ -27,6 +27,8 @@ from aquifer.opendata.sta.entities import (
     Context,
     ElementRows,
     EntitySet,
+    datastream_page,
+    datastream_values,
     element_row,
     iso,
     latest_observation,
@@ -234,12 +236,19 @@ def _collection(
     skip = opts.skip
     if desc is not None and opts.skiptoken:
         rows, skip = _after(rows, opts.skiptoken, desc), 0
-    page = list(rows[skip : skip + opts.top + 1])
-    more = len(page) > opts.top
-    page = page[: opts.top]
-    if es.wrap is not None:
-        page = [es.wrap(row) for row in page]
-    out["value"] = [_entity(ctx, es, obj, opts, request) for obj in page]
+    window = rows[skip : skip + opts.top + 1]
+    latest = _fast_datastreams(es, opts)
+    plain = None if latest is None else datastream_page(window)
+    if latest is not None and plain is not None:
+        more = len(plain) > opts.top
+        out["value"] = datastream_values(ctx, plain[: opts.top], latest)
+    else:
+        page = list(window)
+        more = len(page) > opts.top
+        page = page[: opts.top]
+        if es.wrap is not None:
+            page = [es.wrap(row) for row in page]
+        out["value"] = [_entity(ctx, es, obj, opts, request) for obj in page]
     if more and top_level:
         params = {k: v for k, v in request.GET.items() if k not in ("$skip", "$skiptoken")}
         if desc is not None:
@@ -251,6 +260,20 @@ def _collection(
             params["$top"] = str(opts.top)
         out["@iot.nextLink"] = request.build_absolute_uri(request.path) + "?" + urlencode(params)
     return out
+
+
+def _fast_datastreams(es: EntitySet, opts: Options) -> bool | None:
+    """A page of Datastreams that :func:`datastream_values` writes (no ``$select``, nothing or
+    only the newest Observation expanded): whether with that Observation; None for any other
+    page, which :func:`_entity` writes entity by entity."""
+    if es.name != "Datastreams" or opts.select is not None:
+        return None
+    if not opts.expand:
+        return False
+    sub = opts.expand.get("Observations")
+    if len(opts.expand) == 1 and sub is not None and sub.select is None and _is_latest(sub):
+        return True
+    return None
 
 
 def _is_latest(opts: Options) -> bool:
