@@ -140,7 +140,7 @@ def test_township_officer_sees_only_own_wells(server: tuple[str, dict[str, list[
         page.wait_for_load_state("networkidle")
 
         # The map: only this township's wells are drawn.
-        page.goto(f"{url}/")
+        page.goto(f"{url}/map/")
         # Waiting with locators, not wait_for_function: the pages' CSP forbids eval.
         expect(page.locator("#well-count")).to_have_text(re.compile(r"\S"))
         assert int(page.inner_text("#well-count")) == len(wells["mine"])
@@ -273,7 +273,7 @@ def test_names_with_markup_never_run_as_script(server: tuple[str, Any], bureau: 
             if who:
                 login(page, url, who)
                 pages = [
-                    ("/", "#map[data-wells-loaded=true]"),
+                    ("/map/", "#map[data-wells-loaded=true]"),
                     ("/analysis/", "#status-map[data-loaded]"),
                     ("/health/map/", "#health-map[data-loaded]"),
                     (targets["zone"], ".mini-map .leaflet-interactive"),

@@ -106,7 +106,7 @@ def test_english_detail_form_and_errors(world: Any) -> None:
 def test_english_map_text(world: Any) -> None:
     c = world.client("anonymous")
     c.post("/i18n/setlang/", {"language": "en"})
-    html = c.get("/").content.decode()
+    html = c.get("/map/").content.decode()
     assert "Township boundaries are approximate" in html
     assert "Prohibited" in html and '"details": "Details"' in html
 

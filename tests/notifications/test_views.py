@@ -53,7 +53,7 @@ def test_anonymous_goes_to_login(world: Any) -> None:
     ):
         r = c.get(url)
         assert r.status_code == 302 and "login" in r["Location"]
-    assert 'id="inbox-link"' not in c.get("/").content.decode()
+    assert 'id="inbox-link"' not in c.get("/map/").content.decode()
 
 
 def test_read_all(world: Any) -> None:

@@ -44,7 +44,7 @@ EDIT_SHARED = E(200, 403, 403, 403, 403, LOGIN)
 
 # (page, URL from the world, expected status per role)
 PAGES: list[tuple[str, Any, dict[str, Any]]] = [
-    ("map", lambda w: "/", EVERYONE),
+    ("map", lambda w: "/map/", EVERYONE),
     ("audit", lambda w: "/audit/", AUDIT),
     ("well list", lambda w: "/wells/", SCOPED_LIST),
     ("water user list", lambda w: "/water-users/", SCOPED_LIST),
@@ -694,7 +694,7 @@ def test_create_links_may_preset_a_field(world: Any) -> None:
 
 
 def test_map_page_is_self_contained(world: Any) -> None:
-    html = world.client("bureau").get("/").content.decode()
+    html = world.client("bureau").get("/map/").content.decode()
     assert 'id="map"' in html and 'id="well-count"' in html
     assert "/static/leaflet/leaflet.js" in html and "/static/leaflet/leaflet.css" in html
     assert "/static/aquifer/map.js" in html and "/static/django_htmx/htmx-2.min.js" in html
@@ -707,17 +707,17 @@ def test_map_page_is_self_contained(world: Any) -> None:
 
 
 def test_public_map_has_no_well_legend(world: Any) -> None:
-    html = world.client("anonymous").get("/").content.decode()
+    html = world.client("anonymous").get("/map/").content.decode()
     assert 'id="well-legend"' not in html
     assert '"showWells": false' in html
     assert 'id="zone-legend"' in html
 
 
 def test_tile_layer_only_when_configured(world: Any, settings: Any) -> None:
-    html = world.client("anonymous").get("/").content.decode()
+    html = world.client("anonymous").get("/map/").content.decode()
     assert '"tileUrl": ""' in html
     settings.AQUIFER = {**settings.AQUIFER, "TILE_URL": "http://tiles.local/{z}/{x}/{y}.png"}
-    html = world.client("anonymous").get("/").content.decode()
+    html = world.client("anonymous").get("/map/").content.decode()
     assert "http://tiles.local/{z}/{x}/{y}.png" in html
 
 
@@ -747,7 +747,7 @@ NAV = {
 
 @pytest.mark.parametrize("role", ROLES)
 def test_nav_offers_what_the_role_may_open(world: Any, role: str) -> None:
-    html = world.client(role).get("/").content.decode()
+    html = world.client(role).get("/map/").content.decode()
     nav = re.search(r'<nav class="main-nav".*?</nav>', html, re.S).group(0)
     user = world.accounts.get(role)
     for key, model in NAV.items():

@@ -25,6 +25,11 @@ capability("accounting.well_figures", *SIGNED_IN)
 capability("accounting.tax_report", Role.BUREAU, Role.TOWNSHIP, Role.WATER_USER)
 capability("accounting.refresh", Role.BUREAU)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("accounting.morning", Role.BUREAU, Role.TOWNSHIP)  # this month against last year
+capability("accounting.morning_own", Role.WATER_USER)  # its own month
+
 routes(
     {
         "accounting:withdrawals": "accounting.withdrawals",

@@ -19,6 +19,10 @@ for _model in (LevelForecast, LevelMeasurement, QualityResult, QualitySample, We
 capability("analysis.overview", *Role)
 capability("analysis.wells", *SIGNED_IN)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("analysis.morning", Role.BUREAU, Role.TOWNSHIP)  # wells falling
+
 routes(
     {
         "analysis:overview": "analysis.overview",

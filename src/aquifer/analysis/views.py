@@ -128,6 +128,11 @@ def well_trends(request: HttpRequest) -> HttpResponse:
     if denied:
         return denied
     rows = _trend_rows(request.user)
+    # ?status=falling: the wells whose newest trend has that recovery status (the home
+    # page's "wells falling" links here); an unknown status is ignored.
+    status = request.GET.get("status")
+    if status in RecoveryStatus.values:
+        rows = [r for r in rows if r["trend"] is not None and r["trend"].status == status]
     fmt = request.GET.get("format")
     if fmt:
         return export_response(rows, export_columns(WellTrendTable), fmt, "level-trends")

@@ -46,6 +46,10 @@ capability("closure.view", *STAFF)
 #: Candidates, enrolment, supply works and targets: the bureau.
 capability("closure.manage", Role.BUREAU)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("closure.morning", Role.BUREAU, Role.TOWNSHIP)  # closure progress
+
 routes(
     {
         "closure:index": "closure.view",

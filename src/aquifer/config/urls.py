@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from aquifer.api.api import api
+from aquifer.core.views import home
 from aquifer.registry.views import county_map
 
 #: A refused page sends an anonymous visitor to log in (aquifer.core.views.permission_denied).
@@ -12,8 +13,10 @@ handler403 = "aquifer.core.views.permission_denied"
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
-    # The home page is the county map (the morning views per role will take its place).
-    path("", county_map, name="home"),
+    # The home page is the morning view of the user's role (core/morning.py); the public's,
+    # the portal. The county map has its own address.
+    path("", home, name="home"),
+    path("map/", county_map, name="county_map"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("aquifer.core.urls")),
     path("", include("aquifer.registry.urls")),

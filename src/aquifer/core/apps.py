@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aquifer.core import audit, checks, policies, security
+        from aquifer.core import audit, checks, morning, policies, security
 
         audit.connect_signals()
         security.connect_signals()
@@ -17,3 +17,5 @@ class CoreConfig(AppConfig):
         # Every app's policies.py (models are all loaded before any ready() runs).
         policies._declare_core()
         policies.autodiscover()
+        # Every app's morning.py: the home page's figures per role (core/morning.py).
+        morning.autodiscover()

@@ -405,6 +405,8 @@ def _declare_core() -> None:
     capability("core.audit_verify", Role.BUREAU)  # check the hash chain
     capability("core.me", *Role)  # who am I (anonymous: the public)
     capability("core.public", *Role)  # the map, the language switch, log in / out
+    # The morning view (the home page's figures): the signed-in roles; the public's is the portal.
+    capability("core.morning", *SIGNED_IN)
     # An attachment's bytes: whoever may view the record it belongs to (the view asks that
     # record's policy and answers 404 to anyone else), so every role passes the gate.
     capability("core.attachment", *Role)
@@ -413,6 +415,7 @@ def _declare_core() -> None:
     capability("core.admin", **{str(r): staff for r in Role})
     routes(
         {
+            # The morning view of each role; the public (anonymous too) is sent to the portal.
             "home": "core.public",
             "set_language": "core.public",
             "login": "core.public",

@@ -1,4 +1,4 @@
-"""Pages of the core: login and logout, and the audit trail.
+"""Pages of the core: the home page (the morning view), login and logout, the audit trail.
 
 The audit helpers here (:func:`history_of`, :func:`describe`) are also used by every app's
 detail pages to show a record's history.
@@ -17,13 +17,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
 
-from aquifer.core import attachments
+from aquifer.core import attachments, morning
 from aquifer.core.audit import SECURITY
 from aquifer.core.models import AuditEntry
 from aquifer.core.roles import Action
@@ -37,6 +37,7 @@ __all__ = [
     "describe",
     "field_label",
     "history_of",
+    "home",
     "permission_denied",
 ]
 
@@ -60,6 +61,19 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     return defaults.permission_denied(request, exception)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page: the morning view of the user's role — the figures the apps declared in
+    their ``morning.py`` (:mod:`aquifer.core.morning`), each linking to the list behind it.
+    Anonymous visitors and the public's accounts go to the portal."""
+    if not allowed(request.user, "core.morning"):
+        return redirect("portal:home")
+    context = {
+        "groups": morning.figures_for(request.user),
+        "panels": morning.panels_for(request),
+    }
+    return render(request, "core/morning.html", context)
 
 
 # --- Audit ----------------------------------------------------------------------------------------

@@ -106,6 +106,11 @@ capability("enforcement.metering_admin", Role.BUREAU)
 #: The public credit list: everybody, anonymous included.
 capability("enforcement.credit_public", *Role)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("enforcement.morning", Role.INSPECTOR, Role.BUREAU)  # cases by deadline
+capability("enforcement.morning_steps", Role.INSPECTOR)  # open cases by step
+
 routes(
     {
         "enforcement:case_list": "enforcement.cases",

@@ -170,16 +170,22 @@ def _stored(
 
 
 def arrival_rates(
-    devices: QuerySet[Device], start: dt.date, end: dt.date, level: str = "township"
+    devices: QuerySet[Device],
+    start: dt.date,
+    end: dt.date,
+    level: str = "township",
+    *,
+    refresh: bool = True,
 ) -> list[Arrival]:
     """The arrival rate of ``devices`` between ``start`` and ``end`` (inclusive) per level:
-    the stored daily figures, then the rollups for the days after the last stored day."""
+    the stored daily figures, then the rollups for the days after the last stored day
+    (merged first unless ``refresh`` is False: the home page reads them as they stand)."""
     if end < start:
         return []
     acc, last = _stored(devices, start, end, level)
     rest = (last + dt.timedelta(days=1)) if last is not None else start
     if rest <= end:
-        for a in summarise(by_device(devices, rest, end), level):
+        for a in summarise(by_device(devices, rest, end, refresh=refresh), level):
             n = acc.setdefault(a.key, [0, 0, 0])
             n[0] = max(n[0], a.devices)
             n[1] += a.expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aquifer.core.policies import SIGNED_IN, capability, model_policy, routes
+from aquifer.core.policies import SIGNED_IN, Role, capability, model_policy, routes
 from aquifer.monitoring.models import (
     Alarm,
     AlarmEvent,
@@ -32,6 +32,11 @@ model_policy(Alarm)
 
 #: The monitoring pages (alarms, device health, findings): every signed-in role.
 capability("monitoring.pages", *SIGNED_IN)
+
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("monitoring.morning", Role.BUREAU, Role.TOWNSHIP)  # open alarms, device rates
+capability("monitoring.morning_own", Role.WATER_USER)  # its meters and alarms
 
 routes(
     {

@@ -56,6 +56,11 @@ capability("permits.ledger", *STAFF)
 #: Rule settings and emergency windows.
 capability("permits.manage", Role.BUREAU)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("permits.morning", Role.BUREAU, Role.TOWNSHIP)  # quota overruns, applications due
+capability("permits.morning_own", Role.WATER_USER)  # its quota and permits' expiry
+
 routes(
     {
         "permits:permit_list": "permits.register",

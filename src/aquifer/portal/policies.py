@@ -39,6 +39,10 @@ capability("portal.filer_identity", Role.BUREAU)
 #: Writing news and notices: the bureau.
 capability("portal.news_edit", Role.BUREAU)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("portal.morning", Role.BUREAU, Role.TOWNSHIP)  # complaints awaiting a reply
+
 routes(
     {
         "portal:home": "portal.public",

@@ -24,9 +24,14 @@ capability("registry.import", Role.BUREAU, Role.TOWNSHIP)
 capability("registry.records", Role.BUREAU, Role.TOWNSHIP, Role.WATER_USER, Role.INSPECTOR)
 capability("registry.map", *Role)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("registry.morning_map", Role.TOWNSHIP)  # the map of its township
+
 routes(
     {
         "registry:import": "registry.import",
+        "county_map": "registry.map",  # the county map (/map/); everyone
         "map_wells": ("registry.well", "view"),
         "map_zones": ("registry.zone", "view"),
         "map_townships": ("registry.township", "view"),

@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+from shapely.geometry import shape as shapely_shape
 
 from aquifer.core.filters import FilterSet
 from aquifer.core.roles import Action
@@ -65,7 +66,15 @@ from aquifer.registry.tables import (
     ZoneTable,
 )
 
-__all__ = ["ENTITIES", "Entity", "county_map", "object_detail", "object_edit", "object_list"]
+__all__ = [
+    "ENTITIES",
+    "Entity",
+    "county_map",
+    "map_context",
+    "object_detail",
+    "object_edit",
+    "object_list",
+]
 
 EXPORT_FORMATS = (("xlsx", "Excel"), ("csv", "CSV"), ("geojson", "GeoJSON"))
 TOWNSHIP_STYLE = {"color": "#555555", "weight": 1.5, "fill": False, "dashArray": "4 3"}
@@ -461,13 +470,15 @@ def object_edit(request: HttpRequest, entity: Entity, pk: int | None = None) -> 
     )
 
 
-def county_map(request: HttpRequest) -> HttpResponse:
-    """The home page: the county's townships, zones and (as the user may see them) wells."""
+def map_context(user: Any, township: Township | None = None) -> dict[str, Any]:
+    """The county map's configuration and legends for ``user``: the whole county, or fitted
+    to ``township``'s boundary (the township officer's morning view)."""
     from aquifer.registry.spatial import county_geometry
 
-    user = request.user
     show_wells = can(user, Action.VIEW, Well)
     minx, miny, maxx, maxy = county_geometry().bounds
+    if township is not None and township.boundary:
+        minx, miny, maxx, maxy = shapely_shape(township.boundary).bounds
     urls = {"townships": reverse("api:map_townships"), "zones": reverse("api:map_zones")}
     if show_wells:  # the layer's address only for those who may read it
         urls["wells"] = reverse("api:map_wells")
@@ -493,10 +504,14 @@ def county_map(request: HttpRequest) -> HttpResponse:
             "loadError": _("地图数据加载失败，请刷新页面重试。"),
         },
     }
-    context = {
+    return {
         "map_config": config,
         "zone_legend": [(ZoneKind(k).label, c) for k, c in ZONE_COLOURS.items()],
         "well_legend": [(WellStatus(k).label, c) for k, c in WELL_STATUS_COLOURS.items()],
         "show_wells": config["showWells"],
     }
-    return render(request, "core/home.html", context)
+
+
+def county_map(request: HttpRequest) -> HttpResponse:
+    """The county map (/map/): townships, zones and (as the user may see them) wells."""
+    return render(request, "core/home.html", map_context(request.user))

@@ -37,6 +37,10 @@ capability(
 capability("rights.internal", *STAFF)
 capability("rights.market", *Role)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("rights.morning_own", Role.WATER_USER)  # its trades
+
 routes(
     {
         "rights:market": "rights.market",

@@ -117,6 +117,12 @@ capability("supervision.results", *SIGNED_IN, Role.PUBLIC)
 #: Inspections and orders: staff and water users (their own).
 capability("supervision.orders", *SIGNED_IN)
 
+
+# The home page's figures (core/morning.py, this app's morning.py): who sees which.
+capability("supervision.morning", Role.BUREAU, Role.TOWNSHIP)  # overdue rectification orders
+capability("supervision.morning_ranking", Role.BUREAU)  # the township ranking
+capability("supervision.morning_township", Role.TOWNSHIP)  # its score and work plan
+
 routes(
     {
         "supervision:index": "supervision.staff",
