@@ -7,6 +7,7 @@ monitoring well; plus a shallow prohibited zone around the Huangcheng Xiangfu sc
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,10 @@ from django.test import Client
 from aquifer.core.roles import Role
 
 HUANGCHENG = (112.5895, 35.5199)
+
+# `aquifer serve` / `aquifer demo` in tests serve the static files from the packages; the one
+# test of collected files (tests/core/test_static.py) collects them into a directory of its own.
+os.environ.setdefault("AQUIFER_COLLECTSTATIC", "0")
 
 
 def square(lon: float, lat: float, half: float) -> dict[str, Any]:

@@ -104,7 +104,11 @@ def test_demo_command_builds_prints_accounts_and_serves(
     out = io.StringIO()
     # The live simulation runs a gateway thread with its own database connection, which
     # cannot see this test's transaction: it is tested in tests/telemetry.
-    call_command("demo", wells=12, port=8123, history_days=2, live_devices=0, stdout=out)
+    # --fill-first: the rest of the county is built here, before serving, not by a second
+    # process (which could not see this test's transaction either).
+    call_command(
+        "demo", wells=12, port=8123, history_days=2, live_devices=0, fill_first=True, stdout=out
+    )
     text = out.getvalue()
     for account in ACCOUNTS:
         assert account.username in text
@@ -198,3 +202,23 @@ def test_demo_command_reports_steps_and_real_time_off_a_terminal(
     assert ready, text
     # The ready line counts from the start of the command, after every step.
     assert seconds[-1] <= float(ready[1]) <= wall + 0.05
+
+
+def test_the_pages_show_the_fill_in_progress_while_the_demo_watches_it(
+    world: Any, settings: Any, tmp_path: Any
+) -> None:
+    from aquifer.demo import progress
+
+    settings.DATA_DIR = tmp_path
+    client = world.client("bureau")
+    progress.write(step="取水量核算", done=3, total=14)
+    assert "demo-fill" not in client.get("/").content.decode()  # not watching: plain serve
+    progress.watch()
+    try:
+        html = client.get("/").content.decode()
+        assert "demo-fill" in html and "3/14" in html and "取水量核算" in html
+        progress.write(step="", done=14, total=14, finished=True)
+        assert "demo-fill" not in client.get("/").content.decode()
+        assert progress.current() is None  # and it stops reading the file
+    finally:
+        progress.stop_watching()

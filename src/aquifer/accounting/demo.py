@@ -19,6 +19,7 @@ from collections.abc import Callable
 from aquifer.registry.models import Device
 from aquifer.telemetry import simulator
 from aquifer.telemetry.models import ReadingDaily
+from aquifer.telemetry.simulator.registry import demo_sites
 from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
 __all__ = ["build"]
@@ -48,9 +49,10 @@ def _meter_history(log: Callable[[str], None]) -> int:
     times = [
         end - dt.timedelta(hours=STEP_HOURS * k) for k in range(DAYS * 24 // STEP_HOURS, 0, -1)
     ]
+    sites = demo_sites(station for _pk, station, _kind in devices)
     stored = 0
     for n, (pk, station, kind) in enumerate(devices, start=1):
-        site = simulator.site_for(station)
+        site = sites[station]
         sim_kind = simulator.kind_of(kind)
         rows = []
         for t in times:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from aquifer.core import audit
 from aquifer.registry.models import Device, MonitoringWell
 from aquifer.telemetry import simulator
+from aquifer.telemetry.simulator.registry import demo_sites
 
 __all__ = ["build"]
 
@@ -90,9 +91,10 @@ def build_soundings(log: Callable[[str], None] = print, years: int = 8) -> int:
     ):
         if "depth_to_water" in simulator.KINDS.get(simulator.kind_of(kind), ()):
             stations[well_id] = station
+    sites = demo_sites(stations.values())
     for mw in wells:
         station = stations.get(mw.well_id) or f"demo-{mw.well.code}"
-        site = simulator.site_for(station)
+        site = sites.get(station) or simulator.site_for(station)
         rng = random.Random(f"sounding-{mw.well.code}")
         for y in range(logger_start.year - years, logger_start.year + 1):
             for month in (4, 8, 12):

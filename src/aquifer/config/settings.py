@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aquifer.core.context_processors.role",
+                "aquifer.demo.progress.demo_fill",
             ],
         },
     },
@@ -252,14 +253,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-# Static files are served by whitenoise straight from the packages (finders): no
-# collectstatic is needed. A production deployment may collect them into AQUIFER_STATIC_ROOT.
-STATIC_ROOT = (
-    Path(os.environ["AQUIFER_STATIC_ROOT"]) if os.environ.get("AQUIFER_STATIC_ROOT") else None
-)
+# Static files (docs/operations.md, "Static files"): `aquifer serve` and `aquifer demo` collect
+# them into STATIC_ROOT when they are missing or stale (aquifer.core.staticfiles), under hashed
+# names with gzip and brotli copies, which whitenoise serves with a ten-year immutable
+# Cache-Control. Before anything is collected (a checkout, the tests) whitenoise serves them
+# straight from the packages (finders) under their plain names.
+STATIC_ROOT = Path(os.environ.get("AQUIFER_STATIC_ROOT") or DATA_DIR / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "aquifer.core.staticfiles.StaticStorage"},
 }
 # Leaflet ships inside the django-leaflet wheel. Its Django app is not installed (its admin
 # widgets import GeoDjango, which needs GDAL); only its static files are served.
@@ -270,6 +272,8 @@ STATICFILES_DIRS = [
     ("plotly", Path(importlib.util.find_spec("plotly").origin).parent / "package_data"),  # type: ignore[union-attr,arg-type]
 ]
 WHITENOISE_USE_FINDERS = True
+# Only the hashed copies are compressed and kept (the plain names come from the finders).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploads: an Excel import of a few thousand rows fits comfortably.

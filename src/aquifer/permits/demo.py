@@ -6,7 +6,10 @@
   thousand m³/a a well, an irrigation well 8–40 thousand, a works 50–250 thousand). They
   predate the rule engine's checks (they are the register the checks start from), so they
   are written directly, not through :func:`services.decide`; deep-aquifer permits only for
-  domestic supply (the emergency reserve). Prohibited-zone wells get none.
+  domestic supply (the emergency reserve). Prohibited-zone wells get none. A shallow permit
+  whose wells are metered gets the quota that fits what its meters show this year
+  (:class:`_Pace`, the simulator's pumps): most stand at 35–72 % today, two near 80 %, one
+  near 100 %, one over (:data:`NOTABLE_SHARES`) — a handful of quota alarms, not a flood.
 - Pending applications through the ordinary workflow: new permits, one reviewed by its
   township, one close to its 45-working-day deadline, a renewal.
 - One application for a well in the Huangcheng Xiangfu prohibited zone, refused by the
@@ -23,9 +26,13 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from django.utils import timezone
+
 from aquifer.core.audit import audit_context
 from aquifer.core.models import User
-from aquifer.registry.models import WaterUser, Well
+from aquifer.registry.models import Device, WaterUser, Well
+from aquifer.telemetry import simulator
+from aquifer.telemetry.simulator.registry import demo_sites
 
 __all__ = ["build"]
 
@@ -46,6 +53,56 @@ def _round(v: float) -> int:
     return int(round(v / 500.0) * 500) or 500
 
 
+#: Where the demo's metered permits stand today (used / quota), so that a handful of problems
+#: stand out: by their order among the metered permits, two near 80 %, one near 100 %, one
+#: over; every other metered permit at 35–72 % (on course for the year with room to spare).
+NOTABLE_SHARES = {3: 0.84, 8: 0.91, 14: 0.97, 21: 1.12}
+_METERING = ("flow_meter", "rtu")
+
+
+class _Pace:
+    """The metered volume this year to date of each well, as the demo's meters will report it
+    (the simulator's pumps: seasonal hours × pump rate; a deep well's pump stands still)."""
+
+    def __init__(self, today: dt.date, wells: list[Any]) -> None:
+        tz = timezone.get_current_timezone()
+        start = dt.datetime(today.year, 1, 1, tzinfo=tz)
+        now = dt.datetime.combine(today, dt.time(), tzinfo=tz)
+        stations = dict(
+            Device.objects.filter(
+                active=True, kind__in=_METERING, well_id__in=[w.pk for w in wells]
+            )
+            .order_by("pk")
+            .values_list("well_id", "station_address")
+        )
+        sites = demo_sites(stations.values())
+        self.volume: dict[int, float] = {
+            well: simulator.cumulative_volume(now, sites[station])
+            - simulator.cumulative_volume(start, sites[station])
+            for well, station in stations.items()
+        }
+        self.elapsed = (today - start.date()).days / 365.0
+
+
+def _metered_so_far(ws: list[Any], pace: _Pace) -> float:
+    return sum(pace.volume.get(w.pk, 0.0) for w in ws)
+
+
+def _metered_quota(ws: list[Any], pace: _Pace, rng: random.Random, seen: int) -> float | None:
+    """The annual quota that puts a permit's wells where :data:`NOTABLE_SHARES` says today
+    (metered volume plus the accounting estimate of its active unmetered wells); None when
+    its meters show nothing this year."""
+    metered = _metered_so_far(ws, pace)
+    if metered <= 0:
+        return None
+    share = NOTABLE_SHARES.get(seen + 1, rng.uniform(0.35, 0.72))
+    # The estimate of the unmetered wells is their quota share at full pace: it takes its part
+    # of the share first; the meters fill at least a quarter of the quota on top of it.
+    unmetered = sum(1 for w in ws if w.pk not in pace.volume and w.status == "active")
+    room = max(share - unmetered / len(ws) * pace.elapsed, 0.25)
+    return max(metered / room, 500.0)
+
+
 def build(log: Callable[[str], None] = print) -> None:
     """Add the demo permits and applications (see the module docstring)."""
     from django.db import transaction
@@ -62,6 +119,8 @@ def build(log: Callable[[str], None] = print) -> None:
     for w in Well.objects.filter(owner__isnull=False).select_related("zone").order_by("code"):
         wells_by_user.setdefault(int(w.owner_id or 0), []).append(w)
     done = set(Permit.objects.filter(notes=MARK).values_list("holder_id", flat=True))
+    pace = _Pace(today, [w for ws in wells_by_user.values() for w in ws])
+    metered_permits: list[int] = []
     created = 0
     seq: dict[int, int] = {}
     with transaction.atomic(), audit_context(user=bureau, source="demo", reason="aquifer demo"):
@@ -82,6 +141,11 @@ def build(log: Callable[[str], None] = print) -> None:
                 quota = sum(rng.uniform(lo, hi) for _ in ws)
                 if layer == "deep":
                     quota *= 0.3  # a standby reserve, drawn in emergencies only
+                else:
+                    fitted = _metered_quota(ws, pace, rng, len(metered_permits))
+                    if fitted is not None:
+                        metered_permits.append(u.pk)
+                        quota = fitted
                 issued = dt.date(rng.randint(2021, 2025), rng.randint(1, 12), rng.randint(1, 28))
                 year_seq = seq.get(issued.year, 0) + 1
                 seq[issued.year] = year_seq

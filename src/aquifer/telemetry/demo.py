@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from aquifer.registry.models import Device
 from aquifer.telemetry import simulator
-from aquifer.telemetry.simulator.registry import select_devices
+from aquifer.telemetry.simulator.registry import demo_sites, select_devices
 from aquifer.telemetry.store import ReadingRow, ingest, refresh_rollups
 
 __all__ = ["build_history"]
@@ -41,9 +41,10 @@ def build_history(
     times = [
         end - dt.timedelta(hours=step_hours * k) for k in range(days * 24 // step_hours, 0, -1)
     ]
+    sites = demo_sites(station for _pk, station, _kind in devices)
     stored = 0
     for n, (pk, station, kind) in enumerate(devices, start=1):
-        site = simulator.site_for(station)
+        site = sites[station]
         kind = simulator.kind_of(kind)
         rows = [
             ReadingRow(pk, element, t, value)

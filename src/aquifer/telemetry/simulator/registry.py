@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+
 from django.db import transaction
 
 from aquifer.core.audit import audit_context
@@ -10,6 +13,56 @@ from aquifer.registry.demo import demo_device_secret
 from aquifer.registry.models import Device
 
 from .frames import SimDevice, kind_of, simulated_station
+from .series import Site, site_for
+
+#: How many deep production wells of the demo county pump outside an emergency: the realistic
+#: violations ("deep withdrawal outside an emergency", R1.2) the alarm board shows.
+DEEP_VIOLATIONS = 2
+_METERING = ("flow_meter", "rtu")
+
+
+def deep_violators() -> list[int]:
+    """The wells (ids) whose pumps run although they draw deep groundwater: the first
+    :data:`DEEP_VIOLATIONS` active, metered deep production wells by code (deterministic)."""
+    return list(
+        Device.objects.filter(
+            active=True,
+            kind__in=_METERING,
+            well__layer="deep",
+            well__status="active",
+            well__monitoring__isnull=True,
+            well__owner__isnull=False,
+        )
+        .order_by("well__code")
+        .values_list("well_id", flat=True)
+        .distinct()[:DEEP_VIOLATIONS]
+    )
+
+
+def demo_sites(stations: Iterable[str]) -> dict[str, Site]:
+    """The simulated well behind each station as the demo county runs it.
+
+    :func:`~aquifer.telemetry.simulator.series.site_for`, except that the pump of a deep well
+    stands still (duty 0: deep groundwater is the emergency reserve, drawn only in a declared
+    emergency) unless the well is one of :func:`deep_violators`. Every part of the demo that
+    makes readings (history, meter history, recent readings, live devices) goes through here,
+    so they all tell one story.
+    """
+    wanted = list(dict.fromkeys(stations))
+    violators = set(deep_violators())
+    deep = {
+        station
+        for station, well in Device.objects.filter(
+            station_address__in=wanted, well__layer="deep"
+        ).values_list("station_address", "well_id")
+        if well not in violators
+    }
+    out = {}
+    for station in wanted:
+        site = site_for(station)
+        out[station] = dataclasses.replace(site, duty=0.0) if station in deep else site
+    return out
+
 
 # --- devices in the registry (Django) -----------------------------------------------------------
 
@@ -29,6 +82,9 @@ def select_devices(protocol: str, n: int, *, register: bool = False) -> list[Sim
         .values_list("station_address", "kind")[:n]
     )
     out = [SimDevice(s, protocol, demo_device_secret(name, s), kind_of(k)) for s, k in rows]
+    sites = demo_sites(d.station for d in out)
+    for d in out:
+        d.site = sites[d.station]
     if len(out) < n and register:
         out += register_devices(protocol, n - len(out), skip={d.station for d in out})
     return out

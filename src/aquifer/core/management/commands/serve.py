@@ -2,7 +2,9 @@
 
 Serves the WSGI application with waitress, a pure-Python production server (no compiler, no
 C extension, runs on Windows too). Static files come through whitenoise in the application
-itself, so no ``collectstatic`` and no separate web server are needed. Ctrl-C stops it.
+itself, so no separate web server is needed; they are collected (hashed names, gzip and brotli
+copies) into ``STATIC_ROOT`` first when missing or stale (:mod:`aquifer.core.staticfiles`).
+Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from aquifer.core.checks import development_key_in_use, secret_key_message
 from aquifer.core.jobs import start_background, stop_background
+from aquifer.core.staticfiles import ensure_collected
 
 _ANY_ADDRESS = ("0.0.0.0", "::", "")
 
@@ -43,10 +46,14 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8, help=_("工作线程数（默认 8）"))
         # For `aquifer demo` alone (its data is invented): serve with the development key.
         parser.add_argument("--allow-development-key", action="store_true", help=argparse.SUPPRESS)
+        # For `aquifer demo` alone: it starts the jobs itself once the demo county is filled in.
+        parser.add_argument("--no-jobs", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if development_key_in_use() and not options["allow_development_key"]:
             raise CommandError(secret_key_message())
+        if ensure_collected():
+            self.stdout.write(_("静态文件已收集并压缩 (static files collected)。"))
         application = get_wsgi_application()
         host, port, threads = options["host"], options["port"], options["threads"]
         if not 0 < port < 65536:
@@ -72,7 +79,7 @@ class Command(BaseCommand):
                 )
                 % ", ".join(settings.ALLOWED_HOSTS)
             )
-        if start_background() is not None:  # the periodic jobs, in a daemon thread
+        if not options["no_jobs"] and start_background() is not None:  # in a daemon thread
             self.stdout.write(_("后台任务已启动 (background jobs running)。"))
         self.stdout.write(_("按 Ctrl-C 停止 (press Ctrl-C to stop)。"))
         self.stdout.flush()
