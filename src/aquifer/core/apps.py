@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aquifer.core import audit, checks, policies, security
+        from aquifer.core import audit, checks, navigation, policies, search, security
 
         audit.connect_signals()
         security.connect_signals()
@@ -17,3 +17,7 @@ class CoreConfig(AppConfig):
         # Every app's policies.py (models are all loaded before any ready() runs).
         policies._declare_core()
         policies.autodiscover()
+        # Every app's navigation.py (the main menu) and search.py (the global search).
+        navigation._declare_core()
+        navigation.autodiscover()
+        search.autodiscover()
