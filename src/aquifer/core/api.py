@@ -3,16 +3,17 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
-from aquifer.core import attachments
+from aquifer.core import attachments, savedfilters
+from aquifer.core import search as search_registry
 from aquifer.core.audit import SECURITY
 from aquifer.core.crud import AuditOut, page
-from aquifer.core.models import Attachment, AuditEntry
+from aquifer.core.models import Attachment, AuditEntry, SavedFilter
 from aquifer.core.roles import Action, role_of
-from aquifer.core.scoping import allowed, require_any, visible_to
+from aquifer.core.scoping import allowed, require, require_any, visible_to
 
 router = Router(tags=["core"])
 
@@ -193,3 +194,141 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
 )
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     return attachments.serve(request.user, attachment_id)
+
+
+class SearchHitOut(Schema):
+    title: str
+    detail: str
+    url: str
+    exact: bool
+
+
+class SearchKindOut(Schema):
+    kind: str
+    label: str
+    hits: list[SearchHitOut]
+
+
+class SearchOut(Schema):
+    query: str
+    exact: SearchHitOut | None
+    results: list[SearchKindOut]
+
+
+@router.get(
+    "/search",
+    response=SearchOut,
+    operation_id="search",
+    summary="Records the user may open whose code, number, name or USCC matches q",
+)
+def search(
+    request: HttpRequest,
+    q: str = Query(..., min_length=1, max_length=search_registry.MAX_QUERY),
+    limit: int = Query(search_registry.PER_KIND, ge=1, le=20),
+) -> Any:
+    results = search_registry.search(request.user, q, limit)
+    exact = search_registry.exact_hit(results)
+    return {
+        "query": " ".join(q.split()),
+        "exact": exact.__dict__ if exact else None,
+        "results": [
+            {"kind": r.kind.key, "label": str(r.kind.label), "hits": [h.__dict__ for h in r.hits]}
+            for r in results
+        ],
+    }
+
+
+class SavedFilterOut(Schema):
+    id: int
+    url_name: str
+    name: str
+    query: str
+    shared: bool
+    mine: bool
+    url: str
+
+
+class SavedFilterIn(Schema):
+    url_name: str
+    name: str
+    query: str = ""
+    shared: bool = False
+
+
+class SavedFilterPatch(Schema):
+    name: str | None = None
+    query: str | None = None
+    shared: bool | None = None
+
+
+def _saved_out(request: HttpRequest, f: SavedFilter) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "url_name": f.url_name,
+        "name": f.name,
+        "query": f.query,
+        "shared": f.shared,
+        "mine": f.owner_id == request.user.pk,
+        "url": f.get_absolute_url(),
+    }
+
+
+def _saved(request: HttpRequest, pk: int) -> SavedFilter:
+    f = visible_to(request.user, "view", SavedFilter).filter(pk=pk).first()
+    if f is None:
+        raise Http404
+    return f
+
+
+@router.get(
+    "/saved-filters",
+    response=list[SavedFilterOut],
+    operation_id="saved_filter_list",
+    summary="The caller's saved list filters (and, for the bureau, those shared with it)",
+)
+def saved_filter_list(request: HttpRequest, url_name: str | None = None) -> Any:
+    qs = visible_to(request.user, "view", SavedFilter)
+    if url_name:
+        qs = qs.filter(url_name=url_name)
+    return [_saved_out(request, f) for f in qs]
+
+
+@router.get("/saved-filters/{pk}", response=SavedFilterOut, operation_id="saved_filter_get")
+def saved_filter_get(request: HttpRequest, pk: int) -> Any:
+    return _saved_out(request, _saved(request, pk))
+
+
+@router.post(
+    "/saved-filters",
+    response={201: SavedFilterOut},
+    operation_id="saved_filter_add",
+    summary="Save a list's filter; the query's keys must be the list's filters (else 422)",
+)
+def saved_filter_add(request: HttpRequest, payload: SavedFilterIn) -> Any:
+    f = savedfilters.save(
+        request.user, payload.url_name, payload.name, payload.query, payload.shared
+    )
+    return Status(201, _saved_out(request, f))
+
+
+@router.patch("/saved-filters/{pk}", response=SavedFilterOut, operation_id="saved_filter_update")
+def saved_filter_update(request: HttpRequest, pk: int, payload: SavedFilterPatch) -> Any:
+    f = _saved(request, pk)
+    require(request.user, "change", f)
+    f = savedfilters.save(
+        request.user,
+        f.url_name,
+        payload.name if payload.name is not None else f.name,
+        payload.query if payload.query is not None else f.query,
+        payload.shared if payload.shared is not None else f.shared,
+        instance=f,
+    )
+    return _saved_out(request, f)
+
+
+@router.delete("/saved-filters/{pk}", response={204: None}, operation_id="saved_filter_remove")
+def saved_filter_remove(request: HttpRequest, pk: int) -> Any:
+    f = _saved(request, pk)
+    require(request.user, "delete", f)
+    f.delete()
+    return Status(204, None)

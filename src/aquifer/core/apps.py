@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aquifer.core import audit, checks, morning, policies, security
+        from aquifer.core import audit, checks, morning, navigation, policies, search, security
 
         audit.connect_signals()
         security.connect_signals()
@@ -19,3 +19,7 @@ class CoreConfig(AppConfig):
         policies.autodiscover()
         # Every app's morning.py: the home page's figures per role (core/morning.py).
         morning.autodiscover()
+        # Every app's navigation.py (the main menu) and search.py (the global search).
+        navigation._declare_core()
+        navigation.autodiscover()
+        search.autodiscover()

@@ -18,7 +18,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +34,9 @@ __all__ = [
     "SearchFilter",
     "YesNoFilter",
     "filter_errors",
+    "filterset_of_list",
     "openapi_parameters",
+    "savable_list",
     "visible_choices",
 ]
 
@@ -178,3 +180,38 @@ def openapi_parameters(filterset: type[django_filters.FilterSet]) -> list[dict[s
             }
         )
     return params
+
+
+# ----------------------------------------------------------------------------- saved filters
+
+#: The list pages whose filters can be saved (core.SavedFilter): URL name → FilterSet.
+_SAVABLE: dict[str, type[FilterSet]] = {}
+#: Query keys every list knows besides its filters: the sort order and the page size.
+LIST_KEYS = ("sort", "limit")
+
+
+def savable_list(url_name: str, filterset: type[FilterSet]) -> None:
+    """Let the list at ``url_name`` (filtered by ``filterset``) keep named filters; its
+    template includes ``includes/saved_filters.html``. An app calls this in navigation.py."""
+    _SAVABLE[url_name] = filterset
+
+
+def filterset_of_list(url_name: str) -> type[FilterSet] | None:
+    return _SAVABLE.get(url_name)
+
+
+def savable_lists() -> list[str]:
+    return sorted(_SAVABLE)
+
+
+def saved_query_errors(url_name: str, query: str) -> dict[str, str]:
+    """What is wrong with a saved filter for ``url_name``: the list unknown, or a key of the
+    query string its FilterSet does not know (``{field: message}``; empty when all is well)."""
+    filterset = _SAVABLE.get(url_name)
+    if filterset is None:
+        return {"url_name": str(_("该列表不能保存筛选。"))}
+    known = set(filterset.base_filters) | set(LIST_KEYS)
+    unknown = sorted(k for k in QueryDict(query) if k not in known)
+    if unknown:
+        return {"query": str(format_lazy(_("该列表没有筛选项“{}”。"), ", ".join(unknown)))}
+    return {}

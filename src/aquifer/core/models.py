@@ -11,9 +11,11 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aquifer.core.audit import track
 from aquifer.core.roles import Role
 from aquifer.core.scoping import Scope
 
@@ -270,3 +272,38 @@ class Timestamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+@track
+class SavedFilter(models.Model):
+    """A list's filter kept under a name (issue 20): the list's URL name and its query string,
+    the owner's own, or (the bureau's) shared with every account of the owner's role. Its
+    keys are the list's FilterSet's (:func:`aquifer.core.filters.savable_list`)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("所有者"),
+        on_delete=models.CASCADE,
+        related_name="saved_filters",
+    )
+    url_name = models.CharField(_("列表"), max_length=100)
+    name = models.CharField(_("名称"), max_length=60)
+    query = models.CharField(_("筛选条件"), max_length=1000, blank=True)
+    shared = models.BooleanField(_("同角色共享"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("保存的筛选")
+        verbose_name_plural = _("保存的筛选")
+        ordering = ["url_name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "url_name", "name"], name="savedfilter_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse(self.url_name)}?{self.query}" if self.query else reverse(self.url_name)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from aquifer.core.roles import Action, Role, role_of
 
@@ -393,7 +394,7 @@ def autodiscover() -> None:
 
 
 def _declare_core() -> None:
-    from aquifer.core.models import ApiToken, Attachment, AuditEntry, JobState, User
+    from aquifer.core.models import ApiToken, Attachment, AuditEntry, JobState, SavedFilter, User
 
     # The trail of changes: a filtered list (bureau and inspectors all of it, a township
     # officer their township's entries); water users and the public none (a 403).
@@ -407,6 +408,31 @@ def _declare_core() -> None:
     capability("core.public", *Role)  # the map, the language switch, log in / out
     # The morning view (the home page's figures): the signed-in roles; the public's is the portal.
     capability("core.morning", *SIGNED_IN)
+    # The global search: every role; what it finds is scoped by each record's view policy.
+    capability("core.search", *Role)
+    # Saved filters: each signed-in account its own; the bureau also those a bureau account
+    # shared with its role. Only the owner changes or deletes one.
+    mine = when(
+        lambda u: bool(getattr(u, "is_authenticated", False)),
+        lambda u: Q(owner=u.pk),
+        lambda u, f: f.owner_id == u.pk,
+    )
+    bureau_shared = when(
+        lambda u: bool(getattr(u, "is_authenticated", False)),
+        lambda u: Q(owner=u.pk) | Q(shared=True, owner__role=Role.BUREAU),
+        lambda u, f: f.owner_id == u.pk or (f.shared and f.owner.role == Role.BUREAU),
+    )
+    own_rules = {r: mine for r in SIGNED_IN}
+    model_policy(
+        SavedFilter,
+        view={**own_rules, Role.BUREAU: bureau_shared},
+        add=own_rules,
+        change=own_rules,
+        delete=own_rules,
+        history=own_rules,
+    )
+    capability("core.saved_filters", *SIGNED_IN)
+    capability("core.share_filters", Role.BUREAU)  # share a saved filter with the bureau
     # An attachment's bytes: whoever may view the record it belongs to (the view asks that
     # record's policy and answers 404 to anyone else), so every role passes the gate.
     capability("core.attachment", *Role)
@@ -422,6 +448,15 @@ def _declare_core() -> None:
             "logout": "core.public",
             "audit_list": ("core.auditentry", "view"),  # the page and the API operation
             "audit_verify": "core.audit_verify",
+            "search": "core.search",  # the page and the API operation
+            "saved_filter_create": "core.saved_filters",
+            "saved_filter_delete": "core.saved_filters",
+            "saved_filter_list": "core.saved_filters",
+            "saved_filter_get": "core.saved_filters",
+            "saved_filter_add": "core.saved_filters",
+            "saved_filter_update": "core.saved_filters",
+            "saved_filter_remove": "core.saved_filters",
+            "favicon": "core.public",
             "attachment": "core.attachment",
             "core_attachment_download": "core.attachment",
             "security_events": "core.security",

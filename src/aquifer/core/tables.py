@@ -96,7 +96,12 @@ class LoadedText(Field):
 
 
 class Table(tables.Table):  # type: ignore[misc]
-    """The base of every list's Table: sorted by ``?sort=``, rendered like the other lists."""
+    """The base of every list's Table: sorted by ``?sort=``, rendered like the other lists.
+
+    ``empty_hint``: what an empty list (no filter set) tells the reader to do, shown by
+    includes/table.html (a filtered empty list offers to clear the filter)."""
+
+    empty_hint: Any = ""
 
     class Meta:
         order_by_field = SORT

@@ -11,23 +11,26 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
 
-from aquifer.core import attachments, morning
+from aquifer.core import attachments, morning, savedfilters
+from aquifer.core import search as search_registry
 from aquifer.core.audit import SECURITY
-from aquifer.core.models import AuditEntry
+from aquifer.core.models import AuditEntry, SavedFilter
 from aquifer.core.roles import Action
-from aquifer.core.scoping import allowed, require_any, visible_to
+from aquifer.core.scoping import allowed, require, require_any, visible_to
 
 __all__ = [
     "LoginView",
@@ -35,10 +38,14 @@ __all__ = [
     "audit_list",
     "current_names",
     "describe",
+    "favicon",
     "field_label",
     "history_of",
     "home",
     "permission_denied",
+    "saved_filter_create",
+    "saved_filter_delete",
+    "search",
 ]
 
 #: The most entries a detail page shows; the audit page has them all.
@@ -264,3 +271,66 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     """One attachment's bytes, to a user who may view the record it belongs to (else 404)."""
     return attachments.serve(request.user, pk)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """The global search (core/search.py): every kind of record the user may open whose
+    identifier or name matches ``q``; a query that is exactly one record's identifier goes
+    straight to that record."""
+    query = " ".join(request.GET.get("q", "").split())[: search_registry.MAX_QUERY]
+    results = search_registry.search(request.user, query)
+    exact = search_registry.exact_hit(results)
+    if exact is not None and request.GET.get("all") != "1":
+        return redirect(exact.url)
+    return render(request, "core/search.html", {"query": query, "results": results})
+
+
+def _back_to_list(url_name: str, query: str = "") -> HttpResponse:
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        url = reverse("home")
+    return redirect(f"{url}?{query}" if query else url)
+
+
+def saved_filter_create(request: HttpRequest) -> HttpResponse:
+    """Keep the list's current filter under a name (the form beside a list's filter bar)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    require_any(request.user, Action.ADD, SavedFilter)
+    url_name = request.POST.get("url_name", "")
+    query = request.POST.get("query", "")
+    try:
+        saved = savedfilters.save(
+            request.user,
+            url_name,
+            request.POST.get("name", ""),
+            query,
+            shared=request.POST.get("shared") == "on",
+        )
+    except ValidationError as exc:
+        for field, problems in exc.message_dict.items():
+            label = str(getattr(SavedFilter._meta.get_field(field), "verbose_name", field))
+            messages.error(request, f"{label}: {' '.join(problems)}")
+        return _back_to_list(url_name, savedfilters.clean_query(query))
+    messages.success(request, _("筛选“%(name)s”已保存。") % {"name": saved.name})
+    return _back_to_list(saved.url_name, saved.query)
+
+
+def saved_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete one's own saved filter."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    saved = get_object_or_404(visible_to(request.user, Action.VIEW, SavedFilter), pk=pk)
+    require(request.user, Action.DELETE, saved)
+    url_name = saved.url_name
+    saved.delete()
+    messages.success(request, _("筛选“%(name)s”已删除。") % {"name": saved.name})
+    return _back_to_list(url_name)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico`` (browsers ask for it at the root): the icon among the static files."""
+    response = redirect(static("aquifer/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

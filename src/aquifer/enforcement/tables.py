@@ -14,6 +14,7 @@ __all__ = ["CaseTable", "CreditTable", "MeteringTable"]
 
 
 class CaseTable(Table):
+    empty_hint = _("没有执法案件：告警、巡查或举报需要立案时，用“登记案件”开始。")
     number = Field(
         accessor="pk", verbose_name=_("案号"), linkify=True, order_by=("opened_at", "pk")
     )

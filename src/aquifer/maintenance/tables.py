@@ -19,6 +19,7 @@ __all__ = ["TicketTable"]
 
 
 class TicketTable(Table):
+    empty_hint = _("没有运维工单：设备都在正常上报。")
     number = Field(
         accessor="pk", verbose_name=_("编号"), linkify=True, order_by=("opened_at", "pk")
     )

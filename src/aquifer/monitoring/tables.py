@@ -17,6 +17,8 @@ __all__ = ["AlarmTable"]
 class AlarmTable(Table):
     """Over alarms annotated with ``township_name`` (the board joins no township)."""
 
+    empty_hint = _("没有告警：设备都在正常上报。")
+
     severity = Field(verbose_name=_("级别"))
     kind = Field(verbose_name=_("告警类型"))
     title = Field(accessor="display_title", verbose_name=_("标题"), orderable=False)

@@ -31,6 +31,7 @@ class Volume(Field):
 
 
 class PermitTable(Table):
+    empty_hint = _("还没有取水许可：取用水户提交申请、审批通过后在此列出。")
     # A permit not yet numbered goes by its application (Permit.__str__): always rendered.
     number = Field(empty_values=())
     holder = Field()

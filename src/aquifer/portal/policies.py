@@ -30,6 +30,9 @@ model_policy(WellSnapshot)
 
 #: The portal, its downloads, filing and following a complaint: everyone.
 capability("portal.public", *Role)
+# The global search finds the portal's published well pages for the public (staff find the
+# registry's own records).
+capability("portal.search_published", Role.PUBLIC)
 #: The complaint list (what each sees is scoped by the Complaint policy).
 capability("portal.complaints", *STAFF)
 #: The township filter of the list (county-wide roles).

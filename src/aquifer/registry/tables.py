@@ -49,6 +49,7 @@ class ZoneTable(Table):
 
 
 class WaterUserTable(Table):
+    empty_hint = _("还没有登记取用水户：用“新增”登记，或用“导入”批量导入。")
     name = Field(linkify=_detail("wateruser"))
     uscc = Field()
     use_type = Field()
@@ -61,6 +62,8 @@ class WaterUserTable(Table):
 class WellTable(Table):
     """Its export is also a sheet the Excel import reads back (registry/imports.py): the
     coordinates come right after the name, under the import's headers."""
+
+    empty_hint = _("还没有登记取水井：用“新增”逐个登记，或用“导入”批量导入。")
 
     code = Field(linkify=_detail("well"))
     name = Field()
@@ -85,6 +88,7 @@ class MonitoringWellTable(Table):
 
 
 class DeviceTable(Table):
+    empty_hint = _("还没有登记监测设备：在取水井上安装计量设施后在此登记。")
     station_address = Field(linkify=_detail("device"))
     kind = Field()
     protocol = Field()
