@@ -9,7 +9,7 @@ Do not add ``from __future__ import annotations`` (django-ninja reads these anno
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -25,7 +25,7 @@ from aquifer.core.roles import Action
 from aquifer.core.scoping import can, require, visible_to
 from aquifer.core.tables import export_columns
 from aquifer.monitoring import alarms as alarm_service
-from aquifer.monitoring import arrival, health
+from aquifer.monitoring import arrival, board, health
 from aquifer.monitoring.filters import AlarmFilterSet
 from aquifer.monitoring.models import (
     Alarm,
@@ -200,6 +200,56 @@ def alarm_close(request: HttpRequest, pk: int, body: AlarmActionIn) -> Any:
 
 def _respond(request: HttpRequest, pk: int, action: str, note: str) -> Any:
     return _act(request, pk, action, note)
+
+
+class AlarmBulkIn(Schema):
+    ids: list[int] = Field(default_factory=list, description="the alarms (at most 1000)")
+    action: str = Field("", description="acknowledge | resolve")
+    reason: str = Field("", description="one reason for all, required")
+
+
+class AlarmBulkRefusal(Schema):
+    id: int
+    code: str
+    message: str
+
+
+class AlarmBulkRefused(Schema):
+    detail: str
+    refused: list[AlarmBulkRefusal]
+
+
+class AlarmBulkOut(Schema):
+    action: str
+    count: int
+    items: list[AlarmOut]
+
+
+@router.post(
+    "/monitoring/alarms/bulk",
+    response={200: AlarmBulkOut, 403: AlarmBulkRefused, 409: AlarmBulkRefused},
+    operation_id="monitoring_alarm_bulk",
+)
+def alarm_bulk(request: HttpRequest, body: AlarmBulkIn) -> Any:
+    """Acknowledge or resolve many alarms with one reason, all or nothing (board.apply).
+
+    422 names the field (``action``, ``reason``, ``ids`` — also for ids the caller cannot
+    see); an alarm the caller may not act on (403) or whose state does not allow the action
+    (409) is listed under ``refused`` and nothing is changed."""
+    try:
+        done = board.apply(request.user, body.action, body.reason, body.ids)
+    except board.BulkInvalid as e:
+        raise ValidationError(e.errors) from None
+    except board.BulkRefused as e:
+        return JsonResponse(
+            {
+                "detail": _("所选告警中有不能处理的，均未处理。"),
+                "refused": [{"id": r.id, "code": r.code, "message": r.message} for r in e.refusals],
+            },
+            status=403 if e.forbidden else 409,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return {"action": body.action, "count": len(done), "items": [AlarmOut.of(a) for a in done]}
 
 
 # --- findings -------------------------------------------------------------------------------

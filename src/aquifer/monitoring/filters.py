@@ -3,16 +3,18 @@
 :class:`AlarmFilterSet` filters the alarm board (its form is the board's filter bar) and the
 API's alarm list (``/api/alarms/?township_id=3&state=active``), whose documented query
 parameters are its filters. A township is one the user may choose (a township officer: their
-own); a device (``device_id``, the API's and links' only) one the user can see.
+own); a device (``device_id``, the API's and links' only) one the user can see. ``overdue``
+(a tick box; ``true`` in the API) keeps the open alarms past their due time.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.core.filters import ChoiceFilter, FilterSet, RecordFilter
+from aquifer.core.filters import CheckboxFilter, ChoiceFilter, FilterSet, RecordFilter
 from aquifer.monitoring.models import Alarm, AlarmKind, AlarmSeverity, AlarmState
 from aquifer.registry.models import Device, Township
 
@@ -37,6 +39,10 @@ class AlarmFilterSet(FilterSet):
         method="filter_state",
     )
     severity = ChoiceFilter(label=_("级别"), choices=AlarmSeverity.choices)
+    overdue = CheckboxFilter(
+        lambda qs, request: qs.filter(closed_at__isnull=True, due_at__lt=timezone.now()),
+        label=_("已逾期"),
+    )
     device_id = RecordFilter(Device, field_name="device", label=_("设备"), hidden=True)
 
     class Meta:

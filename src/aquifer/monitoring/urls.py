@@ -8,6 +8,7 @@ app_name = "monitoring"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("alarms/", views.alarm_list, name="alarm_list"),
+    path("alarms/bulk/", views.alarm_bulk, name="alarm_bulk"),
     path("alarms/<int:pk>/", views.alarm_detail, name="alarm_detail"),
     path(
         "alarms/<int:pk>/<str:action>/",

@@ -1,5 +1,6 @@
-"""Pages of the monitoring app: the alarm board and alarm detail, the device-health map, the
-network health charts, the review of quality flags and the meter change form.
+"""Pages of the monitoring app: the alarm board (summary, groups, bulk actions: board.py) and
+alarm detail, the device-health map, the network health charts, the review of quality flags
+and the meter change form.
 
 Every queryset comes from ``visible_to``: the board shows a township officer their township's
 alarms, a water user their own devices' alarms, the public nothing (a 403; anonymous visitors
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
@@ -18,17 +20,18 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, require, visible_to
 from aquifer.core.tables import sort
 from aquifer.monitoring import alarms as alarm_service
-from aquifer.monitoring import arrival, health
+from aquifer.monitoring import arrival, board, health
 from aquifer.monitoring.filters import ACTIVE, AlarmFilterSet
 from aquifer.monitoring.models import (
     Alarm,
@@ -58,10 +61,10 @@ def _signed_in(request: HttpRequest) -> HttpResponse | None:
 
 
 def _alarms(request: HttpRequest, data: Any) -> AlarmFilterSet:
-    """The user's alarms through the board's FilterSet, newest first (an invalid filter value
-    is left out of the filtering and shown as the form's error)."""
+    """The user's alarms through the board's FilterSet (an invalid filter value is left out of
+    the filtering and shown as the form's error)."""
     # No join of townships (their boundary polygons are large) nor of devices: the board
-    # shows the township's name only, and sorts on an index (opened_at, id).
+    # shows the township's name only.
     qs = (
         visible_to(request.user, Action.VIEW, Alarm)
         .annotate(township_name=F("township__name"))
@@ -82,33 +85,132 @@ def _labelled(alarms: Any) -> list[Alarm]:
         a.kind_label = kinds.get(a.kind, a.kind)
         a.state_label = states.get(a.state, a.state)
         a.severity_label = severities.get(a.severity, a.severity)
+        a.severity_icon = board.SEVERITY_ICONS.get(a.severity, "")
+        a.url = reverse("monitoring:alarm_detail", args=[a.pk])
     return out
 
 
-def alarm_list(request: HttpRequest) -> HttpResponse:
-    """The alarm board (告警看板)."""
-    if (r := _signed_in(request)) is not None:
-        return r
-    data = request.GET.copy()
+#: The query parameters the board's bulk form carries back (its filters, view and order).
+_CARRIED = (*AlarmFilterSet.base_filters, "group", "sort")
+#: The bulk form's fields, as named in its error messages.
+_BULK_FIELDS = {"action": _lazy("操作"), "reason": _lazy("处理原因"), "ids": _lazy("所选告警")}
+
+
+@dataclass
+class _Bulk:
+    """A bulk form sent back: what was chosen and why it was not done."""
+
+    action: str = ""
+    reason: str = ""
+    picked: set[int] = field(default_factory=set)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    refusals: list[board.Refusal] = field(default_factory=list)
+
+
+def _grouping(data: Any) -> str:
+    """``kind`` (one row per kind, expandable) or ``none`` (one row per alarm). Unless asked,
+    grouped — but flat when the board is narrowed to one kind or sorted by a column."""
+    group = data.get("group")
+    if group in ("kind", "none"):
+        return str(group)
+    return "none" if data.get("kind") or data.get("sort") else "kind"
+
+
+def _board(
+    request: HttpRequest, query: Any, bulk: _Bulk | None = None, status: int = 200
+) -> HttpResponse:
+    data = query.copy()
     if "state" not in data:
         data["state"] = ACTIVE
     filters = _alarms(request, data)
-    form = filters.form
-    table = AlarmTable(filters.qs)
-    sort(table, request.GET.getlist(table.order_by_field))
-    page = Paginator(table.data.data, 50).get_page(request.GET.get("page"))
-    may_act = can(request.user, Action.CHANGE, Alarm)
-    context = {
+    now = timezone.now()
+    grouping = _grouping(data)
+    context: dict[str, Any] = {
         "title": _("告警看板"),
-        "filter_form": form,
-        "table": table,
-        "page_obj": page,
-        "alarms": _labelled(page.object_list),
-        "may_act": may_act,
-        "now": timezone.now(),
+        "filter_form": filters.form,
+        "may_act": can(request.user, Action.CHANGE, Alarm),
+        "now": now,
+        "grouped": grouping == "kind",
+        "carried": [(k, v) for k in _CARRIED for v in data.getlist(k) if k != "group"]
+        + [("group", grouping)],
+        "bulk": bulk or _Bulk(),
+        "actions": [("acknowledge", _("确认")), ("resolve", _("解除"))],
     }
-    template = "monitoring/_alarm_results.html" if request.htmx else "monitoring/alarm_list.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    table = AlarmTable(filters.qs)
+    context["table"] = table
+    if grouping == "kind":
+        groups = board.groups(filters.qs, now)
+        for g in groups:
+            g.members = _labelled(g.members)
+        context["groups"] = groups
+        context["total"] = sum(g.count for g in groups)
+        context["preview"] = board.GROUP_PREVIEW
+    else:
+        sorts = data.getlist(table.order_by_field)
+        sort(table, sorts or ["due_at"])
+        if not sorts:  # by due time, the soonest first (sort() alone puts no-due first on SQLite)
+            table.data.data = board.by_due(filters.qs)
+        page = Paginator(table.data.data, 50).get_page(data.get("page"))
+        context["page_obj"] = page
+        context["alarms"] = _labelled(page.object_list)
+        context["total"] = page.paginator.count
+    htmx = bool(request.htmx)  # type: ignore[attr-defined]
+    if not htmx:  # the summary is the page's head; a filter change swaps the results only
+        context["summary"] = board.summary(request.user, now)
+    template = "monitoring/_alarm_results.html" if htmx else "monitoring/alarm_list.html"
+    return render(request, template, context, status=status)
+
+
+def alarm_list(request: HttpRequest) -> HttpResponse:
+    """The alarm board (告警看板): summary, groups or rows by due time, bulk actions."""
+    if (r := _signed_in(request)) is not None:
+        return r
+    return _board(request, request.GET)
+
+
+def alarm_bulk(request: HttpRequest) -> HttpResponse:
+    """POST from the board: acknowledge or resolve the ticked alarms (rows, whole groups or
+    the whole filter) with one reason, all or nothing (``board.apply``). Done: back to the
+    board with a message; refused or invalid: the board again (422) saying why, ticks kept."""
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    if (r := _signed_in(request)) is not None:
+        return r
+    post = request.POST
+    query = QueryDict(mutable=True)
+    for name in _CARRIED:
+        if name in post:
+            query.setlist(name, post.getlist(name))
+    action, reason = post.get("action", ""), post.get("reason", "")
+    raw = post.getlist("ids")
+    explicit = [int(v) for v in raw if v.isdigit()]
+    bulk = _Bulk(action=action, reason=reason, picked=set(explicit))
+    pool = None
+    if post.get("all") or post.getlist("kinds"):
+        data = query.copy()
+        if "state" not in data:
+            data["state"] = ACTIVE
+        pool = _alarms(request, data).qs
+        if not post.get("all"):
+            pool = pool.filter(kind__in=post.getlist("kinds"))
+    try:
+        if len(explicit) != len(raw):
+            raise board.BulkInvalid({"ids": [_("告警编号无效。")]})
+        done = board.apply(request.user, action, reason, board.selected(action, explicit, pool))
+    except board.BulkInvalid as e:
+        bulk.errors = [(str(_BULK_FIELDS[f]), m) for f, ms in e.errors.items() for m in ms]
+    except board.BulkRefused as e:
+        bulk.refusals = e.refusals
+    else:
+        if action == "acknowledge":
+            messages.success(request, _("已确认 %(n)d 条告警。") % {"n": len(done)})
+        else:
+            messages.success(request, _("已解除 %(n)d 条告警。") % {"n": len(done)})
+        url = reverse("monitoring:alarm_list")
+        return redirect(f"{url}?{query.urlencode()}" if query else url)
+    # the page's links ({% querystring %}) keep the board's filters
+    request.GET = query  # type: ignore[assignment]
+    return _board(request, query, bulk, status=422)
 
 
 def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
