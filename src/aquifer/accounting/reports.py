@@ -43,6 +43,7 @@ __all__ = [
     "may_see_monthly",
     "may_see_tax",
     "rule_for",
+    "rules_on",
     "tax_rows",
     "withdrawal_rows",
 ]
@@ -170,21 +171,13 @@ class TaxRow:
     notes: list[str] = field(default_factory=list)
 
 
-def rule_for(use_type: str, on: dt.date, water: str = "groundwater") -> tuple[tax.TaxRule, Any]:
-    """The tax rule in force on ``on`` for a use type, and the TaxRate row (or None)."""
-    from aquifer.accounting.models import TaxMultiplier, TaxRate
-
-    def current(qs: Any) -> Any:
-        return qs.filter(effective_from__lte=on).filter(
-            Q(effective_until__isnull=True) | Q(effective_until__gte=on)
-        )
-
-    rate = (
-        current(TaxRate.objects.filter(use_type=use_type, water=water))
-        .order_by("-effective_from")
-        .first()
+def _current(qs: Any, on: dt.date) -> Any:
+    return qs.filter(effective_from__lte=on).filter(
+        Q(effective_until__isnull=True) | Q(effective_until__gte=on)
     )
-    mults = list(current(TaxMultiplier.objects.all()))
+
+
+def _rule(rate: Any, mults: list[Any]) -> tuple[tax.TaxRule, Any]:
     tiers = [(m.above_pct, m.factor) for m in mults if m.kind == "over_quota"]
     zone_factors = {m.kind: m.factor for m in mults if m.kind != "over_quota"}
     confirmed = bool(rate and rate.confirmed) and all(m.confirmed for m in mults)
@@ -201,6 +194,34 @@ def rule_for(use_type: str, on: dt.date, water: str = "groundwater") -> tuple[ta
         ),
         rate,
     )
+
+
+def rule_for(use_type: str, on: dt.date, water: str = "groundwater") -> tuple[tax.TaxRule, Any]:
+    """The tax rule in force on ``on`` for a use type, and the TaxRate row (or None)."""
+    from aquifer.accounting.models import TaxMultiplier, TaxRate
+
+    rate = (
+        _current(TaxRate.objects.filter(use_type=use_type, water=water), on)
+        .order_by("-effective_from")
+        .first()
+    )
+    return _rule(rate, list(_current(TaxMultiplier.objects.all(), on)))
+
+
+def rules_on(on: dt.date, water: str = "groundwater") -> dict[str, tuple[tax.TaxRule, Any]]:
+    """:func:`rule_for` of every use type that has a rate in force on ``on`` (two queries);
+    a use type missing from the answer has no rate: ``rule_for`` gives its rule."""
+    from aquifer.accounting.models import TaxMultiplier, TaxRate
+
+    mults = list(_current(TaxMultiplier.objects.all(), on))
+    out: dict[str, tuple[tax.TaxRule, Any]] = {}
+    for rate in _current(TaxRate.objects.filter(water=water), on).order_by(
+        "use_type", "-effective_from"
+    ):
+        if rate.use_type not in out:
+            out[rate.use_type] = _rule(rate, mults)
+    out[""] = _rule(None, mults)  # the rule of a use type without a rate
+    return out
 
 
 NOTE_LABELS = {
@@ -221,14 +242,19 @@ def tax_rows(user: Any, year: int, month: int | None = None) -> list[TaxRow]:
 
     if not may_see_tax(user):
         raise PermissionDenied(_("您的角色无权查看水资源税估算。"))
-    users = list(visible_to(user, Action.VIEW, WaterUser).select_related("township"))
-    ids = [u.pk for u in users]
-    wells = list(
-        Well.objects.filter(owner_id__in=ids)
-        .select_related("zone")
-        .only("pk", "owner_id", "zone__kind")
+    users = list(
+        visible_to(user, Action.VIEW, WaterUser)
+        .select_related("township")
+        .only("pk", "name", "use_type", "township__name")
     )
-    vols = service.well_volumes(year, month, [w.pk for w in wells])
+    ids = [u.pk for u in users]
+    # Plain values, not model instances: (well, owner, zone kind) of every well of these users.
+    wells = list(
+        Well.objects.filter(owner_id__in=ids).order_by().values_list("pk", "owner_id", "zone__kind")
+    )
+    # A report over many wells: the stored figures, recomputed when older than FRESH_MINUTES
+    # (the page shows their time), not on every request.
+    vols = service.well_volumes(year, month, [w[0] for w in wells], reuse_recent=True)
     quotas = _quotas(ids, year)
     if month is None:
         on = dt.date(year, 12, 31)
@@ -237,20 +263,24 @@ def tax_rows(user: Any, year: int, month: int | None = None) -> list[TaxRow]:
         days = calendar.monthrange(year, month)[1]
         on = dt.date(year, month, days)
         share = days / (366 if calendar.isleap(year) else 365)
-    by_user: dict[int | None, list[Any]] = {}
-    for w in wells:
-        by_user.setdefault(w.owner_id, []).append(w)
+    by_user: dict[int | None, list[tuple[int, str | None]]] = {}
+    for wid, owner, kind in wells:
+        by_user.setdefault(owner, []).append((wid, kind))
     out = []
+    rules = rules_on(on)  # two queries, whatever the users and their use types
+    categories: dict[int, str] = {}  # the rate's category label, translated once per rate
+    use_labels = dict(WaterUser._meta.get_field("use_type").flatchoices)
     for u in users:
         uw = by_user.get(u.pk, [])
-        rule, rate = rule_for(u.use_type, on)
+        rule, rate = rules.get(u.use_type) or rules[""]
+        if rate is not None and rate.pk not in categories:
+            categories[rate.pk] = str(rate.get_category_display())
         withdrawals = [
-            tax.WellWithdrawal(w.pk, vols.get(w.pk, ZERO).total_m3, w.zone.kind if w.zone else None)
-            for w in uw
+            tax.WellWithdrawal(wid, vols.get(wid, ZERO).total_m3, kind) for wid, kind in uw
         ]
         vol = ZERO
-        for w in uw:
-            vol = vol + vols.get(w.pk, ZERO)
+        for wid, _kind in uw:
+            vol = vol + vols.get(wid, ZERO)
         quota = quotas.get(u.pk)
         est = tax.estimate(withdrawals, None if quota is None else quota * share, rule)
         notes = [str(NOTE_LABELS[n]) for n in est.notes]
@@ -258,8 +288,9 @@ def tax_rows(user: Any, year: int, month: int | None = None) -> list[TaxRow]:
             notes.append(str(NOTE_LABELS["no_rate"]))
         out.append(
             TaxRow(
-                u.pk, u.name, u.township.name, u.use_type, u.get_use_type_display(), vol, est,
-                category=rate.get_category_display() if rate else "",
+                u.pk, u.name, u.township.name, u.use_type,
+                str(use_labels.get(u.use_type, u.use_type)), vol, est,
+                category=categories[rate.pk] if rate else "",
                 rate_source=rate.source if rate else "",
                 notes=notes,
             )

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 
 from aquifer.accounting import conf, hooks
@@ -45,6 +45,7 @@ from aquifer.telemetry.store import refresh_rollups
 __all__ = [
     "LEVELS",
     "Volume",
+    "as_of",
     "month_bounds",
     "monthly",
     "refresh",
@@ -438,9 +439,11 @@ def _stale_months(year: int, well_ids: list[int] | None, explicit: bool) -> list
     n_wells = len(well_ids) if well_ids is not None else _n_wells()
     counts: dict[int, int] = defaultdict(int)
     oldest: dict[int, dt.datetime] = {}
-    for m, at in qs.order_by().values_list("month", "computed_at"):
-        counts[m] += 1
-        oldest[m] = min(oldest.get(m, at), at)
+    # Counted and dated in the database: one row per month, whatever the number of wells.
+    for m, n, at in (
+        qs.order_by().values("month").annotate(n=Count("pk"), at=Min("computed_at"))
+    ).values_list("month", "n", "at"):
+        counts[m], oldest[m] = n, at
     stale = []
     for m in range(1, 13):
         start, end = month_bounds(year, m)
@@ -453,18 +456,49 @@ def _stale_months(year: int, well_ids: list[int] | None, explicit: bool) -> list
     return stale
 
 
+def as_of(year: int, month: int | None = None) -> dt.datetime | None:
+    """When the stored figures of a period that are not final yet were computed (the oldest
+    of them): a report that reuses them (``reuse_recent``) shows it. None when every month of
+    the period is final (or nothing is stored)."""
+    from aquifer.accounting.models import WithdrawalMonth
+
+    now = timezone.now()
+    final_after = dt.timedelta(days=int(conf.get("FINAL_AFTER_DAYS")))
+    open_months = [
+        m
+        for m in ([month] if month else range(1, 13))
+        if month_bounds(year, m)[0] < now and month_bounds(year, m)[1] + final_after > now
+    ]
+    if not open_months:
+        return None
+    found: dt.datetime | None = WithdrawalMonth.objects.filter(
+        year=year, month__in=open_months
+    ).aggregate(at=Min("computed_at"))["at"]
+    return found
+
+
 def _n_wells() -> int:
     return Well.objects.count()
 
 
-def monthly(year: int, wells: Iterable[int] | None = None) -> dict[int, list[Volume]]:
+def _ensure(year: int, ids: list[int] | None, reuse_recent: bool = False) -> None:
+    """Compute and store the months of ``year`` that are missing or stale for ``ids`` (all
+    wells: None). Named wells are always fresh unless ``reuse_recent`` (a report over many
+    wells): then, like a county-wide read, non-final figures younger than ``FRESH_MINUTES``
+    are reused."""
+    stale = _stale_months(year, ids, explicit=ids is not None and not reuse_recent)
+    if stale:
+        refresh(year, stale, ids)
+
+
+def monthly(
+    year: int, wells: Iterable[int] | None = None, *, reuse_recent: bool = False
+) -> dict[int, list[Volume]]:
     """Twelve monthly volumes per well (months after now are zero)."""
     from aquifer.accounting.models import WithdrawalMonth
 
     ids = sorted(set(wells)) if wells is not None else None
-    stale = _stale_months(year, ids, explicit=ids is not None)
-    if stale:
-        refresh(year, stale, ids)
+    _ensure(year, ids, reuse_recent)
     out: dict[int, list[Volume]] = {}
     for w in _wells(ids):
         out[w.pk] = [ZERO] * 12
@@ -482,22 +516,54 @@ def monthly(year: int, wells: Iterable[int] | None = None) -> dict[int, list[Vol
 _ESTIMATE_FLAGS = int(VolumeFlag.RATE_ESTIMATED | VolumeFlag.UNMETERED)
 
 
+def _summed(
+    year: int, month: int | None, key: str, ids: list[int] | None = None
+) -> dict[Any, Volume]:
+    """The stored monthly figures of ``year`` (or of one month) summed per ``key`` (a lookup
+    from WithdrawalMonth: ``well_id``, ``well__zone_id``…) in the database: two queries, one
+    row per key, however many wells and months there are."""
+    from aquifer.accounting.models import WithdrawalMonth
+
+    qs = WithdrawalMonth.objects.filter(year=year).order_by()
+    if month is not None:
+        qs = qs.filter(month=month)
+    if ids is not None:
+        qs = qs.filter(well_id__in=ids)
+    out: dict[Any, Volume] = {}
+    for k, met, est in (
+        qs.values(k=F(key)).annotate(met=Sum("metered_m3"), est=Sum("estimated_m3"))
+    ).values_list("k", "met", "est"):
+        out[k] = Volume(met or 0.0, est or 0.0, (est or 0.0) > 0)
+    # The flags of the rows that have any, OR-ed per key (few rows: most months carry none).
+    for k, bits in qs.exclude(flags=0).values_list(key, "flags").distinct():
+        v = out.get(k, ZERO)
+        flags = v.flags | bits
+        out[k] = Volume(
+            v.metered_m3, v.estimated_m3, v.estimated or bool(flags & _ESTIMATE_FLAGS), flags
+        )
+    return out
+
+
 def well_volumes(
-    year: int, month: int | None = None, wells: Iterable[int] | None = None
+    year: int,
+    month: int | None = None,
+    wells: Iterable[int] | None = None,
+    *,
+    reuse_recent: bool = False,
 ) -> dict[int, Volume]:
-    """Each well's volume in a month, or in the year when ``month`` is None."""
+    """Each well's volume in a month, or in the year when ``month`` is None.
+
+    ``reuse_recent``: named ``wells`` reuse non-final figures younger than ``FRESH_MINUTES``
+    (a report over many wells) instead of being recomputed on every read."""
     if month is not None and not 1 <= month <= 12:
         raise ValueError("month must be 1..12")
-    out: dict[int, Volume] = {}
-    for wid, vols in monthly(year, wells).items():
-        if month is not None:
-            out[wid] = vols[month - 1]
-        else:
-            total = ZERO
-            for v in vols:
-                total = total + v
-            out[wid] = total
-    return out
+    ids = sorted(set(wells)) if wells is not None else None
+    _ensure(year, ids, reuse_recent)
+    sums = _summed(year, month, "well_id", ids)
+    qs = Well.objects.order_by("pk")
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return {pk: sums.get(pk, ZERO) for pk in qs.values_list("pk", flat=True)}
 
 
 def _level_keys(level: str) -> dict[int, int | None]:
@@ -511,20 +577,35 @@ def _level_keys(level: str) -> dict[int, int | None]:
     return dict(Well.objects.values_list("pk", field))
 
 
+_LEVEL_LOOKUP = {
+    "well": "well_id",
+    "user": "well__owner_id",
+    "zone": "well__zone_id",
+    "township": "well__township_id",
+}
+
+
 def totals(level: str, year: int, month: int | None = None) -> dict[int | None, Volume]:
     """Volumes summed per user, zone, township or county (key None) for a month or the year.
 
-    For ``user`` and ``zone``, wells with no owner or outside every zone are left out.
+    For ``user`` and ``zone``, wells with no owner or outside every zone are left out. Summed
+    in the database from the stored monthly figures (made fresh first, as a county-wide read).
     """
-    keys = _level_keys(level)
-    out: dict[int | None, Volume] = {}
-    for wid, vol in well_volumes(year, month).items():
-        key = keys.get(wid)
-        if key is None and level in ("user", "zone"):
-            continue
-        out[key] = out.get(key, ZERO) + vol
-    if level == "county" and None not in out:
-        out[None] = ZERO
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError("month must be 1..12")
+    _ensure(year, None)
+    if level == "county":
+        county = ZERO
+        for v in _summed(year, month, "year").values():
+            county = county + v
+        return {None: county}
+    out = _summed(year, month, _LEVEL_LOOKUP[level])
+    if level == "well":
+        return {pk: out.get(pk, ZERO) for pk in Well.objects.values_list("pk", flat=True)}
+    if level in ("user", "zone"):
+        out.pop(None, None)
     return out
 
 

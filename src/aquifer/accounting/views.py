@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aquifer.accounting import reports
+from aquifer.accounting import reports, service
 from aquifer.accounting.models import TaxMultiplier, TaxRate
 from aquifer.accounting.volumes import VolumeFlag
 from aquifer.core.exports import export_response
@@ -195,6 +195,7 @@ def tax(request: HttpRequest) -> HttpResponse:
             "years": list(range(this, this - 6, -1)),
             "months": list(range(1, 13)),
             "total": sum((r.estimate.amount for r in rows if r.estimate), start=0),
+            "as_of": service.as_of(year, month),
             "nav": "accounting",
         },
     )

@@ -113,7 +113,9 @@ class Well(Timestamped):
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> Well:
         instance = super().from_db(db, field_names, values)
-        instance._stored_status = getattr(instance, "status", None)
+        # Not getattr: a status left out by .only() would cost a query per loaded well; clean()
+        # reads it then, if the lifecycle check needs it.
+        instance._stored_status = instance.__dict__.get("status")
         return instance
 
     def set_location(self, x: float, y: float, epsg: int = 4326) -> None:
@@ -153,6 +155,8 @@ class Well(Timestamped):
 
     def clean(self) -> None:
         stored = getattr(self, "_stored_status", None)
+        if stored is None and self.pk is not None and not self._state.adding:
+            stored = Well.objects.filter(pk=self.pk).values_list("status", flat=True).first()
         if stored and stored != self.status and self.status not in WELL_TRANSITIONS[stored]:
             allowed = ", ".join(str(WellStatus(s).label) for s in sorted(WELL_TRANSITIONS[stored]))
             raise ValidationError(

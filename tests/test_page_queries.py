@@ -1,0 +1,73 @@
+"""The county-wide report pages ask the database a fixed number of questions, however many
+water users, wells and zones there are (bench/pages.py measures them on the 3,000-well demo).
+
+Each page is requested once to warm up (the stored monthly figures are computed then), then
+counted; more users, wells and zones are added; warmed up and counted again: the same count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import HUANGCHENG, square
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+PAGES = [
+    ("bureau", "/accounting/tax/"),
+    ("bureau", "/accounting/tax/?month=1"),
+    ("township", "/accounting/tax/"),
+    ("bureau", "/permits/ledger/"),
+    ("township", "/permits/ledger/"),
+    ("bureau", "/analysis/balance/"),
+    ("public", "/analysis/balance/"),
+]
+USE_TYPES = ["domestic", "agricultural", "industrial"]
+
+
+def _grow(world: Any, start: int, n: int) -> None:
+    """``n`` more water users, each with a well, in both townships, and a zone each third."""
+    from aquifer.core.audit import audit_context
+    from aquifer.registry.models import WaterUser, Well, Zone
+
+    with audit_context(source="test"):
+        for i in range(start, start + n):
+            town = world.township_a if i % 2 else world.township_b
+            user = WaterUser.objects.create(
+                name=f"用户{i}", use_type=USE_TYPES[i % 3], township=town
+            )
+            well = Well(
+                code=f"W-G-{i}", depth_m=100, layer="shallow", purpose="agricultural", owner=user
+            )
+            well.set_location(112.40 + 0.01 * i, 35.48)
+            well.save()
+            if i % 3 == 0:
+                Zone.objects.create(
+                    code=f"Z-G-{i}",
+                    name=f"分区{i}",
+                    kind="restricted",
+                    layer="deep",
+                    geometry=square(HUANGCHENG[0] + 0.05 * i, HUANGCHENG[1], 0.005),
+                    allowable_extraction_m3=1000,
+                )
+
+
+def _count(client: Any, url: str) -> int:
+    assert client.get(url).status_code == 200  # warm-up: the stored figures computed
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(("role", "url"), PAGES)
+def test_query_count_does_not_grow_with_rows(world: Any, role: str, url: str) -> None:
+    client = world.client(role)
+    _grow(world, 0, 3)
+    few = _count(client, url)
+    _grow(world, 3, 9)
+    many = _count(client, url)
+    assert many == few, f"{url} as {role}: {few} queries with few rows, {many} with more"
