@@ -276,3 +276,18 @@ def test_english(world: Any) -> None:
     c.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = c.get("/").content.decode()
     assert "今日" not in html and "告警" not in html
+
+
+def test_a_water_users_meter_shows_its_latest_value(world: Any) -> None:
+    """DeviceState keeps each element as [observed_at, value]: the figure prints the value."""
+    from aquifer.monitoring.models import DeviceState
+
+    DeviceState.objects.update_or_create(
+        device=world.device_a,
+        defaults={
+            "state": "online",
+            "last_values": {"cumulative_volume": ["2026-12-07T02:20:00+00:00", 589867.0]},
+        },
+    )
+    value, url = page(world, "water_user")[f"monitoring.meter.{world.device_a.pk}"]
+    assert value.replace(",", "") in ("589867", "589867.0") and url.endswith("/")

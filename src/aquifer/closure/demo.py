@@ -206,7 +206,11 @@ def build(log: Callable[[str], None] = print) -> None:
                     entry = services.advance(
                         bureau, entry, Status.CLOSED, when=when + dt.timedelta(days=5)
                     )
-                if target == Status.VERIFIED:
+                # A metered well whose simulated meter still turns stays closed, unverified:
+                # verification rightly refuses it (a small county may have no unmetered
+                # candidate to verify).
+                t = services.telemetry_since_closure(entry)
+                if target == Status.VERIFIED and not (t.metered and t.withdrawing):
                     services.inspect(
                         bureau,
                         entry,

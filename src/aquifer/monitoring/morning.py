@@ -124,9 +124,10 @@ def my_meters(user: Any) -> list[Figure]:
     )
     out = []
     for s in states:
+        # DeviceState.last_values: element → [observed_at (ISO), value] (sweeps/readings.py).
         values = s.last_values or {}
-        volume = values.get("cumulative_volume")
-        level = values.get("depth_to_water")
+        volume = (values.get("cumulative_volume") or [None, None])[1]
+        level = (values.get("depth_to_water") or [None, None])[1]
         value, unit = (volume, "m³") if volume is not None else (level, "m")
         online = s.state == "online"
         out.append(
