@@ -299,3 +299,57 @@ def test_api_import_and_file(world: Any) -> None:
     assert r.json()["kind"] == "file" and len(r.json()["content"]["sha256"]) == 64
     export = world.client("anonymous").get("/api/enforcement/credit/export?format=csv")
     assert export.status_code == 200
+
+
+def test_a_source_is_edited_page_and_api(world: Any) -> None:
+    from aquifer.core.models import AuditEntry
+
+    s = station(world)
+    far = station(world, name="北留垃圾场", kind="landfill", tank_type="",
+                  lon=world.well_b.lon, lat=world.well_b.lat)  # fmt: skip
+    assert far.township_id == world.township_b.pk
+    inspector = world.client("inspector")
+    url = f"/api/enforcement/sources/{s.pk}"
+    r = inspector.patch(url, {"tank_type": "double_walled", "notes": "已改造"},
+                        content_type="application/json")  # fmt: skip
+    assert r.status_code == 200, r.content
+    assert r.json()["missing"] == [] and r.json()["tank_type"] == "double_walled"
+    s.refresh_from_db()
+    assert s.notes == "已改造"
+    assert AuditEntry.objects.filter(object_type="enforcement.pollutionsource", action="update",
+                                     object_id=str(s.pk)).exists()  # fmt: skip
+    # Bad input: a 422 naming the field, nothing saved.
+    for body, field in [
+        ({"kind": "volcano"}, "kind"),
+        ({"lat": 123.0}, "lat"),
+        ({"colour": "red"}, "colour"),
+        ({"tank_type": ""}, "tank_type"),  # a fuel station keeps its tank type
+        ({"operator_id": 999999}, "operator_id"),
+    ]:
+        r = inspector.patch(url, body, content_type="application/json")
+        assert r.status_code == 422, (body, r.content)
+        assert field in r.content.decode(), (body, r.content)
+    s.refresh_from_db()
+    assert s.tank_type == "double_walled" and s.kind == "fuel_station"
+    # Out of scope: a 404 for the township officer of another township; in scope, no edit: 403.
+    officer = world.client("township")
+    assert officer.patch(f"/api/enforcement/sources/{far.pk}", {"notes": "x"},
+                         content_type="application/json").status_code == 404  # fmt: skip
+    assert officer.patch(url, {"notes": "x"}, content_type="application/json").status_code == 403
+    assert officer.get(f"/enforcement/sources/{far.pk}/edit").status_code == 404
+    assert officer.get(f"/enforcement/sources/{s.pk}/edit").status_code == 403
+    # The page: the form, a bad field named, then a good edit.
+    page = inspector.get(f"/enforcement/sources/{s.pk}/edit")
+    assert page.status_code == 200 and "source-edit-form" in page.content.decode()
+    form = {"name": "凤城加油站（新）", "kind": "fuel_station", "lon": s.lon, "lat": s.lat,
+            "operator_name": "", "tank_type": "", "notes": "", "active": "on"}  # fmt: skip
+    bad = inspector.post(f"/enforcement/sources/{s.pk}/edit", form)
+    assert bad.status_code == 422 and "加油站须填写地下油罐类型" in bad.content.decode()
+    form["tank_type"] = "seepage_pit"
+    ok = inspector.post(f"/enforcement/sources/{s.pk}/edit", form)
+    assert ok.status_code == 302
+    s.refresh_from_db()
+    assert s.name == "凤城加油站（新）" and s.tank_type == "seepage_pit"
+    with pytest.raises(ValidationError) as e:
+        pollution.update_source(s, {"township": world.township_b}, by=world.accounts["bureau"])
+    assert "township" in e.value.message_dict

@@ -231,6 +231,10 @@ def test_nothing_acknowledged_is_lost_and_nothing_resent_is_stored_twice(tmp_pat
             assert n == n_readings, table
         (mark,) = conn.execute("SELECT reading_id FROM telemetry_rollupwatermark").fetchone()
         assert mark == last_id
+        # Every acknowledged frame is in the raw-frame archive as sent (the writer process
+        # archived it in its readings' commit).
+        archived = {bytes(r) for (r,) in conn.execute("SELECT raw FROM telemetry_rawframe")}
+    assert {frame for _station, frame in acked} <= archived
 
 
 @pytest.mark.slow
@@ -273,3 +277,5 @@ def test_the_writer_thread_mode_merges_its_rollups_too(tmp_path: Path) -> None:
             assert n == n_readings, table
         (mark,) = conn.execute("SELECT reading_id FROM telemetry_rollupwatermark").fetchone()
         assert mark == last_id
+        archived = {bytes(r) for (r,) in conn.execute("SELECT raw FROM telemetry_rawframe")}
+    assert set(acked) <= archived  # the thread mode archives them too

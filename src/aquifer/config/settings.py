@@ -301,6 +301,9 @@ AQUIFER: dict[str, Any] = {
         "ROLLUP_CHUNK_ROWS": 50_000,
         "ROLLUP_SLICE_ROWS": 5_000,
         "ROLLUP_MAX_LAG_S": 5.0,
+        # The raw-frame archive's retention in days (telemetry/conf.py): a COUNTY setting,
+        # UNCONFIRMED (no source sets it); evidence attached to a case keeps its own copy.
+        "RAW_FRAME_RETENTION_DAYS": int(os.environ.get("AQUIFER_RAW_FRAME_DAYS", "400")),
     },
     # Closure (docs/closure.md): the recovery classes' bounds in metres of level rise against
     # the same period (上升 ≥ RISE_M > 弱上升 ≥ 0 > 弱下降 > -FALL_M ≥ 下降) — UNCONFIRMED: no

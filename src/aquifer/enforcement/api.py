@@ -9,6 +9,7 @@ a 403, a bad input a 422 naming the field. Writes go through ``enforcement.servi
 Do not add ``from __future__ import annotations`` (django-ninja reads these annotations).
 """
 
+import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import ConfigDict
 
 from aquifer.core.attachments import attach as store_file
 from aquifer.core.crud import page
@@ -365,6 +367,34 @@ def case_evidence(request: HttpRequest, pk: int) -> Any:
     return detail(case, request.user)["evidence"]
 
 
+class FramesIn(Schema):
+    """The window of observations whose archived raw frames to attach (empty: the alarm's
+    window, a day before it to its last sighting; without an alarm the last day). A time
+    without an offset is China Standard Time."""
+
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+
+
+def _aware(t: dt.datetime | None) -> dt.datetime | None:
+    return t if t is None or t.utcoffset() is not None else timezone.make_aware(t)
+
+
+@router.post(
+    "/enforcement/cases/{pk}/evidence/frames",
+    response={201: list[EvidenceOut]},
+    operation_id="enforcement_case_attach_frames",
+    summary="Attach the case device's archived raw frames (hex as received) of a window",
+)
+def case_attach_frames(request: HttpRequest, pk: int, payload: FramesIn) -> Any:
+    user = _signed_in(request)
+    case = _case(request, pk)
+    pieces = services.attach_archived_frames(
+        case, by=user, start=_aware(payload.start), end=_aware(payload.end)
+    )
+    return Status(201, [evidence_out(e) for e in pieces])
+
+
 @router.post(
     "/enforcement/cases/{pk}/evidence",
     response={201: EvidenceOut},
@@ -574,6 +604,47 @@ def source_create(request: HttpRequest, payload: SourceIn) -> Any:
     source.full_clean()
     source.save()
     return Status(201, source_out(source))
+
+
+class SourcePatch(Schema):
+    """The fields of a source to change (only those given); any other name is a 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: (
+        Literal["fuel_station", "landfill", "tailings", "mine", "chemical", "hazardous_store"]
+        | None
+    ) = None
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    operator_id: int | None = None
+    operator_name: str | None = Field(None, max_length=200)
+    tank_type: Literal["", "double_walled", "seepage_pit", "single_walled"] | None = None
+    seepage_control: bool | None = None
+    monitoring_well: bool | None = None
+    notes: str | None = Field(None, max_length=8000)
+    active: bool | None = None
+
+
+@router.patch(
+    "/enforcement/sources/{pk}", response=SourceOut, operation_id="enforcement_source_update"
+)
+def source_update(request: HttpRequest, pk: int, payload: SourcePatch) -> Any:
+    """Edit a source: the fields given (validated, audited); out of sight a 404, a role that
+    may not edit a 403."""
+    user = _signed_in(request)
+    source = visible_to(user, Action.VIEW, PollutionSource).filter(pk=pk).first()
+    if source is None:
+        raise Http404
+    changes = payload.dict(exclude_unset=True)
+    for field, value in list(changes.items()):
+        if value is None and field not in ("operator_id",):
+            raise ValidationError({field: _("不能为空。")})
+    if "operator_id" in changes:
+        changes["operator"] = visible_record(user, WaterUser, changes.pop("operator_id"),
+                                             "operator_id")  # fmt: skip
+    return source_out(pollution.update_source(source, changes, by=user))
 
 
 class SourceInspectionIn(Schema):

@@ -12,7 +12,7 @@ from aquifer.core.scoping import visible_to
 from aquifer.enforcement.models import CaseKind, CaseSource, PollutionSource
 from aquifer.registry.models import Well
 
-__all__ = ["CaseForm", "SourceForm"]
+__all__ = ["CaseForm", "SourceEditForm", "SourceForm"]
 
 
 class CaseForm(forms.Form):
@@ -47,4 +47,24 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
             "seepage_control",
             "monitoring_well",
             "notes",
+        ]
+
+
+class SourceEditForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Editing a registered source (the page); saved through
+    :func:`aquifer.enforcement.pollution.update_source`."""
+
+    class Meta:
+        model = PollutionSource
+        fields = [
+            "name",
+            "kind",
+            "lon",
+            "lat",
+            "operator_name",
+            "tank_type",
+            "seepage_control",
+            "monitoring_well",
+            "notes",
+            "active",
         ]

@@ -37,7 +37,24 @@ __all__ = [
     "open_case_from_inspection",
     "sources_near",
     "sources_near_well",
+    "update_source",
 ]
+
+#: What an edit may change (the township follows the place; inspections are records of their
+#: own, never edited).
+EDITABLE = (
+    "name",
+    "kind",
+    "lon",
+    "lat",
+    "operator",
+    "operator_name",
+    "tank_type",
+    "seepage_control",
+    "monitoring_well",
+    "notes",
+    "active",
+)
 
 DUTY_LABELS = {
     "tank": gettext_lazy("地下油罐为双层罐或设防渗池"),
@@ -91,6 +108,35 @@ def sources_near(lon: float, lat: float, radius_m: float | None = None) -> list[
 def sources_near_well(well: Any) -> list[dict[str, Any]]:
     """The answer to ``analysis.hooks.quality_warning_sources``."""
     return sources_near(well.lon, well.lat)
+
+
+def update_source(source: PollutionSource, changes: dict[str, Any], *, by: Any) -> PollutionSource:
+    """Edit a registered source (validated, scoped, audited through its ``@track``):
+    ``changes`` maps fields of :data:`EDITABLE` to their new values (``operator``: a water
+    user or None). A field not in the list, a bad value, or a fuel station left without its
+    tank type is a ``ValidationError`` naming the field; nothing is saved then."""
+    if not can(by, "change", source):
+        raise PermissionDenied(_("无权修改该污染源。"))
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError({f: _("该字段不能修改。") for f in unknown})
+    for field, value in changes.items():
+        setattr(source, field, value)
+    errors: dict[str, list[str]] = {}
+    for field, low, high in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0)):
+        value = getattr(source, field)
+        if isinstance(value, int | float) and not low <= value <= high:
+            errors[field] = [_("须在 %(low)s 至 %(high)s 之间。") % {"low": low, "high": high}]
+    try:
+        source.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        source.save()
+    return source
 
 
 def inspect(

@@ -4,10 +4,11 @@
 inspection findings, later the public complaints): a kind of :class:`CaseKind`, a source of
 :class:`CaseSource`, what it concerns, and evidence to attach at once. :func:`open_from_alarm`
 opens a case from an alarm in one action with the alarm's evidence (its snapshot, raw frames of
-an unregistered station, the device's readings around it). :func:`take_step` moves a case
-through the procedure (``enforcement.workflow``), each step a :class:`CaseStep` with who and
-when and the deadline it sets; deadlines are settings (``enforcement.conf``), warned by the
-``enforcement.deadlines`` job.
+an unregistered station, a registered device's archived raw frames and its readings around
+it); :func:`attach_archived_frames` lets an officer attach more of the device's frames.
+:func:`take_step` moves a case through the procedure (``enforcement.workflow``), each step a
+:class:`CaseStep` with who and when and the deadline it sets; deadlines are settings
+(``enforcement.conf``), warned by the ``enforcement.deadlines`` job.
 
 Who: ``open`` a case — bureau, inspectors (county-wide), township officers in their township;
 ``work`` it (investigate, evidence, notice, statement, execute, close) — bureau and
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from hashlib import sha256
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -44,11 +46,15 @@ from aquifer.enforcement.models import (
 )
 from aquifer.monitoring.models import Alarm
 from aquifer.notifications.service import notify
+from aquifer.telemetry import archive
+from aquifer.telemetry.mapping import map_values
 from aquifer.telemetry.models import QuarantinedFrame, Reading
+from aquifer.telemetry.protocols import FrameError, sl651, szy206
 
 __all__ = [
     "APPROVE_STEPS",
     "attach",
+    "attach_archived_frames",
     "attach_file",
     "case_kind_for_alarm",
     "open_case",
@@ -61,6 +67,9 @@ __all__ = [
 APPROVE_STEPS = frozenset({"file", "decide", "dismiss"})
 #: How many readings around an alarm are attached, at most.
 MAX_READINGS = 500
+#: How many archived raw frames of a registered device are attached, at most (those
+#: observed nearest the alarm).
+MAX_FRAMES = 50
 
 EvidenceItem = tuple[str, str, dict[str, Any]]
 
@@ -229,6 +238,9 @@ def alarm_evidence(alarm: Alarm) -> list[EvidenceItem]:
             )
     if alarm.device_id:
         start = alarm.opened_at - dt.timedelta(days=1)
+        items.extend(
+            archived_frame_evidence(alarm.device_id, start, alarm.last_seen, around=alarm.opened_at)
+        )
         rows = list(
             Reading.objects.filter(
                 device_id=alarm.device_id, observed_at__gte=start, observed_at__lte=alarm.last_seen
@@ -257,6 +269,118 @@ def alarm_evidence(alarm: Alarm) -> list[EvidenceItem]:
                 )
             )
     return items
+
+
+def _summary(protocol: str, raw: bytes, received_at: dt.datetime) -> str:
+    """What a frame says, in a line (element=value at its time), decoded again from the
+    bytes; "" when it does not decode."""
+    try:
+        frame = sl651.decode(raw) if protocol == "SL651" else szy206.decode(raw)
+        values, _skipped, _status = map_values(frame, received_at=received_at)
+    except (FrameError, ValueError):
+        return ""
+    return "; ".join(
+        f"{key}={value:g} @ {timezone.localtime(at):%Y-%m-%d %H:%M}" for key, at, value in values
+    )[:500]
+
+
+def frame_content(f: archive.ArchivedFrame) -> dict[str, Any]:
+    """An archived raw frame as evidence: the hex as received, its SHA-256, when and whence
+    it came, and what it says (a copy: pruning the archive leaves the evidence whole)."""
+    raw = bytes.fromhex(f.raw_hex)
+    return {
+        "archive": "raw_frame",
+        "frame": f.id,
+        "device": f.device_id,
+        "protocol": f.protocol,
+        "received_at": f.received_at.isoformat(),
+        "observed_at": f.observed_at.isoformat() if f.observed_at else None,
+        "remote_addr": f.remote_addr,
+        "raw_hex": f.raw_hex,
+        "sha256": sha256(raw).hexdigest(),
+        "summary": _summary(f.protocol, raw, f.received_at),
+    }
+
+
+def archived_frame_evidence(
+    device_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    around: dt.datetime | None = None,
+    skip: frozenset[int] = frozenset(),
+) -> list[EvidenceItem]:
+    """Evidence items (kind ``frame``) for a registered device's archived frames that
+    reported observations from ``start`` to ``end``: at most :data:`MAX_FRAMES`, those
+    observed nearest ``around`` (default ``end``), oldest first; archive ids in ``skip``
+    (attached already) left out."""
+    found = [
+        f for f in archive.frames_of(device_id, start, end, limit=MAX_READINGS) if f.id not in skip
+    ]
+    pivot = around or end
+    nearest = sorted(found, key=lambda f: abs((f.observed_at or f.received_at) - pivot))
+    chosen = sorted(nearest[:MAX_FRAMES], key=lambda f: (f.observed_at or f.received_at, f.id))
+    return [
+        (
+            EvidenceKind.FRAME,
+            _("原始报文 %(protocol)s %(at)s")
+            % {
+                "protocol": f.protocol,
+                "at": f"{timezone.localtime(f.received_at):%Y-%m-%d %H:%M:%S}",
+            },
+            frame_content(f),
+        )
+        for f in chosen
+    ]
+
+
+def attach_archived_frames(
+    case: Case,
+    *,
+    by: Any,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> list[Evidence]:
+    """Attach the case device's archived raw frames observed from ``start`` to ``end``
+    (default: the alarm's window — a day before it to its last sighting —, else the last
+    day), those not attached yet; the pieces attached (none: a 422 naming the window)."""
+    if not can(by, "work", case):
+        raise PermissionDenied(_("无权办理该案件。"))
+    if not case.is_open:
+        raise ValidationError({"case": _("案件已结案，不能再附加证据。")})
+    if case.device_id is None:
+        raise ValidationError({"device": _("该案件未关联监测设备，没有可附加的原始报文。")})
+    alarm = case.alarm
+    if end is None:
+        end = alarm.last_seen if alarm is not None else timezone.now()
+    if start is None:
+        start = (alarm.opened_at if alarm is not None else end) - dt.timedelta(days=1)
+    if start > end:
+        raise ValidationError({"start": _("开始时间须早于结束时间。")})
+    attached = frozenset(
+        int(c["frame"])
+        for c in case.evidence.filter(kind=EvidenceKind.FRAME).values_list("content", flat=True)
+        if isinstance(c, dict) and c.get("archive") == "raw_frame" and "frame" in c
+    )
+    items = archived_frame_evidence(
+        case.device_id,
+        start,
+        end,
+        around=alarm.opened_at if alarm is not None else end,
+        skip=attached,
+    )
+    if not items:
+        raise ValidationError(
+            {
+                "start": _("%(start)s 至 %(end)s 之间没有尚未附加的原始报文。")
+                % {
+                    "start": f"{timezone.localtime(start):%Y-%m-%d %H:%M}",
+                    "end": f"{timezone.localtime(end):%Y-%m-%d %H:%M}",
+                }
+            }
+        )
+    with transaction.atomic():
+        return [chain.append(case, k, label, content, by=by) for k, label, content in items]
 
 
 def open_from_alarm(

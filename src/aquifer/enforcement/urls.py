@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("enforcement/cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("enforcement/cases/<int:pk>/step", views.case_step, name="case_step"),
     path("enforcement/cases/<int:pk>/evidence", views.case_evidence, name="case_evidence"),
+    path("enforcement/cases/<int:pk>/frames", views.case_frames, name="case_frames"),
     path(
         "enforcement/cases/<int:pk>/documents/<slug:code>",
         views.case_document,
@@ -23,5 +24,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("enforcement/electricity/", views.electricity, name="electricity"),
     path("enforcement/sources/", views.source_list, name="source_list"),
     path("enforcement/sources/<int:pk>/", views.source_detail, name="source_detail"),
+    path("enforcement/sources/<int:pk>/edit", views.source_edit, name="source_edit"),
     path("credit/", views.credit, name="credit"),
 ]

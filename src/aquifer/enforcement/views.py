@@ -29,7 +29,7 @@ from aquifer.core.scoping import allowed, can, require, visible_to
 from aquifer.core.tables import sort
 from aquifer.enforcement import compliance, documents, pollution, services
 from aquifer.enforcement.filters import CaseFilterSet
-from aquifer.enforcement.forms import CaseForm, SourceForm
+from aquifer.enforcement.forms import CaseForm, SourceEditForm, SourceForm
 from aquifer.enforcement.models import (
     Band,
     Case,
@@ -201,6 +201,34 @@ def case_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             services.attach(case, kind, p.get("label", ""), content, by=request.user)
     except ValidationError as exc:
         return _detail(request, _case(request, pk), _errors(exc), status=422)
+    return redirect(case.get_absolute_url() + "#evidence")
+
+
+def _local_time(value: str, field: str) -> dt.datetime | None:
+    """A ``datetime-local`` field as an aware time (China Standard Time); None if empty."""
+    if not value.strip():
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError({field: _("时间格式不正确：%s") % value}) from None
+    return parsed if parsed.utcoffset() is not None else timezone.make_aware(parsed)
+
+
+@require_POST
+def case_frames(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach the case device's archived raw frames of a window (empty: the alarm's)."""
+    if (r := _signed_in(request)) is not None:
+        return r
+    case = _case(request, pk)
+    p = request.POST
+    try:
+        start = _local_time(p.get("start", ""), "start")
+        end = _local_time(p.get("end", ""), "end")
+        pieces = services.attach_archived_frames(case, by=request.user, start=start, end=end)
+    except ValidationError as exc:
+        return _detail(request, _case(request, pk), _errors(exc), status=422)
+    messages.success(request, _("已附加原始报文 %s 条") % len(pieces))
     return redirect(case.get_absolute_url() + "#evidence")
 
 
@@ -427,10 +455,38 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             ],
             "can_inspect": can(request.user, "inspect", source),
+            "can_edit": can(request.user, Action.CHANGE, source),
             "can_open": can(request.user, "open", Case),
             "tank_types": TankType.choices,
         },
         status=422 if errors else 200,
+    )
+
+
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a registered source (bureau and inspectors); out of sight a 404."""
+    if (r := _signed_in(request)) is not None:
+        return r
+    source = get_object_or_404(PollutionSource, pk=pk)
+    require(request.user, Action.VIEW, source)
+    if not can(request.user, Action.CHANGE, source):
+        raise PermissionDenied(_("无权修改该污染源。"))
+    form = SourceEditForm(request.POST or None, instance=source)
+    if request.method == "POST" and form.is_valid():
+        fresh = PollutionSource.objects.get(pk=source.pk)
+        try:
+            pollution.update_source(fresh, form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            messages.success(request, _("已修改污染源 %s") % fresh.name)
+            return redirect(fresh.get_absolute_url())
+    return render(
+        request,
+        "enforcement/source_edit.html",
+        {"source": source, "form": form},
+        status=422 if request.method == "POST" else 200,
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from aquifer.core.jobs import periodic
-from aquifer.telemetry import store
+from aquifer.telemetry import archive, store
 
-__all__ = ["refresh_rollups"]
+__all__ = ["prune_raw_frames", "refresh_rollups"]
 
 
 @periodic("telemetry.rollups", every=dt.timedelta(seconds=10))
@@ -18,3 +18,10 @@ def refresh_rollups() -> int:
     Idempotent: the watermark moves in the transaction that merges. Returns the readings
     merged."""
     return store.refresh_rollups()
+
+
+@periodic("telemetry.raw_frames", every=dt.timedelta(hours=6))
+def prune_raw_frames() -> int:
+    """Delete the archived raw frames older than ``RAW_FRAME_RETENTION_DAYS`` (evidence keeps
+    its own copy). Returns how many were deleted."""
+    return archive.prune()

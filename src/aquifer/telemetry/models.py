@@ -74,6 +74,7 @@ __all__ = [
     "OutboxStatus",
     "QuarantineKind",
     "QuarantinedFrame",
+    "RawFrame",
     "Reading",
     "ReadingDaily",
     "ReadingFlag",
@@ -270,6 +271,48 @@ class QuarantinedFrame(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.protocol} {self.station} {self.kind}"
+
+
+class RawFrame(models.Model):
+    """A registered device's frame exactly as received (原始报文存档): the bytes the gateway
+    decoded into readings, kept for evidence (an enforcement case copies the hex of the frames
+    behind an alarm's readings into its hash chain).
+
+    Written by :func:`aquifer.telemetry.store.ingest` in the transaction of the frame's
+    readings (one ``executemany`` per batch). Append-only in the database (migration 0009:
+    no UPDATE, no TRUNCATE); rows older than ``RAW_FRAME_RETENTION_DAYS`` are deleted by the
+    ``telemetry.raw_frames`` job — evidence holds its own copy of the hex and its hash, so a
+    pruned row takes nothing from a case. ``observed_at``: the earliest observation time the
+    frame reported (the readings it produced are at or after it). Bureau only: SL651 frames
+    carry the station's password.
+    """
+
+    scope = Scope()  # no township, no owner: the bureau only (passwords)
+
+    device = models.ForeignKey(
+        "registry.Device",
+        verbose_name=_("监测设备"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the (device, observed_at) index serves it
+    )
+    protocol = models.CharField(_("通信规约"), max_length=16)
+    received_at = models.DateTimeField(_("接收时间"), db_index=True)
+    observed_at = models.DateTimeField(_("观测时间"), null=True, blank=True)
+    raw = models.BinaryField(_("报文"))
+    remote_addr = models.CharField(_("来源地址"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("原始报文")
+        verbose_name_plural = _("原始报文")
+        indexes = [models.Index(fields=["device", "observed_at"], name="rawframe_device_time")]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.protocol} {self.device_id}"
+
+    @property
+    def raw_hex(self) -> str:
+        return bytes(self.raw).hex().upper()
 
 
 class UpstreamProtocol(models.TextChoices):

@@ -7,6 +7,7 @@ from aquifer.telemetry.models import (
     LatestReading,
     OutboxFrame,
     QuarantinedFrame,
+    RawFrame,
     Reading,
     ReadingDaily,
     ReadingHourly,
@@ -21,6 +22,7 @@ for _model in (
     ReadingHourly,
     ReadingDaily,
     QuarantinedFrame,
+    RawFrame,  # frames as received carry station passwords: the bureau's
     RollupWatermark,
 ):
     model_policy(_model)

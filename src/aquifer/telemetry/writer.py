@@ -12,7 +12,9 @@ parallel with the loop. :class:`~aquifer.telemetry.gateway.BatchWriter` calls
 is unchanged.
 
 The wire: a Unix socket pair. Each request is a 4-byte big-endian length and a pickle of
-``(rows,)`` with rows as plain tuples ``(device_id, element, observed_at, value, flags)``
+``(rows, frames)`` — frames: the batch's raw frames for the archive
+(:data:`~aquifer.telemetry.store.FramePlain`, often empty) — with rows as plain tuples
+``(device_id, element, observed_at, value, flags)``
 (a ``ReadingRow`` pickles five times slower), which the child hands as they are to
 :func:`~aquifer.telemetry.store.ingest_tuples` (another target gets ``ReadingRow`` objects);
 each answer ``(True, inserted)`` or
@@ -292,9 +294,13 @@ def _child_main(sock: socket.socket, target: str, setup_django: bool) -> None:
         body = _recv_exactly(sock, _HEADER.unpack(header)[0])
         if body is None:
             break
-        (rows,) = pickle.loads(body)
+        rows, frames = pickle.loads(body)
         try:
-            result = ingest_tuples(rows) if plain else fn([ReadingRow(*r) for r in rows])
+            if plain:
+                result = ingest_tuples(rows, frames)
+            else:
+                objects = [ReadingRow(*r) for r in rows]
+                result = fn(objects, frames) if frames else fn(objects)
         except Exception as exc:
             answer: tuple[bool, Any] = (False, _picklable(exc))
         else:
@@ -381,8 +387,9 @@ class ProcessWriter:
         answer: tuple[bool, Any] = pickle.loads(body)
         return answer
 
-    async def ingest(self, rows: Sequence[Any]) -> int:
-        """Commit ``rows`` in the child; what ingest returned (or raise).
+    async def ingest(self, rows: Sequence[Any], frames: Sequence[Any] = ()) -> int:
+        """Commit ``rows`` (and archive ``frames``) in the child; what ingest returned (or
+        raise).
 
         A row is a ``ReadingRow`` or already the tuple ``(device_id, element, observed_at,
         value, flags)`` (the gateway makes those: cheaper than dataclasses)."""
@@ -390,7 +397,7 @@ class ProcessWriter:
             r if type(r) is tuple else (r.device_id, r.element, r.observed_at, r.value, r.flags)
             for r in rows
         ]
-        payload = pickle.dumps((plain,), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((plain, list(frames)), protocol=pickle.HIGHEST_PROTOCOL)
         async with self._lock:
             if self._writer is None or not self.alive:
                 await self._discard()

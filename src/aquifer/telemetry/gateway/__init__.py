@@ -30,6 +30,9 @@
   acknowledgement (SL651: the down confirmation of 30H–3AH reports; SZY206: the confirmation
   of C0H/81H self-reports and 02H link checks). A resent frame is stored once (ingest is
   idempotent) and acknowledged again. A crash before the commit loses nothing acknowledged.
+  Each frame's bytes as received ride with its rows and are archived
+  (:class:`~aquifer.telemetry.models.RawFrame`) in the same commit
+  (docs/protocols.md, "Raw-frame archive").
 - **Drain on shutdown** (:meth:`Gateway.stop`, SIGTERM/SIGINT in the command): stop accepting,
   let frames in flight commit and be acknowledged, close the connections, flush the writer.
 

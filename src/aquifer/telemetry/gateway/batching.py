@@ -37,6 +37,11 @@ class BatchWriter:
     during a commit wait for the next one. If a batch fails,
     its submissions are retried one by one, so one bad frame cannot keep the others from being
     stored and acknowledged.
+
+    A submission may carry the frame its rows came in (``frame``: a
+    :data:`~aquifer.telemetry.store.FramePlain`, the bytes as received): the batch's frames
+    go to the same call, ``ingest(rows, frames)``, which archives them in the readings'
+    transaction (a batch without frames is ``ingest(rows)``, as before).
     """
 
     def __init__(
@@ -46,14 +51,14 @@ class BatchWriter:
         run_db: RunDb = asyncio.to_thread,
         max_rows: int = 5000,
         max_delay: float = 0.02,
-        commit: Callable[[Sequence[Any]], Awaitable[Any]] | None = None,
+        commit: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         self._ingest = ingest
         self._run_db = run_db
         self._commit_rows = commit or functools.partial(run_db, ingest)
         self.max_rows = max_rows
         self.max_delay = max_delay
-        self._pending: deque[tuple[Sequence[Any], Waiter, float]] = deque()
+        self._pending: deque[tuple[Sequence[Any], Waiter, float, Any]] = deque()
         self._rows = 0
         self._wakeup = asyncio.Event()
         self._full = asyncio.Event()
@@ -65,13 +70,14 @@ class BatchWriter:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="aquifer-batch-writer")
 
-    async def submit(self, rows: Sequence[Any]) -> None:
-        """Commit ``rows`` with the next batch; return once committed."""
+    async def submit(self, rows: Sequence[Any], frame: Any = None) -> None:
+        """Commit ``rows`` (and archive ``frame``) with the next batch; return once
+        committed."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.submit_nowait(rows, fut)
+        self.submit_nowait(rows, fut, frame)
         await fut
 
-    def submit_nowait(self, rows: Sequence[Any], done: Waiter) -> None:
+    def submit_nowait(self, rows: Sequence[Any], done: Waiter, frame: Any = None) -> None:
         """Commit ``rows`` with the next batch; ``done`` hears how it went.
 
         ``done`` is a future (resolved once committed, or given the commit's exception) or a
@@ -83,7 +89,7 @@ class BatchWriter:
             raise RuntimeError("the writer is shutting down")
         if self._task is None:
             self.start()
-        self._pending.append((rows, done, time.monotonic()))
+        self._pending.append((rows, done, time.monotonic(), frame))
         self._rows += len(rows)
         self._wakeup.set()
         if self._rows >= self.max_rows:
@@ -121,13 +127,17 @@ class BatchWriter:
             self._rows -= taken
             if self._rows < self.max_rows:
                 self._full.clear()
-            await self._commit([(part, fut) for part, fut, _t in batch])
+            await self._commit([(part, fut, frame) for part, fut, _t, frame in batch])
 
-    async def _commit(self, batch: list[tuple[Sequence[Any], Waiter]]) -> None:
-        rows = [r for part, _w in batch for r in part]
+    def _call(self, rows: Sequence[Any], frames: list[Any]) -> Awaitable[Any]:
+        return self._commit_rows(rows, frames) if frames else self._commit_rows(rows)
+
+    async def _commit(self, batch: list[tuple[Sequence[Any], Waiter, Any]]) -> None:
+        rows = [r for part, _w, _f in batch for r in part]
+        frames = [f for _p, _w, f in batch if f is not None]
         started = time.perf_counter()
         try:
-            inserted = await self._commit_rows(rows)
+            inserted = await self._call(rows, frames)
         except Exception as exc:
             self.stats["failed_batches"] += 1
             if len(batch) == 1:
@@ -135,9 +145,9 @@ class BatchWriter:
                 _settle_all([batch[0][1]], exc)
                 return
             log.warning("commit of %d rows failed (%s); committing frame by frame", len(rows), exc)
-            for part, waiter in batch:
+            for part, waiter, frame in batch:
                 try:
-                    inserted = await self._commit_rows(part)
+                    inserted = await self._call(part, [] if frame is None else [frame])
                 except Exception as one:
                     log.error("commit of a frame's %d rows failed: %s", len(part), one)
                     _settle_all([waiter], one)
@@ -150,12 +160,14 @@ class BatchWriter:
         self.stats["rows"] += len(rows)
         self.stats["inserted"] += int(inserted or 0)
         self.stats["commit_ms"] += int((time.perf_counter() - started) * 1000)
-        _settle_all([waiter for _part, waiter in batch], None)
+        _settle_all([waiter for _part, waiter, _f in batch], None)
 
 
-def _ingest_noting(ingest: Callable[[Sequence[Any]], int], upkeep: Upkeep, rows: Any) -> int:
-    """``ingest(rows)``, and tell ``upkeep`` what it stored (the writer-thread mode)."""
-    inserted = ingest(rows)
+def _ingest_noting(
+    ingest: Callable[..., int], upkeep: Upkeep, rows: Any, frames: Sequence[Any] = ()
+) -> int:
+    """``ingest(rows, frames)``, and tell ``upkeep`` what it stored (the writer-thread mode)."""
+    inserted = ingest(rows, frames) if frames else ingest(rows)
     upkeep.stored(int(inserted or 0))
     return inserted
 

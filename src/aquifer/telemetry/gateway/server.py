@@ -94,6 +94,9 @@ class Gateway:
 
         self._row_type = ReadingRow
         default_store = ingest is None
+        #: Frames go to the raw-frame archive with their readings (the store's ingest takes
+        #: them; another ``ingest`` gets the rows only).
+        self.archive_frames = default_store
         if ingest is None or quarantine is None:
             from aquifer.telemetry import store
 
@@ -277,12 +280,18 @@ class Gateway:
         device_id = auth.device.id
         if device_id in self.forwarded:
             return False  # the slow path puts it in the outbox before the acknowledgement
-        values, skipped, status = map_values(frame, received_at=datetime.now(UTC))
+        received_at = datetime.now(UTC)
+        values, skipped, status = map_values(frame, received_at=received_at)
         if not values:
             return False
         rows = self._rows(device_id, values)
+        archived = (
+            (device_id, protocol, received_at, min(v[1] for v in values), raw, conn.remote)
+            if self.archive_frames
+            else None
+        )
         try:
-            self.writer.submit_nowait(rows, conn._committed)
+            self.writer.submit_nowait(rows, conn._committed, archived)
         except RuntimeError:  # shutting down: handle_frame says so
             return False
         if skipped:
@@ -445,7 +454,8 @@ class Gateway:
         that is committed: a resend could not change it.
         """
         # map_values yields canonical keys, finite floats and aware times: what ingest accepts.
-        values, skipped, status = map_values(frame, received_at=datetime.now(UTC))
+        received_at = datetime.now(UTC)
+        values, skipped, status = map_values(frame, received_at=received_at)
         rows = self._rows(device_id, values)
         if not rows and skipped:
             reason = "no storable reading: " + "; ".join(skipped)
@@ -455,8 +465,14 @@ class Gateway:
             log.debug("%s %s: left out %s", conn.protocol, frame.station, skipped)
         if not rows:
             return await self._forward(conn, frame, raw, device_id)
+        # The frame as received goes to the archive with its readings (an M3 message's
+        # packets are not archived: ``raw`` is its last packet only).
+        archived = None
+        if self.archive_frames and getattr(frame, "packets", 1) <= 1:
+            first = min(v[1] for v in values)
+            archived = (device_id, conn.protocol, received_at, first, raw, conn.remote)
         try:
-            await self.writer.submit(rows)
+            await self.writer.submit(rows, archived)
         except Exception as exc:
             log.error("%s %s: not stored, not acknowledged: %s", conn.protocol, frame.station, exc)
             self.stats["commit_failed"] += 1

@@ -31,6 +31,11 @@
   from a sequence and batches commit out of order, so every ingest holds a shared advisory
   lock (the fence) while it inserts, and the refresh takes it exclusively for a moment to
   learn the id below which everything is settled.
+- **Raw frames.** ``ingest(rows, frames)`` also appends the frames the readings came in
+  (:data:`FramePlain`: the bytes as received) to the raw-frame archive
+  (:class:`~aquifer.telemetry.models.RawFrame`) in the same transaction — one
+  ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) per batch, no round trip per frame. A
+  resent frame is archived again (each reception is one row); its readings are stored once.
 - **Plain tuples.** :func:`ingest_tuples` takes ``(device_id, element, observed_at, value,
   flags)`` tuples (the gateway's writer process): the same checks (one fast pass, then row by
   row for the message), without a :class:`ReadingRow` per reading.
@@ -93,17 +98,20 @@ from aquifer.telemetry.store.rollups import (
 )
 from aquifer.telemetry.store.rows import Plain, ReadingRow, validate, validate_tuples
 from aquifer.telemetry.store.writes import (
+    FramePlain,
     checkpoint_wal,
     ingest,
     ingest_tuples,
     manual_checkpoints,
     quarantine,
+    validate_frames,
 )
 
 __all__ = [
     "ROLLUP_CHUNK_ROWS",
     "ROLLUP_MAX_LAG_S",
     "ROLLUP_SLICE_ROWS",
+    "FramePlain",
     "Mark",
     "Plain",
     "ReadingRow",
@@ -128,5 +136,6 @@ __all__ = [
     "rollup_tail",
     "rollup_watermark",
     "validate",
+    "validate_frames",
     "validate_tuples",
 ]
