@@ -7,6 +7,7 @@ counted; more users, wells and zones are added; warmed up and counted again: the
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -69,5 +70,54 @@ def test_query_count_does_not_grow_with_rows(world: Any, role: str, url: str) ->
     _grow(world, 0, 3)
     few = _count(client, url)
     _grow(world, 3, 9)
+    many = _count(client, url)
+    assert many == few, f"{url} as {role}: {few} queries with few rows, {many} with more"
+
+
+QUOTA_URLS = [
+    "/permits/quota-use/",
+    "/permits/quota-use/?over_quota=on",
+    "/permits/quota-use/?sort=-share",
+    "/api/permits/quota-use/?limit=500",
+    "/api/permits/export?what=quota-use&format=csv",
+    "/permits/quota-use/export/?format=csv",
+]
+
+
+def _permits(world: Any, start: int, n: int) -> None:
+    """An active permit for each well grown by :func:`_grow` from ``start`` (every third
+    one unnumbered: it goes by its application on the page)."""
+    from aquifer.core.audit import audit_context
+    from aquifer.permits.models import Permit, PermitApplication
+    from aquifer.registry.models import Well
+
+    with audit_context(source="test"):
+        for i in range(start, start + n):
+            well = Well.objects.get(code=f"W-G-{i}")
+            p = Permit.objects.create(
+                number=f"G-{i}" if i % 3 else None, holder=well.owner, source="shallow",
+                use_type="domestic", annual_quota_m3=100 + i, status="active",
+            )  # fmt: skip
+            p.wells.set([well])
+            PermitApplication.objects.create(
+                permit=p,
+                kind="new",
+                status="approved",
+                received_on=dt.date(2026, 1, 5),
+                deadline=dt.date(2026, 3, 9),
+            )
+
+
+@pytest.mark.parametrize("url", QUOTA_URLS)
+@pytest.mark.parametrize("role", ["bureau", "township"])
+def test_quota_use_query_count_does_not_grow_with_permits(world: Any, role: str, url: str) -> None:
+    """The quota-use page, its API list and its exports: more users, wells and permits, the
+    same number of queries."""
+    client = world.client(role)
+    _grow(world, 0, 3)
+    _permits(world, 0, 3)
+    few = _count(client, url)
+    _grow(world, 3, 12)
+    _permits(world, 3, 12)
     many = _count(client, url)
     assert many == few, f"{url} as {role}: {few} queries with few rows, {many} with more"

@@ -163,14 +163,25 @@ def test_permit_figures(world: Any) -> None:
     user = page(world, "water_user")
     value, url = user["permits.my_expiry"]
     assert value == "1" and rows_behind(world.client("water_user"), url) == 1
-    assert user["permits.my_quota"][0] == "0 / 2,000"
+    # Used as the quota-use page shows it (the home page above made the stored figures
+    # fresh: the world's wells have no meter, their withdrawal is estimated).
+    from aquifer.permits import reports
+
+    mine = Permit.objects.filter(holder=world.user_a, status=PermitStatus.ACTIVE)
+    used = sum(r.used_m3 for r in reports.quota_rows(mine, today.year))
+    assert user["permits.my_quota"][0] == f"{used:,.0f} / 2,000"
 
 
 def test_permits_over_quota(world: Any) -> None:
+    """The figure counts the permits the quota-use page shows above their quota: the rows
+    behind its link, each with a share above 100 %."""
     from aquifer.accounting.models import WithdrawalMonth
+    from aquifer.permits import reports
     from aquifer.permits.models import Permit, PermitStatus
+    from aquifer.registry.models import Well
 
-    year = timezone.localdate().year
+    today = timezone.localdate()
+    year = today.year
     with audit_context(source="test"):
         for i, well in enumerate((world.well_a, world.well_b)):
             p = Permit.objects.create(
@@ -178,10 +189,23 @@ def test_permits_over_quota(world: Any) -> None:
                 annual_quota_m3=100, status=PermitStatus.ACTIVE,
             )  # fmt: skip
             p.wells.set([well])
-        WithdrawalMonth.objects.create(well=world.well_a, year=year, month=1, metered_m3=150)
-        WithdrawalMonth.objects.create(well=world.well_b, year=year, month=1, metered_m3=50)
-    assert page(world, "bureau")["permits.over_quota"][0] == "1"
-    assert page(world, "township")["permits.over_quota"][0] == "1"
+        # Every well's figures stored and fresh (nothing left for accounting to compute).
+        used = {world.well_a.pk: 150.0, world.well_b.pk: 50.0}
+        WithdrawalMonth.objects.bulk_create(
+            WithdrawalMonth(well_id=w, year=year, month=m,
+                            metered_m3=used.get(w, 0.0) if m == 1 else 0.0)
+            for w in Well.objects.values_list("pk", flat=True)
+            for m in range(1, today.month + 1)
+        )  # fmt: skip
+    for role in ("bureau", "township"):
+        value, url = page(world, role)["permits.over_quota"]
+        assert value == "1", role
+        r = world.client(role).get(url)
+        rows = [row.record for row in r.context["table"].page.object_list]
+        assert [row.permit.number for row in rows] == ["Q-0"], role
+        assert rows[0].used_m3 == 150.0
+    every = reports.quota_rows(Permit.objects.filter(status=PermitStatus.ACTIVE), year)
+    assert [r.permit.number for r in every if r.used_m3 > r.quota_m3] == ["Q-0"]
 
 
 def test_wells_falling_link_to_that_many_trends(world: Any) -> None:

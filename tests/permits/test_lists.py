@@ -41,7 +41,9 @@ def three(world: Any, monkeypatch: Any) -> tuple[Permit, Permit, Permit]:
     )
     used = {world.well_a.pk: Vol(4_000.0, 1_000.0, estimated=True), world.well_b.pk: Vol(6_000.0)}
 
-    def well_volumes(year: int, month: int | None = None, wells: Any = None) -> dict[int, Vol]:
+    def well_volumes(
+        year: int, month: int | None = None, wells: Any = None, **kw: Any
+    ) -> dict[int, Vol]:
         return {w: used.get(w, Vol(0.0)) for w in (wells or used)}
 
     monkeypatch.setattr("aquifer.accounting.service.well_volumes", well_volumes)

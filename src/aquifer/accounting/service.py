@@ -46,6 +46,7 @@ __all__ = [
     "LEVELS",
     "Volume",
     "as_of",
+    "ensure_fresh",
     "month_bounds",
     "monthly",
     "refresh",
@@ -489,6 +490,14 @@ def _ensure(year: int, ids: list[int] | None, reuse_recent: bool = False) -> Non
     stale = _stale_months(year, ids, explicit=ids is not None and not reuse_recent)
     if stale:
         refresh(year, stale, ids)
+
+
+def ensure_fresh(year: int) -> None:
+    """Make the stored figures of ``year`` fresh for every well, as a county-wide read does
+    (non-final months younger than ``FRESH_MINUTES`` are reused): for a query over the stored
+    :class:`~aquifer.accounting.models.WithdrawalMonth` rows themselves (permits'
+    ``over_quota`` filter), so that it agrees with :func:`well_volumes` and :func:`totals`."""
+    _ensure(year, None)
 
 
 def monthly(

@@ -482,7 +482,7 @@ def quota_use_list(
     _limits(limit, offset)
     y = _year(year)
     qs = _filter(request).filter(status=PermitStatus.ACTIVE)
-    chunk = list(qs[offset : offset + limit])
+    chunk = list(qs.prefetch_related(None)[offset : offset + limit])
     return {
         "count": qs.count(),
         "limit": limit,

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aquifer.accounting import service as accounting
 from aquifer.accounting.models import WithdrawalMonth
 from aquifer.core.filters import CheckboxFilter, ChoiceFilter, FilterSet, RecordFilter, SearchFilter
 from aquifer.permits.models import (
@@ -55,7 +56,12 @@ def used_this_year(year: int) -> Subquery:
 
 
 def over_quota(qs: Any, year: int) -> Any:
-    """The active permits of ``qs`` whose withdrawal in ``year`` is above their annual quota."""
+    """The active permits of ``qs`` whose withdrawal in ``year`` is above their annual quota.
+
+    Read from the stored monthly figures, made fresh first as the quota-use rows make them
+    (reports.quota_rows): the filtered list and the home page's count agree with the
+    page's used / quota."""
+    accounting.ensure_fresh(year)
     return (
         qs.filter(status=PermitStatus.ACTIVE)
         .annotate(used_m3=Coalesce(used_this_year(year), Value(0.0)))

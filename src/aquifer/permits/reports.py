@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from aquifer.accounting import service as accounting
@@ -32,6 +32,7 @@ __all__ = [
     "ledger",
     "ledger_rows",
     "monthly_use",
+    "name_rows",
     "permits_visible",
     "quota_rows",
 ]
@@ -126,13 +127,27 @@ class QuotaRow:
 
 
 def quota_rows(permits: Iterable[Permit], year: int) -> list[QuotaRow]:
-    """Used / quota for each permit in ``year`` (accounting's well_volumes of its wells)."""
+    """Used / quota for each permit in ``year`` (accounting's well_volumes of its wells).
+
+    A fixed number of queries however many permits and wells: the permits (a queryset's
+    prefetches are dropped: the links are read as plain ids, one query; a page of rows
+    prefetches the applications it names unnumbered permits by, :func:`name_rows`), and
+    accounting's sums per well, which reuse the stored figures while younger than
+    ``FRESH_MINUTES`` (:func:`aquifer.accounting.service.as_of` says when they were computed).
+    """
+    if isinstance(permits, QuerySet):
+        permits = permits.prefetch_related(None)
     permits = list(permits)
-    well_ids = {p.pk: [w.pk for w in p.wells.all()] for p in permits}
+    well_ids: dict[int, list[int]] = {p.pk: [] for p in permits}
+    links = Permit.wells.through.objects.filter(permit_id__in=list(well_ids)).order_by()
+    for permit_id, well_id in links.values_list("permit_id", "well_id"):
+        well_ids[permit_id].append(well_id)
     all_wells = sorted({w for ws in well_ids.values() for w in ws})
     vols: dict[int, Any] = {}
     if all_wells:
-        vols = dict(accounting.well_volumes(year, None, wells=all_wells))
+        # A report over many wells: the stored figures, recomputed when older than
+        # FRESH_MINUTES (the page shows their time), not on every request.
+        vols = dict(accounting.well_volumes(year, None, wells=all_wells, reuse_recent=True))
     return [
         QuotaRow(
             p,
@@ -142,6 +157,12 @@ def quota_rows(permits: Iterable[Permit], year: int) -> list[QuotaRow]:
         )
         for p in permits
     ]
+
+
+def name_rows(rows: Iterable[QuotaRow]) -> None:
+    """Prefetch the applications of the rows' permits (an unnumbered permit goes by its
+    application's number): one query for the rows shown, not one per row."""
+    prefetch_related_objects([r.permit for r in rows], "applications")
 
 
 def monthly_use(permit: Permit, year: int) -> list[dict[str, float]]:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
+from aquifer.accounting import service as accounting
 from aquifer.core.exports import export_response
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, visible_to
@@ -427,11 +428,15 @@ def quota_use(request: HttpRequest) -> HttpResponse:
         return denied
     rows, year, filters = _quota_rows(request)
     table = QuotaUseTable(rows, attrs={"id": "quota-use-list", "class": "list"})
-    _paged(table, request, len(rows))
+    # Every row is computed (a column sorts them all), a page of them is shown.
+    _paged(table, request, settings.AQUIFER["PAGE_SIZE"])
+    reports.name_rows(r.record for r in table.page.object_list)
     context = {
         "title": _("许可水量使用"),
         "table": table,
+        "page_obj": table.page,
         "year": year,
+        "as_of": accounting.as_of(year),
         "filter_form": filters.form,
         "query": _query(request, filters, "year"),
     }
