@@ -121,3 +121,70 @@ def test_quota_use_query_count_does_not_grow_with_permits(world: Any, role: str,
     _permits(world, 3, 12)
     many = _count(client, url)
     assert many == few, f"{url} as {role}: {few} queries with few rows, {many} with more"
+
+
+def _grow_monitoring(world: Any, start: int, n: int) -> None:
+    """``n`` more level monitoring wells, alternately in both townships, each with a level
+    logger (daily means this month and a year before) and a manual sounding a year before."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from aquifer.analysis.models import LevelMeasurement
+    from aquifer.core.audit import audit_context
+    from aquifer.registry.models import Device, MonitoringWell, WaterUser, Well
+    from aquifer.telemetry.models import ReadingDaily
+
+    today = timezone.localdate().replace(day=1)
+    with audit_context(source="test"):
+        for i in range(start, start + n):
+            town = world.township_a if i % 2 else world.township_b
+            user = WaterUser.objects.create(name=f"监测{i}", use_type="domestic", township=town)
+            well = Well(
+                code=f"W-M-{i}", depth_m=100, layer="shallow", purpose="monitoring", owner=user
+            )
+            well.set_location(112.40 + 0.01 * i, 35.50)
+            well.save()
+            device = Device.objects.create(
+                kind="level_logger", protocol="SZY206", station_address=f"14059{i:05d}", well=well
+            )
+            mw = MonitoringWell.objects.create(well=well)
+            for day, depth in ((today.replace(year=today.year - 1), 21.0), (today, 20.0 + i)):
+                at = timezone.make_aware(dt.datetime(day.year, day.month, day.day, 0))
+                ReadingDaily.objects.create(
+                    device=device,
+                    element="depth_to_water",
+                    bucket=at,
+                    n=2,
+                    min=depth,
+                    max=depth,
+                    sum=2 * depth,
+                    first=depth,
+                    last=depth,
+                    first_at=at,
+                    last_at=at,
+                )
+            LevelMeasurement.objects.create(
+                monitoring_well=mw,
+                element="depth_to_water",
+                measured_at=timezone.make_aware(dt.datetime(today.year - 1, today.month, 2, 9)),
+                value=22.0,
+            )
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [("bureau", "/closure/recovery/"), ("township", "/closure/recovery/")],
+)
+def test_recovery_query_count_does_not_grow_with_monitoring_wells(
+    world: Any, role: str, url: str
+) -> None:
+    client = world.client(role)
+    _grow_monitoring(world, 0, 2)
+    few = _count(client, url)
+    _grow_monitoring(world, 2, 8)
+    many = _count(client, url)
+    assert many == few, f"{url} as {role}: {few} queries with few wells, {many} with more"
+    if role == "bureau":  # every added well is on the page
+        page = client.get(url).content.decode()
+        assert all(f"W-M-{i}" in page for i in range(10))

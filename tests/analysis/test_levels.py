@@ -175,3 +175,48 @@ def test_zone_status_from_its_wells(world: Any) -> None:
     assert (z.wells, z.wells_assessed, z.falling) == (3, 2, 2)
     assert z.status == "falling"
     assert z.level_slope_per_year == pytest.approx(-0.8, abs=0.15)
+
+
+def test_month_means_match_the_series_grid(world: Any, falling_well: Any) -> None:
+    """The batched months of many wells are the single-well monthly grid's values: logger daily
+    means and soundings in one month together, the element picked as the series picks it."""
+    from aquifer.registry.models import MonitoringWell
+
+    for day, depth in ((dt.date(2025, 6, 3), 33.0), (dt.date(2022, 6, 20), 29.0)):
+        LevelMeasurement.objects.create(
+            monitoring_well=falling_well,
+            element="depth_to_water",
+            measured_at=dt.datetime(day.year, day.month, day.day, 9, tzinfo=TZ),
+            value=depth,
+        )
+    # Well A: water level only (no depth at all), one sounding at a month's first local hour.
+    LevelMeasurement.objects.create(
+        monitoring_well=world.monitoring_a,
+        element="water_level",
+        measured_at=dt.datetime(2025, 6, 1, 0, 30, tzinfo=TZ),
+        value=812.5,
+    )
+    store.refresh_rollups()  # the daily means both read
+    months = [dt.date(2026, 6, 1), dt.date(2025, 6, 1), dt.date(2022, 6, 1), dt.date(2025, 5, 1)]
+    got = levels.month_means(MonitoringWell.objects.all(), months)
+    for mw in (falling_well, world.monitoring_a):
+        series = levels.level_series(mw)
+        first, grid = levels.monthly_grid(series, ON)
+        element, by_month = got[mw.pk]
+        assert element == series.element
+        for m in months:
+            k = (m.year - first.year) * 12 + m.month - first.month
+            want = grid[k] if 0 <= k < grid.size and np.isfinite(grid[k]) else None
+            assert by_month.get(m) == (None if want is None else pytest.approx(want))
+    assert got[world.monitoring_a.pk] == ("water_level", {dt.date(2025, 6, 1): 812.5})
+    assert got[falling_well.pk][1][dt.date(2022, 6, 1)] != 29.0  # daily means count too
+
+
+def test_latest_well_trends_newest_day_of_the_wells_asked(world: Any, falling_well: Any) -> None:
+    from aquifer.registry.models import MonitoringWell
+
+    levels.compute_trends(ON - dt.timedelta(days=1))
+    levels.compute_trends(ON)
+    latest = levels.latest_well_trends(MonitoringWell.objects.filter(pk=falling_well.pk))
+    assert list(latest) == [falling_well.pk] and latest[falling_well.pk].computed_on == ON
+    assert {t.computed_on for t in levels.latest_well_trends().values()} == {ON}

@@ -12,7 +12,9 @@ rows). :func:`compute_forecast` stores a :class:`LevelForecast` (a cache, per we
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import operator
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,7 +24,19 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, FloatField, Func, Sum, Value
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
@@ -44,7 +58,9 @@ __all__ = [
     "compute_forecast",
     "compute_forecasts",
     "compute_trends",
+    "latest_well_trends",
     "level_series",
+    "month_means",
     "monthly_grid",
 ]
 
@@ -171,6 +187,97 @@ def _monthly_sums(wells: list[MonitoringWell]) -> dict[int, dict[str, tuple[Acc,
     )
     for r in manual.iterator(5000):
         add(r["monitoring_well_id"], r["element"], r["month"], r["total"], r["count"], "manual")
+    return out
+
+
+def _month_index(month: Any, tz: Any) -> int:
+    """Month index (year * 12 + month - 1) of a :func:`_month_of` value."""
+    if isinstance(month, str):  # "YYYY-MM" from SQLite (see _month_of)
+        return int(month[:4]) * 12 + int(month[5:7]) - 1
+    local = month.astimezone(tz)
+    return int(local.year * 12 + local.month - 1)
+
+
+def month_means(
+    wells: QuerySet[MonitoringWell], months: Iterable[date]
+) -> dict[int, tuple[str, dict[date, float]]]:
+    """Per monitoring well id of ``wells``: the element of its level series (as
+    :func:`level_series` picks it: depth to water when the well has any, else water level) and
+    that element's monthly mean in each of ``months`` that has data — the same means as
+    :func:`monthly_grid` of :func:`level_series`, for a few months of many wells.
+
+    Five queries however many wells (the wells, the elements each has, then the sums and
+    counts of the asked months only, grouped in the database); wells without data are absent.
+    """
+    tz = timezone.get_current_timezone()
+    starts = sorted({date(m.year, m.month, 1) for m in months})
+    by_well = dict(wells.values_list("well_id", "pk"))
+    # Subqueries, not lists of ids: the same statements whatever the scope holds.
+    logged = ReadingDaily.objects.filter(
+        device__well_id__in=wells.values("well_id"), element__in=ELEMENTS
+    )
+    has: dict[int, set[str]] = defaultdict(set)
+    present = logged.values_list("device__well_id", "element").order_by().distinct()
+    for well_id, element in present:
+        has[by_well[well_id]].add(element)
+    manual_present = (
+        LevelMeasurement.objects.filter(monitoring_well__in=wells.values("pk"))
+        .values_list("monitoring_well_id", "element")
+        .order_by()
+        .distinct()
+    )
+    for mw, element in manual_present:
+        has[mw].add(element)
+    chosen = {mw: next(e for e in ELEMENTS if e in els) for mw, els in has.items() if els}
+    acc: dict[int, dict[int, list[float]]] = defaultdict(dict)
+
+    def add(mw: int, element: str, month: Any, total: float | None, count: int) -> None:
+        if chosen.get(mw) != element or total is None:
+            return
+        cell = acc[mw].setdefault(_month_index(month, tz), [0.0, 0])
+        cell[0] += total
+        cell[1] += count
+
+    def within(field: str) -> Q:
+        """The local calendar months asked for, as ranges of ``field``."""
+        parts = []
+        for s in starts:
+            nxt = date(s.year + s.month // 12, s.month % 12 + 1, 1)
+            lo = timezone.make_aware(datetime(s.year, s.month, 1), tz)
+            hi = timezone.make_aware(datetime(nxt.year, nxt.month, 1), tz)
+            parts.append(Q(**{f"{field}__gte": lo, f"{field}__lt": hi}))
+        return functools.reduce(operator.or_, parts)
+
+    if starts:
+        daily = (
+            logged.filter(within("bucket"))
+            .annotate(month=_month_of("bucket"))
+            .values("device__well_id", "element", "month")
+            .annotate(total=Sum(F("sum") / F("n"), output_field=FloatField()), days=Count("id"))
+            .order_by()
+        )
+        for r in daily.iterator(5000):
+            add(by_well[r["device__well_id"]], r["element"], r["month"], r["total"], r["days"])
+        manual = (
+            LevelMeasurement.objects.filter(within("measured_at"))
+            .filter(monitoring_well__in=wells.values("pk"))
+            .annotate(month=_month_of("measured_at"))
+            .values("monitoring_well_id", "element", "month")
+            .annotate(total=Sum("value"), count=Count("id"))
+            .order_by()
+        )
+        for r in manual.iterator(5000):
+            add(r["monitoring_well_id"], r["element"], r["month"], r["total"], r["count"])
+    out: dict[int, tuple[str, dict[date, float]]] = {}
+    for mw, element in chosen.items():
+        out[mw] = (
+            element,
+            {
+                date(k // 12, k % 12 + 1, 1): total / count
+                for k, (total, count) in acc.get(mw, {}).items()
+                if count
+            },
+        )
     return out
 
 
@@ -341,12 +448,16 @@ def _zone_trends(on: date, wells: list[MonitoringWell], rows: list[WellTrend]) -
     return len(out)
 
 
-def latest_well_trends() -> dict[int, WellTrend]:
-    """The newest stored trend per monitoring well id."""
-    out: dict[int, WellTrend] = {}
-    for t in WellTrend.objects.order_by("monitoring_well_id", "-computed_on"):
-        out.setdefault(t.monitoring_well_id, t)
-    return out
+def latest_well_trends(wells: QuerySet[MonitoringWell] | None = None) -> dict[int, WellTrend]:
+    """The newest stored trend per monitoring well id (of ``wells``, or of every well): one
+    query, one row per well however many days are stored."""
+    newest = WellTrend.objects.filter(monitoring_well_id=OuterRef("monitoring_well_id")).order_by(
+        "-computed_on"
+    )
+    qs = WellTrend.objects.filter(pk=Subquery(newest.values("pk")[:1]))
+    if wells is not None:
+        qs = qs.filter(monitoring_well__in=wells.values("pk"))
+    return {t.monitoring_well_id: t for t in qs}
 
 
 def latest_zone_trends() -> dict[int, ZoneTrend]:

@@ -115,10 +115,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def _trend_rows(user: Any) -> list[dict[str, Any]]:
-    wells = visible_to(user, Action.VIEW, MonitoringWell).select_related(
-        "well", "well__township", "well__zone"
+    wells = (
+        visible_to(user, Action.VIEW, MonitoringWell)
+        .select_related("well", "well__township", "well__zone")
+        .defer("well__township__boundary", "well__zone__geometry")  # not shown; decoded per row
     )
-    latest = levels.latest_well_trends()
+    latest = levels.latest_well_trends(wells)
     return [{"id": mw.pk, "mw": mw, "trend": latest.get(mw.pk)} for mw in wells]
 
 

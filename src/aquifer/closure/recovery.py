@@ -19,12 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aquifer.analysis.levels import latest_well_trends, level_series, monthly_grid
-from aquifer.analysis.models import RecoveryStatus
+from aquifer.analysis.levels import latest_well_trends, month_means
+from aquifer.analysis.models import LevelElement, RecoveryStatus
 from aquifer.closure import conf
 from aquifer.closure.classes import RecoveryClass, classify, mean_change, rise
 from aquifer.registry.models import MonitoringWell
@@ -84,13 +83,6 @@ class Report:
     zones: list[Group]
 
 
-def _at(first: dt.date, grid: np.ndarray, month: dt.date) -> float | None:
-    k = (month.year - first.year) * 12 + month.month - first.month
-    if 0 <= k < grid.size and np.isfinite(grid[k]):
-        return float(grid[k])
-    return None
-
-
 def report(month: dt.date, wells: Any = None) -> Report:
     """The recovery report for the month of ``month`` (a queryset of monitoring wells, or all
     level monitoring wells)."""
@@ -101,22 +93,27 @@ def report(month: dt.date, wells: Any = None) -> Report:
     qs = (
         qs.filter(monitors_level=True)
         .select_related("well", "well__township", "well__zone")
+        .defer("well__township__boundary", "well__zone__geometry")  # not shown; decoded per row
         .order_by("well__code")
     )
-    mk = latest_well_trends()
+    last_year = month.replace(year=month.year - 1)
+    base_month = month.replace(year=base_year) if base_year < month.year else None
+    asked = [month, last_year] + ([base_month] if base_month is not None else [])
+    means = month_means(qs, asked)  # one read for every well in scope
+    mk = latest_well_trends(qs)
     rows: list[WellRow] = []
     for mw in qs:
-        series = level_series(mw)
-        first, grid = monthly_grid(series, month)
-        cur = _at(first, grid, month)
-        prev = _at(first, grid, month.replace(year=month.year - 1))
-        base = _at(first, grid, month.replace(year=base_year)) if base_year < month.year else None
-        cy, cb = rise(prev, cur, series.value_is), rise(base, cur, series.value_is)
+        element, by_month = means.get(mw.pk, (LevelElement.DEPTH.value, {}))
+        value_is = "depth" if element == LevelElement.DEPTH else "level"
+        cur = by_month.get(month)
+        prev = by_month.get(last_year)
+        base = by_month.get(base_month) if base_month is not None else None
+        cy, cb = rise(prev, cur, value_is), rise(base, cur, value_is)
         trend = mk.get(mw.pk)
         rows.append(
             WellRow(
                 mw,
-                series.value_is,
+                value_is,
                 cur,
                 prev,
                 base,

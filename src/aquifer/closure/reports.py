@@ -223,16 +223,25 @@ def township_allowable() -> dict[int, float]:
 def _permitted(level: str) -> dict[int, float]:
     """Active groundwater permits' quotas per township (the permit's) or zone (its wells')."""
     out: dict[int, float] = defaultdict(float)
-    permits = Permit.objects.filter(
-        status=PermitStatus.ACTIVE, source__in=("shallow", "deep")
-    ).prefetch_related("wells")
-    for p in permits:
-        if level == "township":
-            out[p.township_id] += p.annual_quota_m3
-        else:
-            zones = {w.zone_id for w in p.wells.all() if w.zone_id}
-            for z in zones:
-                out[z] += p.annual_quota_m3 / len(zones)
+    permits = Permit.objects.filter(status=PermitStatus.ACTIVE, source__in=("shallow", "deep"))
+    if level == "township":
+        for township_id, quota in permits.values_list("township_id", "annual_quota_m3"):
+            out[township_id] += quota
+        return dict(out)
+    # The zones of each permit's wells, read as pairs (not a well object per permit and well).
+    zones_of: dict[int, set[int]] = defaultdict(set)
+    pairs = (
+        Permit.wells.through.objects.filter(permit__in=permits, well__zone__isnull=False)
+        .values_list("permit_id", "well__zone_id")
+        .order_by()
+        .distinct()
+    )
+    for permit_id, zone_id in pairs:
+        zones_of[permit_id].add(zone_id)
+    for permit_id, quota in permits.values_list("pk", "annual_quota_m3"):
+        zones = zones_of.get(permit_id, set())
+        for z in zones:
+            out[z] += quota / len(zones)
     return dict(out)
 
 

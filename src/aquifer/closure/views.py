@@ -41,6 +41,7 @@ from aquifer.core.exports import CONTENT_TYPES, export_response, write_csv, writ
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.core.tables import export_columns, sort
+from aquifer.core.widgets import LabelledModelChoiceField
 from aquifer.registry.models import CoverageArea, MonitoringWell, SupplyWork, Township, Well
 from aquifer.registry.spatial import county_geometry
 from aquifer.registry.supply import import_geojson
@@ -196,7 +197,9 @@ def map_data(request: HttpRequest) -> HttpResponse:
 
 
 class EnrolForm(forms.Form):
-    well = forms.ModelChoiceField(queryset=Well.objects.none(), label=gettext_lazy("取水井"))
+    well = LabelledModelChoiceField(  # the county's wells: thousands of options
+        queryset=Well.objects.none(), label=gettext_lazy("取水井"), label_fields=("code", "name")
+    )
     deadline = forms.DateField(
         label=gettext_lazy("关停期限"), widget=forms.DateInput(attrs={"type": "date"})
     )
