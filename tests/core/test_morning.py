@@ -94,6 +94,12 @@ def test_each_role_sees_its_figures(world: Any) -> None:
     assert "monitoring.alarms.severity.warning" not in inspector
     user = page(world, "water_user")
     assert "monitoring.my_alarms" in user and "permits.over_quota" not in user
+    # its own wells' month, not the county's months by township it may not open
+    assert "level=well" in user["accounting.my_month_withdrawal"][1]
+    assert (
+        world.client("water_user").get(user["accounting.my_month_withdrawal"][1]).status_code == 200
+    )
+    assert bureau["accounting.month_withdrawal"][1].startswith("/accounting/")
 
 
 def test_the_township_officer_sees_its_township_and_its_map(world: Any) -> None:
@@ -315,3 +321,13 @@ def test_a_water_users_meter_shows_its_latest_value(world: Any) -> None:
     )
     value, url = page(world, "water_user")[f"monitoring.meter.{world.device_a.pk}"]
     assert value.replace(",", "") in ("589867", "589867.0") and url.endswith("/")
+
+
+def test_a_figure_loses_its_link_where_the_gate_would_refuse_it(world: Any) -> None:
+    from aquifer.core.morning import Figure, _reachable
+
+    water_user = world.accounts["water_user"]
+    shown = Figure(1, "x", url="/audit/?x=1")  # the audit trail: not a water user's
+    assert _reachable(water_user, shown).url == ""
+    assert _reachable(world.accounts["bureau"], shown).url == "/audit/?x=1"
+    assert _reachable(water_user, Figure(1, "x", url="/no/such/page/")).url == ""

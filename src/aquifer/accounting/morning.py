@@ -17,7 +17,7 @@ from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
 
 
-def month_against_last_year(user: Any) -> Figure:
+def month_against_last_year(user: Any, *, level: str = "", key: str = "") -> Figure:
     """Month to date (the stored monthly volumes, metered and estimated) and the same month
     last year: one query over the stored months, not the meters."""
     today = timezone.localdate()
@@ -41,7 +41,8 @@ def month_against_last_year(user: Any) -> Figure:
         tone = "warn" if change > 0.1 else "ok"
     else:
         detail, tone = _("去年同月无数据"), "info"
-    url = f"{reverse('accounting:withdrawals')}?{urlencode({'year': y, 'month': m})}"
+    query = {"level": level, "year": y, "month": m} if level else {"year": y, "month": m}
+    url = f"{reverse('accounting:withdrawals')}?{urlencode(query)}"
     return Figure(
         this,
         _("本月取水量"),
@@ -49,8 +50,14 @@ def month_against_last_year(user: Any) -> Figure:
         url=url,
         tone=tone,
         detail=detail,
-        key="accounting.month_withdrawal",
+        key=key or "accounting.month_withdrawal",
     )
+
+
+def my_month_against_last_year(user: Any) -> Figure:
+    """A water user's own month: the list behind it is its wells' month (the county's months
+    by township are not a water user's to see)."""
+    return month_against_last_year(user, level="well", key="accounting.my_month_withdrawal")
 
 
 register(
@@ -65,5 +72,5 @@ register(
     policy="accounting.morning_own",
     group="mine",
     order=20,
-    compute=month_against_last_year,
+    compute=my_month_against_last_year,
 )

@@ -29,12 +29,14 @@ map of the township officer's township.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.core.policies import allowed
+from aquifer.core.policies import allowed, route_allows
 
 __all__ = [
     "GROUPS",
@@ -167,11 +169,25 @@ def figures_for(user: Any) -> list[tuple[str, Any, list[Figure]]]:
             continue
         many = [result] if isinstance(result, Figure) else list(result)
         keyed = [
-            _with_key(f, entry.key if len(many) == 1 else f"{entry.key}:{i}")
+            _reachable(user, _with_key(f, entry.key if len(many) == 1 else f"{entry.key}:{i}"))
             for i, f in enumerate(many)
         ]
         grouped.setdefault(entry.group, []).extend(keyed)
     return [(g, GROUPS[g], grouped[g]) for g in GROUPS if grouped.get(g)]
+
+
+def _reachable(user: Any, f: Figure) -> Figure:
+    """The figure without its link when the gate would refuse ``user`` the list behind it
+    (a water user's withdrawal of the month: its number, but no county withdrawal page)."""
+    if not f.url:
+        return f
+    try:
+        match = resolve(urlsplit(f.url).path)
+    except Resolver404:
+        return replace(f, url="")
+    if route_allows(user, match.view_name, bool(match.kwargs)):
+        return f
+    return replace(f, url="")
 
 
 def _with_key(f: Figure, key: str) -> Figure:

@@ -215,8 +215,10 @@ class AlarmBulkRefusal(Schema):
 
 
 class AlarmBulkRefused(Schema):
+    """403/409: the alarms refused (none when the gate or the CSRF check refused the call)."""
+
     detail: str
-    refused: list[AlarmBulkRefusal]
+    refused: list[AlarmBulkRefusal] = []
 
 
 class AlarmBulkOut(Schema):

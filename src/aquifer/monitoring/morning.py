@@ -34,7 +34,8 @@ _SEVERITY_TONE = {"critical": "bad", "warning": "warn", "info": "info"}
 
 
 def _board(**params: str) -> str:
-    return f"{reverse('monitoring:alarm_list')}?{urlencode(params)}"
+    """The alarm board's flat list (not grouped by kind), filtered: the rows behind a count."""
+    return f"{reverse('monitoring:alarm_list')}?{urlencode({**params, 'group': 'none'})}"
 
 
 def _open_alarms(user: Any) -> Any:
