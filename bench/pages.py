@@ -62,7 +62,17 @@ ACCOUNTS = {
 def build(wells: int, days: int, cache: Path | None, tmp: Path) -> Path:
     """A demo county's SQLite file with ``wells`` wells (from the cache or built now)."""
     name = f"demo-{wells}-{days}.sqlite3"
+    cmd = [sys.executable, "-c", "import sys; from aquifer.cli import main; sys.exit(main())"]
     if cache is not None and (cache / name).exists():
+        # A county built by an older tree: bring its schema up to this one's first.
+        env = {
+            **os.environ,
+            "AQUIFER_DATA_DIR": str(tmp),
+            "DATABASE_URL": f"sqlite:///{cache / name}",
+        }
+        done = subprocess.run([*cmd, "migrate", "-v0"], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"migrating {cache / name} failed:\n{done.stderr[-4000:]}")
         return cache / name
     data = tmp / f"build-{wells}"
     data.mkdir()
@@ -71,7 +81,6 @@ def build(wells: int, days: int, cache: Path | None, tmp: Path) -> Path:
         "AQUIFER_DATA_DIR": str(data),
         "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
     }
-    cmd = [sys.executable, "-c", "import sys; from aquifer.cli import main; sys.exit(main())"]
     cmd += ["demo", "--no-serve", "--wells", str(wells), "--history-days", str(days)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
