@@ -90,3 +90,20 @@ def test_retention_job_prunes_old_frames_and_keeps_the_rest(world: Any, settings
     assert RawFrame.objects.count() == 2 and Reading.objects.count() == 5  # readings stay
     with pytest.raises(ValueError, match="RAW_FRAME_RETENTION_DAYS"):
         archive.prune(days=0)
+
+
+def test_the_cutoff_is_found_by_the_key_across_gaps(world: Any) -> None:
+    """Ids ascend with reception (with gaps where frames were pruned or rolled back): the
+    first id received since the cutoff, for every cutoff."""
+    now = timezone.now()
+    device = world.device_a.pk
+    for i in range(40):
+        at = now - dt.timedelta(days=40 - i)
+        store.ingest([store.ReadingRow(device, "depth_to_water", at, float(i))],
+                     [_frame(device, at, bytes([0x7E, i]))])  # fmt: skip
+    RawFrame.objects.filter(raw__in=[bytes([0x7E, i]) for i in (5, 6, 7, 20, 21)]).delete()
+    rows = list(RawFrame.objects.order_by("pk").values_list("pk", "received_at"))
+    for days in range(-1, 43):
+        cutoff = now - dt.timedelta(days=days, hours=12)
+        expected = next((pk for pk, at in rows if at >= cutoff), None)
+        assert archive.first_id_received_since(cutoff) == expected, days

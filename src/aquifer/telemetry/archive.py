@@ -62,14 +62,37 @@ def prune(now: dt.datetime | None = None, days: int | None = None) -> int:
     if days < 1:
         raise ValueError(f"RAW_FRAME_RETENTION_DAYS: {days} is not a positive number of days")
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    bound = first_id_received_since(cutoff)
     deleted = 0
     while True:
         with transaction.atomic():
-            ids = list(
-                RawFrame.objects.filter(received_at__lt=cutoff)
-                .order_by("received_at")
-                .values_list("id", flat=True)[:PRUNE_CHUNK]
-            )
+            old = RawFrame.objects.order_by("pk")
+            if bound is not None:
+                old = old.filter(pk__lt=bound)
+            ids = list(old.values_list("id", flat=True)[:PRUNE_CHUNK])
             if not ids:
                 return deleted
             deleted += RawFrame.objects.filter(pk__in=ids).delete()[0]
+
+
+def first_id_received_since(cutoff: dt.datetime) -> int | None:
+    """The first frame's id received at or after ``cutoff``: None when every frame is older.
+    Frames are written in the order they are received, so ids ascend with ``received_at``
+    (within a batch's second or two, nothing a retention of days could notice); a binary
+    search over the key reads O(log n) rows and needs no index on the time."""
+    frames = RawFrame.objects.order_by("pk")
+    last = frames.values_list("pk", "received_at").last()
+    if last is None or last[1] < cutoff:
+        return None
+    first = frames.values_list("pk", flat=True).first()
+    assert first is not None
+    best, lo, hi = last[0], first, last[0] - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        row = frames.filter(pk__gte=mid).values_list("pk", "received_at").first()
+        assert row is not None  # ``best`` is at or after ``mid``
+        if row[1] >= cutoff:
+            best, hi = min(best, row[0]), mid - 1  # no id between mid and row[0]
+        else:
+            lo = row[0] + 1  # row[0] and every id before it are older
+    return best
