@@ -110,10 +110,25 @@ class Steps:
             yield lambda name: self.line(sub(name))
 
 
-def fill(history_days: int, live_devices: int, steps: Steps) -> None:
-    """Everything after the registry, in the order the parts build on each other: the reading
-    history, then each app's demo. Records its progress for the pages' banner."""
+def fill(history_days: int, live_devices: int, steps: Steps, wells: int | None = None) -> None:
+    """Everything after the schema, in the order the parts build on each other: the registry
+    (when ``wells`` is given: the background fill), the reading history, then each app's
+    demo. Records its progress for the pages' banner."""
     parts: list[tuple[str, Callable[[Callable[[str], None]], Any]]] = []
+    if wells is not None:
+
+        def registry(log: Callable[[str], None]) -> None:
+            summary = build_demo(wells=wells, log=log)
+            steps.line(
+                _("演示县：%(wells)d 眼取水井，%(devices)d 台设备，%(users)d 个取用水户。")
+                % {
+                    "wells": summary["wells"],
+                    "devices": summary["devices"],
+                    "users": summary["water_users"],
+                }
+            )
+
+        parts.append((_("取水井、设备与账号 (the registry)"), registry))
     if history_days > 0:
 
         def history(log: Callable[[str], None]) -> None:
@@ -181,7 +196,12 @@ class Command(BaseCommand):
         console = Console(file=cast(IO[str], self.stdout._out), highlight=False)
         if options["fill_only"]:
             # Plain stamped lines: they interleave with the server's output.
-            fill(options["history_days"], options["live_devices"], Steps(console, started, False))
+            fill(
+                options["history_days"],
+                options["live_devices"],
+                Steps(console, started, False),
+                wells=wells,
+            )
             Steps(console, started, False).line(_("演示县已完整 (history filled in)。"))
             return
         steps = Steps(console, started)
@@ -201,20 +221,26 @@ class Command(BaseCommand):
 
         collector = threading.Thread(target=collect, name="aquifer-collectstatic")
         collector.start()
+        in_background = not (options["no_serve"] or options["fill_first"])
         with steps.step(_("创建或升级数据库 (migrating)…"), str):
-            call_command("migrate", interactive=False, verbosity=0)
-        with steps.step(
-            _("生成演示数据 (building the demo county)…"), lambda s: _("生成演示数据：%s…") % s
-        ) as log:
-            summary = build_demo(wells=wells, log=log)
+            # The server runs Django's checks when it starts; here they would only delay it.
+            call_command("migrate", interactive=False, verbosity=0, skip_checks=True)
+        summary: dict[str, Any] | None = None
+        if not in_background:
+            # Serving in the background fill's company, the registry is its first part: the
+            # first page answers as soon as the schema is there.
+            with steps.step(
+                _("生成演示数据 (building the demo county)…"),
+                lambda s: _("生成演示数据：%s…") % s,
+            ) as log:
+                summary = build_demo(wells=wells, log=log)
         collector.join()
         if static_error:
             raise static_error[0]
 
-        in_background = not (options["no_serve"] or options["fill_first"])
         if not in_background:
             fill(options["history_days"], options["live_devices"], steps)
-        self._summary(console, steps, summary, in_background)
+        self._summary(console, steps, summary)
 
         url = url_of(options["host"], options["port"])
         console.print(_("网址 (open): [bold]%s[/bold]") % url)
@@ -313,9 +339,14 @@ class Command(BaseCommand):
             }
         )
 
-    def _summary(
-        self, console: Console, steps: Steps, summary: dict[str, Any], filling: bool
-    ) -> None:
+    def _summary(self, console: Console, steps: Steps, summary: dict[str, Any] | None) -> None:
+        if summary is None:
+            console.print(
+                _("数据库已就绪（%.1f 秒）；取水井、设备、账号、历史数据和各模块示例在后台生成。")
+                % steps.elapsed()
+            )
+            self._accounts(console)
+            return
         created = sum(summary["created"].values())
         updated = sum(summary["updated"].values())
         console.print(
@@ -336,8 +367,10 @@ class Command(BaseCommand):
                 "updated": updated,
             }
         )
-        if filling:
-            console.print(_("历史数据和各模块示例将在服务启动后于后台补齐。"))
+        self._accounts(console)
+        console.print(_("wateruser 对应的取用水户：%s") % summary["water_user_account"])
+
+    def _accounts(self, console: Console) -> None:
         table = Table(title=_("演示账号 (demo accounts)"))
         table.add_column(_("角色 role"))
         table.add_column(_("用户名 user"), style="bold")
@@ -347,4 +380,3 @@ class Command(BaseCommand):
             role = str(account.role.label) + ("（超级用户）" if account.superuser else "")
             table.add_row(role, account.username, DEMO_PASSWORD, account.sees)
         console.print(table)
-        console.print(_("wateruser 对应的取用水户：%s") % summary["water_user_account"])
