@@ -217,6 +217,8 @@ def test_the_pages_show_the_fill_in_progress_while_the_demo_watches_it(
     try:
         html = client.get("/").content.decode()
         assert "demo-fill" in html and "3/14" in html and "取水量核算" in html
+        # the anonymous visitor too: the accounts themselves may not be built yet
+        assert "demo-fill" in world.client("anonymous").get("/portal/").content.decode()
         progress.write(step="", done=14, total=14, finished=True)
         assert "demo-fill" not in client.get("/").content.decode()
         assert progress.current() is None  # and it stops reading the file
