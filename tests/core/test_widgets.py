@@ -56,3 +56,15 @@ def test_labelled_field_lists_from_label_columns(world: Any) -> None:
     with CaptureQueriesContext(connection) as ctx:  # the chosen well is loaded whole
         assert bound.cleaned_data["well"].depth_m == world.well_a.depth_m
     assert not ctx.captured_queries
+
+
+def test_plain_select_multiple_is_djangos_markup() -> None:
+    from django import forms
+
+    from aquifer.core.widgets import PlainSelectMultiple
+
+    choices = [("1", "W-1 <东>"), ("2", "W-2")]
+    plain = PlainSelectMultiple(choices=choices).render("wells", ["2"], {"id": "id_wells"})
+    django = forms.SelectMultiple(choices=choices).render("wells", ["2"], {"id": "id_wells"})
+    assert " ".join(plain.split()) == " ".join(django.split())
+    assert "multiple" in plain and 'value="2" selected' in plain and "&lt;东&gt;" in plain

@@ -96,6 +96,16 @@ class CheckboxFilter(django_filters.Filter):  # type: ignore[misc]
         return self.narrow(qs, self.parent.request) if value else qs
 
 
+class WithinFilter(django_filters.NumberFilter):  # type: ignore[misc]
+    """ "Within the next N (days, working days…)": a whole number 0…``max_value`` given by a
+    link (the home page's figures), not shown in the filter bar; ``method`` does the filtering."""
+
+    def __init__(self, *, method: str, label: Any, max_value: int) -> None:
+        super().__init__(
+            method=method, label=label, min_value=0, max_value=max_value, widget=forms.HiddenInput
+        )
+
+
 class ChoiceFilter(django_filters.ChoiceFilter):  # type: ignore[misc]
     """A choice among a model field's choices, "全部" for no filtering."""
 

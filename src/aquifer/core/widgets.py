@@ -16,7 +16,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-__all__ = ["LabelledModelChoiceField", "PlainSelect"]
+__all__ = ["LabelledModelChoiceField", "PlainSelect", "PlainSelectMultiple"]
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
@@ -59,6 +59,10 @@ class PlainSelect(forms.Select):
             mark_safe(_attrs(w["attrs"])),  # escaped by _attrs
             mark_safe("".join(body)),  # escaped by options()
         )
+
+
+class PlainSelectMultiple(PlainSelect, forms.SelectMultiple):
+    """A ``SelectMultiple`` written out the same way."""
 
 
 class _LabelIterator(ModelChoiceIterator):

@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import django_filters
 from django import forms
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.core.filters import CheckboxFilter, ChoiceFilter, FilterSet, RecordFilter, SearchFilter
+from aquifer.core.filters import (
+    CheckboxFilter,
+    ChoiceFilter,
+    FilterSet,
+    RecordFilter,
+    SearchFilter,
+    WithinFilter,
+)
 from aquifer.core.scoping import allowed
 from aquifer.enforcement import workflow
 from aquifer.enforcement.models import Case, CaseKind, CaseSource, CaseState
@@ -42,13 +48,7 @@ class CaseFilterSet(FilterSet):
     overdue = CheckboxFilter(_overdue, label=_("已超期"))
     # From the home page (core/morning.py), not in the filter bar: open cases whose current
     # deadline falls within the next N days (not yet passed).
-    due_within = django_filters.NumberFilter(
-        method="filter_due_within",
-        label=_("N 天内到期"),
-        min_value=0,
-        max_value=366,
-        widget=forms.HiddenInput,
-    )
+    due_within = WithinFilter(method="filter_due_within", label=_("N 天内到期"), max_value=366)
     q = SearchFilter(("title__icontains", "facts__icontains", "party__icontains"))
 
     class Meta:

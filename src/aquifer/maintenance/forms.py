@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, visible_to
+from aquifer.core.widgets import PlainSelect
 from aquifer.maintenance.models import (
     ChecklistItem,
     CheckResult,
@@ -18,6 +19,8 @@ from aquifer.registry.models import Device
 
 
 class DeviceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    widget = PlainSelect  # the county's devices: thousands of options
+
     def label_from_instance(self, obj: Any) -> str:
         well = obj.well
         return f"{obj} · {well.code}" if well is not None else str(obj)

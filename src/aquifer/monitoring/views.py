@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, require, visible_to
 from aquifer.core.tables import sort
+from aquifer.core.widgets import PlainSelect
 from aquifer.monitoring import alarms as alarm_service
 from aquifer.monitoring import arrival, board, health
 from aquifer.monitoring.filters import ACTIVE, AlarmFilterSet
@@ -418,7 +419,10 @@ class MeterChangeForm(forms.ModelForm):  # type: ignore[type-arg]
             "new_serial",
             "note",
         ]
-        widgets = {"changed_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+        widgets = {
+            "changed_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "device": PlainSelect,  # the county's devices: thousands of options
+        }
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import django_filters
 from django import forms
 from django.db.models import F, FloatField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -20,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.accounting import service as accounting
 from aquifer.accounting.models import WithdrawalMonth
-from aquifer.core.filters import CheckboxFilter, ChoiceFilter, FilterSet, RecordFilter, SearchFilter
+from aquifer.core.filters import (
+    CheckboxFilter,
+    ChoiceFilter,
+    FilterSet,
+    RecordFilter,
+    SearchFilter,
+    WithinFilter,
+)
 from aquifer.permits.models import (
     OPEN_APPLICATION,
     Permit,
@@ -84,19 +90,11 @@ class PermitFilterSet(FilterSet):
         label=_("超许可水量"),
         widget=forms.HiddenInput,
     )
-    due_within = django_filters.NumberFilter(
-        method="filter_due_within",
-        label=_("申请决定期限在 N 个工作日内"),
-        min_value=0,
-        max_value=250,
-        widget=forms.HiddenInput,
+    due_within = WithinFilter(
+        method="filter_due_within", label=_("申请决定期限在 N 个工作日内"), max_value=250
     )
-    expires_within = django_filters.NumberFilter(
-        method="filter_expires_within",
-        label=_("有效期在 N 天内届满"),
-        min_value=0,
-        max_value=3660,
-        widget=forms.HiddenInput,
+    expires_within = WithinFilter(
+        method="filter_expires_within", label=_("有效期在 N 天内届满"), max_value=3660
     )
 
     class Meta:

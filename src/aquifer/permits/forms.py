@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import visible_to
+from aquifer.core.widgets import PlainSelect, PlainSelectMultiple
 from aquifer.permits.models import ApplicationKind, WaterSource
 from aquifer.permits.rules import Flag
 from aquifer.registry.choices import UseType
@@ -25,9 +26,12 @@ FLAG_LABELS = {
 
 
 class ApplyForm(forms.Form):
-    holder: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("持证人"), queryset=None)
+    # The county's water users and wells: thousands of options, written out plainly.
+    holder: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("持证人"), queryset=None, widget=PlainSelect
+    )
     wells: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
-        label=_("取水井"), queryset=None, required=False
+        label=_("取水井"), queryset=None, required=False, widget=PlainSelectMultiple
     )
     source = forms.ChoiceField(label=_("水源类型"), choices=WaterSource.choices)
     use_type = forms.ChoiceField(label=_("用水类型"), choices=UseType.choices)
