@@ -9,7 +9,6 @@ register(
     WATER,
     _("水资源税"),
     "accounting:tax",
-    policy="accounting.tax_report",
     nav_key="water-tax",
     order=40,
 )

@@ -10,7 +10,6 @@ register(
     MONITORING,
     _("水位趋势"),
     "analysis:well_trends",
-    policy="analysis.wells",
     nav_key="level-trends",
     order=50,
 )
@@ -18,7 +17,6 @@ register(
     MONITORING,
     _("水质"),
     "analysis:sample_list",
-    policy="analysis.wells",
     nav_key="quality",
     order=60,
 )

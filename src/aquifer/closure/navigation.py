@@ -4,6 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.navigation import GOVERNANCE, register
 
-register(
-    GOVERNANCE, _("关井压采"), "closure:index", policy="closure.view", nav_key="closure", order=10
-)
+register(GOVERNANCE, _("关井压采"), "closure:index", nav_key="closure", order=10)

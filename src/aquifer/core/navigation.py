@@ -12,11 +12,13 @@ An app's ``navigation.py``::
     from django.utils.translation import gettext_lazy as _
     from aquifer.core.navigation import WATER, register
 
-    register(WATER, _("取水许可"), "permits:permit_list", policy="permits.register",
-             nav_key="permits", order=10)
+    register(WATER, _("取水许可"), "permits:permit_list", nav_key="permits", order=10)
 
-``policy`` is a capability (``"permits.ledger"``), a model action (``"rights.waterright.view"``),
-a predicate on the user, or None for every role (the public included).
+An item is shown to whoever the gate of its route lets in (``core.policies.route_allows``: the
+policy the route is linked to by ``routes({...})``), so an app does not declare it twice.
+``policy`` narrows that for the menu only — a capability (``"registry.records"``: the public
+may open the wells list, but it is not in their menu), a model action, or a predicate on the
+user.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from aquifer.core.policies import allowed
+from aquifer.core.policies import allowed, route_allows
 
 __all__ = [
     "ENFORCEMENT",
@@ -66,6 +68,8 @@ class Item:
     order: int = 100
 
     def visible(self, user: Any) -> bool:
+        if not route_allows(user, self.url_name, False):
+            return False
         if self.policy is None:
             return True
         if callable(self.policy):
@@ -182,7 +186,5 @@ def autodiscover() -> None:
 
 def _declare_core() -> None:
     register(MONITORING, _("地图"), "county_map", nav_key="map", order=0)
-    register(
-        PUBLIC, _("审计"), "audit_list", policy="core.auditentry.view", nav_key="audit", order=80
-    )
+    register(PUBLIC, _("审计"), "audit_list", nav_key="audit", order=80)
     register(PUBLIC, _("管理后台"), "admin:index", policy="core.admin", nav_key="admin", order=90)

@@ -10,7 +10,6 @@ register(
     ENFORCEMENT,
     _("执法监管"),
     "enforcement:case_list",
-    policy="enforcement.cases",
     nav_key="enforcement",
     order=10,
 )
@@ -19,7 +18,6 @@ register(
     ENFORCEMENT,
     _("计量合规"),
     "enforcement:metering",
-    policy="enforcement.metering",
     nav_key="metering",
     order=30,
 )
@@ -27,7 +25,6 @@ register(
     ENFORCEMENT,
     _("地下水污染源"),
     "enforcement:source_list",
-    policy="enforcement.staff",
     nav_key="pollution-sources",
     order=40,
 )
@@ -35,7 +32,6 @@ register(
     ENFORCEMENT,
     _("信用记录"),
     "enforcement:credit",
-    policy="enforcement.credit_public",
     nav_key="credit",
     order=50,
 )

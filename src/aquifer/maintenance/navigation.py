@@ -10,7 +10,6 @@ register(
     MONITORING,
     _("设备运维"),
     "maintenance:ticket_list",
-    policy="maintenance.use",
     nav_key="maintenance",
     order=30,
 )

@@ -8,7 +8,6 @@ register(
     MONITORING,
     _("告警"),
     "monitoring:alarm_list",
-    policy="monitoring.pages",
     nav_key="alarms",
     order=10,
 )
@@ -16,7 +15,6 @@ register(
     MONITORING,
     _("设备运行"),
     "monitoring:health_map",
-    policy="monitoring.pages",
     nav_key="device-health",
     order=20,
 )

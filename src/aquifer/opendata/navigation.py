@@ -8,7 +8,6 @@ register(
     PUBLIC,
     _("上级平台转发"),
     "opendata:forwarding",
-    policy="opendata.forwarding",
     nav_key="forwarding",
     order=30,
 )
@@ -16,7 +15,6 @@ register(
     PUBLIC,
     _("数据交换"),
     "opendata:exchange",
-    policy="opendata.exchange",
     nav_key="exchange",
     order=40,
 )

@@ -10,7 +10,6 @@ register(
     WATER,
     _("取水许可"),
     "permits:permit_list",
-    policy="permits.register",
     nav_key="permits",
     order=10,
 )
@@ -18,12 +17,9 @@ register(
     WATER,
     _("分区台账"),
     "permits:zone_ledger",
-    policy="permits.ledger",
     nav_key="zone-ledger",
     order=20,
 )
-register(
-    WATER, _("许可规则"), "permits:rules", policy="permits.rules", nav_key="permit-rules", order=90
-)
+register(WATER, _("许可规则"), "permits:rules", nav_key="permit-rules", order=90)
 
 savable_list("permits:permit_list", PermitFilterSet)  # its filter can be saved (core.SavedFilter)

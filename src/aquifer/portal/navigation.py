@@ -11,7 +11,6 @@ register(
     ENFORCEMENT,
     _("公众举报"),
     "portal:complaint_list",
-    policy="portal.complaints",
     nav_key="complaints",
     order=20,
 )

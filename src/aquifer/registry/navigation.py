@@ -54,9 +54,7 @@ register(
     nav_key="townships",
     order=50,
 )
-register(
-    RECORDS, _("导入"), "registry:import", policy="registry.import", nav_key="import", order=60
-)
+register(RECORDS, _("导入"), "registry:import", nav_key="import", order=60)
 
 # Lists whose filter can be saved under a name (core.SavedFilter).
 savable_list("registry:well_list", WellFilterSet)

@@ -9,7 +9,6 @@ register(
     WATER,
     _("水权账户"),
     "rights:account",
-    policy="rights.trade",
     nav_key="rights-account",
     order=55,
 )
@@ -17,18 +16,14 @@ register(
     WATER,
     _("交易审批"),
     "rights:approvals",
-    policy="rights.manage",
     nav_key="rights-approvals",
     order=60,
 )
-register(
-    WATER, _("水权台账"), "rights:ledger", policy="rights.manage", nav_key="rights-ledger", order=65
-)
+register(WATER, _("水权台账"), "rights:ledger", nav_key="rights-ledger", order=65)
 register(
     WATER,
     _("初始水权"),
     "rights:right_list",
-    policy="rights.waterright.view",
     nav_key="rights-certificates",
     order=70,
 )

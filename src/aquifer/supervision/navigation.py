@@ -19,7 +19,6 @@ register(
     GOVERNANCE,
     _("考核督查"),
     "supervision:index",
-    policy="supervision.staff",
     nav_key="supervision",
     order=20,
 )
