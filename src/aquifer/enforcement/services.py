@@ -67,8 +67,8 @@ __all__ = [
 APPROVE_STEPS = frozenset({"file", "decide", "dismiss"})
 #: How many readings around an alarm are attached, at most.
 MAX_READINGS = 500
-#: How many archived raw frames of a registered device are attached, at most (those
-#: observed nearest the alarm).
+#: How many raw frames an alarm brings to a case, at most: an unregistered station's first
+#: quarantined ones, or a registered device's archived ones observed nearest the alarm.
 MAX_FRAMES = 50
 
 EvidenceItem = tuple[str, str, dict[str, Any]]
@@ -217,9 +217,8 @@ def alarm_evidence(alarm: Alarm) -> list[EvidenceItem]:
     ]
     station = (alarm.data or {}).get("station")
     if alarm.kind == "unregistered_station" and station:
-        for f in QuarantinedFrame.objects.filter(station=station).order_by("received_at", "id")[
-            :50
-        ]:
+        frames = QuarantinedFrame.objects.filter(station=station).order_by("received_at", "id")
+        for f in frames[:MAX_FRAMES]:
             items.append(
                 (
                     EvidenceKind.FRAME,
