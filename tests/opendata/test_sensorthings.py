@@ -95,12 +95,21 @@ def test_query_options(world: Any, series: Any) -> None:
 @pytest.mark.parametrize(
     "query, option",
     [("$top=x", "$top"), ("$filter=nosuch eq 1", "$filter"), ("$filter=((", "$filter"),
-     ("$orderby=nosuch", "$orderby"), ("$expand=Nope", "$expand"), ("$count=maybe", "$count")],
+     ("$orderby=nosuch", "$orderby"), ("$expand=Nope", "$expand"), ("$count=maybe", "$count"),
+     # not OData: options in an expand item are $-options; a nested expand is $expand=…
+     ("$expand=Thing(Locations($top=1))", "$expand"), ("$expand=Thing(Locations)", "$expand"),
+     ("$expand=Thing($top=1;foo=2)", "$expand")],
 )  # fmt: skip
 def test_bad_options_are_400_naming_them(world: Any, series: Any, query: str, option: str) -> None:
     response = Client().get(STA + "Datastreams?" + query)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == option
+
+
+def test_a_nested_expand_in_the_odata_form_expands(world: Any, series: Any) -> None:
+    ds = LatestReading.objects.get(device=world.device_a, element="depth_to_water").pk
+    body = get(Client(), f"Datastreams({ds})?$expand=Thing($expand=Locations($top=1))")
+    assert body["Thing"]["Locations"][0]["location"]["type"] == "Point"
 
 
 def test_read_only_and_unknown_paths(world: Any) -> None:

@@ -146,8 +146,14 @@ def parse_expand(text: str) -> dict[str, Options]:
                 raise BadQuery("$expand", f"{item!r}: options must end with ')'")
             for opt in _split(rest[:-1], ";"):
                 key, eq, value = opt.partition("=")
-                if not eq:
-                    raise BadQuery("$expand", f"{opt!r}: $option=value expected")
+                # ``Datastreams(Observations(...))`` is not OData: a nested expand is
+                # ``Datastreams($expand=Observations(...))`` or ``Datastreams/Observations``.
+                if not eq or not key.strip().startswith("$") or "(" in key:
+                    raise BadQuery(
+                        "$expand",
+                        f"{opt!r} in {name.strip()!r}: $option=value expected (a nested "
+                        f"expand is {name.strip()}($expand=…) or {name.strip()}/…)",
+                    )
                 inner[key.strip()] = value.strip()
         head, slash, tail = name.partition("/")
         if slash:  # a path: B/C is B expanded with C inside
