@@ -196,14 +196,21 @@ def openapi_parameters(filterset: type[django_filters.FilterSet]) -> list[dict[s
 
 #: The list pages whose filters can be saved (core.SavedFilter): URL name → FilterSet.
 _SAVABLE: dict[str, type[FilterSet]] = {}
+#: Query keys a list knows besides its filters and the common ones (e.g. a board's view).
+_EXTRA_KEYS: dict[str, tuple[str, ...]] = {}
 #: Query keys every list knows besides its filters: the sort order and the page size.
 LIST_KEYS = ("sort", "limit")
 
 
-def savable_list(url_name: str, filterset: type[FilterSet]) -> None:
+def savable_list(
+    url_name: str, filterset: type[FilterSet], extra_keys: tuple[str, ...] = ()
+) -> None:
     """Let the list at ``url_name`` (filtered by ``filterset``) keep named filters; its
-    template includes ``includes/saved_filters.html``. An app calls this in navigation.py."""
+    template includes ``includes/saved_filters.html``. ``extra_keys``: query keys of the
+    list's own that a saved filter may keep too (the alarm board's ``group``). An app calls
+    this in navigation.py."""
     _SAVABLE[url_name] = filterset
+    _EXTRA_KEYS[url_name] = tuple(extra_keys)
 
 
 def filterset_of_list(url_name: str) -> type[FilterSet] | None:
@@ -220,7 +227,7 @@ def saved_query_errors(url_name: str, query: str) -> dict[str, str]:
     filterset = _SAVABLE.get(url_name)
     if filterset is None:
         return {"url_name": str(_("该列表不能保存筛选。"))}
-    known = set(filterset.base_filters) | set(LIST_KEYS)
+    known = set(filterset.base_filters) | set(LIST_KEYS) | set(_EXTRA_KEYS.get(url_name, ()))
     unknown = sorted(k for k in QueryDict(query) if k not in known)
     if unknown:
         return {"query": str(format_lazy(_("该列表没有筛选项“{}”。"), ", ".join(unknown)))}

@@ -2,7 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from aquifer.core.filters import savable_list
 from aquifer.core.navigation import MONITORING, register
+from aquifer.monitoring.filters import AlarmFilterSet
 
 register(
     MONITORING,
@@ -18,3 +20,5 @@ register(
     nav_key="device-health",
     order=20,
 )
+# The board's filters (and its view: grouped or one row per alarm) can be saved.
+savable_list("monitoring:alarm_list", AlarmFilterSet, extra_keys=("group",))
