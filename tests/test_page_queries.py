@@ -188,3 +188,25 @@ def test_recovery_query_count_does_not_grow_with_monitoring_wells(
     if role == "bureau":  # every added well is on the page
         page = client.get(url).content.decode()
         assert all(f"W-M-{i}" in page for i in range(10))
+
+
+@pytest.mark.parametrize("role", ["bureau", "township"])
+def test_audit_page_names_referenced_records_in_a_fixed_number_of_queries(
+    world: Any, role: str
+) -> None:
+    """The trail of wells names each well's owner and township (records not on the page):
+    one query per kind of record, not one per record referenced."""
+    client = world.client(role)
+    url = "/audit/?object_type=registry.well"
+    _grow(world, 0, 3)
+    few = _count(client, url)
+    _grow(world, 3, 18)
+    many = _count(client, url)
+    from aquifer.core.scoping import visible_to
+    from aquifer.registry.models import Well
+
+    seen = visible_to(world.accounts[role], "view", Well).filter(code__startswith="W-G-")
+    owner = seen.order_by("-pk").select_related("owner").first().owner
+    html = client.get(url).content.decode()
+    assert owner.name in html  # an owner, named though its own entry is not on the page
+    assert many == few, f"/audit/ as {role}: {few} queries with few entries, {many} with more"

@@ -215,20 +215,44 @@ def history_of(obj: models.Model) -> list[dict[str, Any]]:
 
 
 def current_names(entries: Any) -> dict[tuple[str, str], str]:
-    """The current names of the records ``entries`` are about (one query per record type),
-    keyed like :func:`describe`'s cache; security events and deleted records have none."""
+    """The current names of the records ``entries`` are about, and of the records their
+    changed foreign keys point to (one query per record type, however many entries), keyed
+    like :func:`describe`'s cache; security events have none, a record that is gone is
+    named ``#id (已删除)``."""
     ids: dict[str, set[str]] = {}
+    related: dict[str, set[str]] = {}
     for e in entries:
-        if e.source != SECURITY:
-            ids.setdefault(e.object_type, set()).add(e.object_id)
+        if e.source == SECURITY:
+            continue
+        ids.setdefault(e.object_type, set()).add(e.object_id)
+        model = _model_of(e.object_type)
+        if model is None:
+            continue
+        fks = {
+            f.attname: f.related_model
+            for f in model._meta.concrete_fields
+            if (f.many_to_one or f.one_to_one) and not isinstance(f.related_model, str | None)
+        }
+        for key, pair in (e.changes or {}).items():
+            target = fks.get(key)
+            if target is None or not isinstance(pair, list | tuple):
+                continue
+            for value in pair:
+                if value is not None and value != "":
+                    related.setdefault(target._meta.label_lower, set()).add(str(value))
     names: dict[tuple[str, str], str] = {}
-    for object_type, keys in ids.items():
+    for object_type in ids.keys() | related.keys():
         model = _model_of(object_type)
         if model is None:
             continue
+        keys = ids.get(object_type, set()) | related.get(object_type, set())
         valid = [k for k in keys if _pk_ok(model, k)]
-        for pk, obj in model._default_manager.in_bulk(valid).items():
+        found = model._default_manager.in_bulk(valid)
+        for pk, obj in found.items():
             names[(object_type, str(pk))] = str(obj)
+        # a referenced record that is gone (an entry's own record keeps its recorded name)
+        for k in related.get(object_type, set()) - ids.get(object_type, set()):
+            names.setdefault((object_type, k), _("#%(id)s（已删除）") % {"id": k})
     return names
 
 
