@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from aquifer.closure import meteo, recovery, reports, services
 from aquifer.closure.attribution import MIN_OBSERVATIONS, MIN_YEARS
+from aquifer.closure.candidates import by_reason, narrow
 from aquifer.closure.candidates import candidates as find_candidates
 from aquifer.closure.filters import ClosureFilterSet
 from aquifer.closure.models import (
@@ -33,6 +34,7 @@ from aquifer.closure.models import (
     ClosureEntry,
     MeteoSeries,
     Method,
+    Reason,
     Status,
 )
 from aquifer.closure.tables import ClosureTable
@@ -41,7 +43,6 @@ from aquifer.core.exports import CONTENT_TYPES, export_response, write_csv, writ
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, visible_to
 from aquifer.core.tables import export_columns, sort
-from aquifer.core.widgets import LabelledModelChoiceField
 from aquifer.registry.models import CoverageArea, MonitoringWell, SupplyWork, Township, Well
 from aquifer.registry.spatial import county_geometry
 from aquifer.registry.supply import import_geojson
@@ -197,9 +198,9 @@ def map_data(request: HttpRequest) -> HttpResponse:
 
 
 class EnrolForm(forms.Form):
-    well = LabelledModelChoiceField(  # the county's wells: thousands of options
-        queryset=Well.objects.none(), label=gettext_lazy("取水井"), label_fields=("code", "name")
-    )
+    # The well by its code (a candidate row's link fills it in): a list of the county's
+    # thousands of wells would weigh more than the page it sits on.
+    well = forms.CharField(max_length=50, label=gettext_lazy("取水井编号"))
     deadline = forms.DateField(
         label=gettext_lazy("关停期限"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -211,13 +212,43 @@ class EnrolForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["well"].queryset = visible_to(user, Action.VIEW, Well)  # type: ignore[attr-defined]
+        self.user = user
         self.fields["replacement_area"].queryset = visible_to(user, Action.VIEW, CoverageArea)  # type: ignore[attr-defined]
+
+    def clean_well(self) -> Well:
+        code = self.cleaned_data["well"].strip()
+        found = visible_to(self.user, Action.VIEW, Well).filter(code__iexact=code).first()
+        if found is None:
+            raise ValidationError(_("没有编号为“%(code)s”的取水井。") % {"code": code})
+        return found
+
+
+class CandidateFilterForm(forms.Form):
+    """The candidates' filter bar: township, reason, well code or name, and the order."""
+
+    township = forms.ModelChoiceField(
+        queryset=Township.objects.order_by("code"), required=False, label=gettext_lazy("乡镇")
+    )
+    reason = forms.ChoiceField(
+        choices=[("", "---------"), *Reason.choices],
+        required=False,
+        label=gettext_lazy("关停理由"),
+    )
+    q = forms.CharField(max_length=50, required=False, label=gettext_lazy("井编号或名称"))
+    sort = forms.ChoiceField(
+        choices=[("code", gettext_lazy("按井编号")), ("-volume", gettext_lazy("取水量由大到小"))],
+        required=False,
+        label=gettext_lazy("排序"),
+    )
 
 
 @gated("closure.manage")
 def candidates(request: HttpRequest) -> HttpResponse:
-    form = EnrolForm(request.POST or None, user=request.user)
+    """The closure candidates of the county: how many per reason (with their volume before),
+    filtered by township, reason and well, 50 to a page; each row puts its well into the
+    enrol form below."""
+    initial = {"well": request.GET.get("enrol", "")[:50]}
+    form = EnrolForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -235,8 +266,40 @@ def candidates(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已列入关停计划。"))
             return redirect(entry.get_absolute_url())
-    rows = find_candidates(timezone.localdate())
-    return render(request, "closure/candidates.html", {"rows": rows, "form": form})
+    found = find_candidates(timezone.localdate())
+    filters = CandidateFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else _valid_part(filters)
+    township = chosen.get("township")
+    rows = narrow(
+        found,
+        township_id=township.pk if township is not None else None,
+        reason=chosen.get("reason") or "",
+        q=chosen.get("q") or "",
+    )
+    if chosen.get("sort") == "-volume":
+        rows.sort(key=lambda c: (-c.volume.m3, c.well.code))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    reason_labels = dict(Reason.choices)
+    return render(
+        request,
+        "closure/candidates.html",
+        {
+            "page_obj": page,
+            "rows": page.object_list,
+            "form": form,
+            "filters": filters,
+            "total": len(found),
+            "total_m3": round(sum(c.volume.m3 for c in found), 1),
+            "shown_m3": round(sum(c.volume.m3 for c in rows), 1),
+            "by_reason": [(r, reason_labels[r], n, m3) for r, n, m3 in by_reason(found)],
+        },
+    )
+
+
+def _valid_part(form: forms.Form) -> dict[str, Any]:
+    """The fields of an invalid filter form that are valid (the bad ones are shown as errors
+    and left out, as every list's filter bar does)."""
+    return {k: v for k, v in getattr(form, "cleaned_data", {}).items() if k not in form.errors}
 
 
 class ActForm(forms.Form):
