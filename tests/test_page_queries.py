@@ -210,3 +210,17 @@ def test_audit_page_names_referenced_records_in_a_fixed_number_of_queries(
     html = client.get(url).content.decode()
     assert owner.name in html  # an owner, named though its own entry is not on the page
     assert many == few, f"/audit/ as {role}: {few} queries with few entries, {many} with more"
+
+
+def test_audit_page_names_records_whose_names_read_another_in_fixed_queries(world: Any) -> None:
+    """An application is named after its permit: the permits are joined in, not fetched one
+    by one."""
+    client = world.client("bureau")
+    url = "/audit/?object_type=permits.permitapplication"
+    _grow(world, 0, 21)
+    _permits(world, 0, 3)
+    few = _count(client, url)
+    _permits(world, 3, 18)
+    many = _count(client, url)
+    assert "G-20" in client.get(url).content.decode()  # named after its permit
+    assert many == few, f"/audit/: {few} queries with few applications, {many} with more"

@@ -247,13 +247,36 @@ def current_names(entries: Any) -> dict[tuple[str, str], str]:
             continue
         keys = ids.get(object_type, set()) | related.get(object_type, set())
         valid = [k for k in keys if _pk_ok(model, k)]
-        found = model._default_manager.in_bulk(valid)
+        found = _named(model).in_bulk(valid)
         for pk, obj in found.items():
             names[(object_type, str(pk))] = str(obj)
         # a referenced record that is gone (an entry's own record keeps its recorded name)
         for k in related.get(object_type, set()) - ids.get(object_type, set()):
             names.setdefault((object_type, k), _("#%(id)s（已删除）") % {"id": k})
     return names
+
+
+#: Columns a record's name never reads and that weigh much to load (outlines, documents).
+_HEAVY = (models.JSONField, models.BinaryField)
+
+
+def _named(model: type[models.Model]) -> Any:
+    """The records of ``model`` as loaded to be named: the records they point to joined in
+    (a target's name reads its township, a score's its assessment — not a query per record),
+    without the heavy columns of those (a township's boundary), and what else the model says
+    its name reads (``NAME_PREFETCH``: lookups for ``prefetch_related``)."""
+    joined = [
+        f
+        for f in model._meta.concrete_fields
+        if (f.many_to_one or f.one_to_one) and not isinstance(f.related_model, str | None)
+    ]
+    heavy: list[str] = []  # the record's own: its name may read them (an alarm's params)
+    for f in joined:
+        related = f.related_model._meta  # type: ignore[union-attr]
+        heavy += [f"{f.name}__{g.name}" for g in related.concrete_fields if isinstance(g, _HEAVY)]
+    qs = model._default_manager.select_related(*(f.name for f in joined))
+    qs = qs.prefetch_related(*getattr(model, "NAME_PREFETCH", ()))
+    return qs.defer(*heavy) if heavy else qs
 
 
 def audit_list(request: HttpRequest) -> HttpResponse:
