@@ -759,8 +759,13 @@ def test_nav_offers_what_the_role_may_open(world: Any, role: str) -> None:
 
 def test_header_shows_user_and_role(world: Any) -> None:
     html = world.client("township").get("/").content.decode()
-    assert "officer_a · 乡镇" in html
-    assert 'action="/logout/"' in html and 'action="/i18n/setlang/"' in html
+    menu = re.search(r'<details class="nav-group account".*?</details>', html, re.S).group(0)
+    assert '<summary class="who" id="who" title="乡镇工作人员">officer_a</summary>' in menu
+    assert '<span class="menu-note">乡镇工作人员</span>' in menu
+    assert 'action="/logout/"' in menu and 'action="/i18n/setlang/"' in html
+    # the language switch offers the other language only, in its own words
+    switch = re.search(r'<form[^>]*id="language-form".*?</form>', html, re.S).group(0)
+    assert 'value="en"' in switch and 'value="zh-hans"' not in switch and "English" in switch
 
 
 def test_login_and_logout(world: Any) -> None:
