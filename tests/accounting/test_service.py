@@ -72,6 +72,19 @@ def test_interface(world: Any, meter: Any) -> None:
     assert town[world.township_a.pk].metered_m3 == pytest.approx(3100.0)
     users = service.totals("user", 2025)
     assert users[world.user_a.pk].metered_m3 == pytest.approx(3100.0)
+    # every level from one reading: each well's volume lands in its township, zone and owner,
+    # and the estimated well's flags go with it
+    wells = service.well_volumes(2025)
+    levels = service.totals_by(("well", "user", "zone", "township", "county"), 2025)
+    assert levels["well"] == wells
+    assert levels["county"][None].total_m3 == pytest.approx(sum(v.total_m3 for v in wells.values()))
+    for w in (world.well_a, world.well_b):
+        for level, key in (("township", w.township_id), ("zone", w.zone_id)):
+            if key is not None:
+                assert levels[level][key].total_m3 >= wells[w.pk].total_m3 > 0
+    town_b = levels["township"][world.well_b.township_id]
+    assert town_b.estimated and town_b.flags & VolumeFlag.UNMETERED
+    assert None not in levels["zone"] and None not in levels["user"]
 
 
 def test_replacement_and_glitch_read_from_raw(world: Any, meter: Any) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "monthly",
     "refresh",
     "totals",
+    "totals_by",
     "unmetered_daily_m3",
     "well_volumes",
 ]
@@ -586,35 +587,53 @@ def _level_keys(level: str) -> dict[int, int | None]:
     return dict(Well.objects.values_list("pk", field))
 
 
-_LEVEL_LOOKUP = {
-    "well": "well_id",
-    "user": "well__owner_id",
-    "zone": "well__zone_id",
-    "township": "well__township_id",
-}
-
-
 def totals(level: str, year: int, month: int | None = None) -> dict[int | None, Volume]:
     """Volumes summed per user, zone, township or county (key None) for a month or the year.
 
     For ``user`` and ``zone``, wells with no owner or outside every zone are left out. Summed
-    in the database from the stored monthly figures (made fresh first, as a county-wide read).
-    """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+    from the stored monthly figures (made fresh first, as a county-wide read); a page that
+    wants several levels asks :func:`totals_by` once."""
+    return totals_by((level,), year, month)[level]
+
+
+def totals_by(
+    levels: Iterable[str], year: int, month: int | None = None
+) -> dict[str, dict[int | None, Volume]]:
+    """:func:`totals` at several levels from one reading: the stored figures are made fresh
+    once, summed per well in the database (one row per well, no join), and folded into each
+    level in Python — cheaper than a grouped join per level."""
+    levels = tuple(levels)
+    for level in levels:
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}")
     if month is not None and not 1 <= month <= 12:
         raise ValueError("month must be 1..12")
     _ensure(year, None)
-    if level == "county":
-        county = ZERO
-        for v in _summed(year, month, "year").values():
-            county = county + v
-        return {None: county}
-    out = _summed(year, month, _LEVEL_LOOKUP[level])
-    if level == "well":
-        return {pk: out.get(pk, ZERO) for pk in Well.objects.values_list("pk", flat=True)}
-    if level in ("user", "zone"):
-        out.pop(None, None)
+    per_well = _summed(year, month, "well_id")
+    wells = list(
+        Well.objects.order_by("pk").values_list("pk", "owner_id", "zone_id", "township_id")
+    )
+    out: dict[str, dict[int | None, Volume]] = {}
+    for level in levels:
+        if level == "well":
+            out[level] = {pk: per_well.get(pk, ZERO) for pk, *_ in wells}
+            continue
+        if level == "county":
+            county = ZERO
+            for v in per_well.values():
+                county = county + v
+            out[level] = {None: county}
+            continue
+        col = {"user": 1, "zone": 2, "township": 3}[level]
+        folded: dict[int | None, Volume] = {}
+        for row in wells:
+            found = per_well.get(row[0])
+            if found is not None:
+                key = row[col]
+                folded[key] = folded[key] + found if key in folded else found
+        if level in ("user", "zone"):
+            folded.pop(None, None)
+        out[level] = folded
     return out
 
 

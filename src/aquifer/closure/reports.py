@@ -253,8 +253,8 @@ def balance(year: int) -> tuple[list[BalanceRow], list[BalanceRow]]:
     removed_zn = {p.key.pk: p.removed_m3 for p in prog.zones}
     targets_tw = {p.key.pk: p.target_m3 for p in prog.townships}
     targets_zn = {p.key.pk: p.target_m3 for p in prog.zones}
-    vol_tw = accounting.totals("township", year)
-    vol_zn = accounting.totals("zone", year)
+    vols = accounting.totals_by(("township", "zone"), year)
+    vol_tw, vol_zn = vols["township"], vols["zone"]
     allow_tw = township_allowable()
     # Set by the bureau: replaces the area split for that township.
     allow_tw.update(

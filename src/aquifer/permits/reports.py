@@ -191,8 +191,9 @@ def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
     state = services.county_state()
     conf = services.current_settings()
     caps = dict(conf.township_caps or {}) if conf else {}
-    zone_vols: dict[Any, Any] = dict(accounting.totals("zone", year))
-    town_vols: dict[Any, Any] = dict(accounting.totals("township", year))
+    vols = accounting.totals_by(("zone", "township", "county"), year)
+    zone_vols: dict[Any, Any] = dict(vols["zone"])
+    town_vols: dict[Any, Any] = dict(vols["township"])
     zones = []
     for z in Zone.objects.select_related("supervising_township").order_by("layer", "kind", "code"):
         v = zone_vols.get(z.pk)
@@ -226,7 +227,7 @@ def ledger(year: int) -> dict[str, list[dict[str, Any]]]:
                 "estimated_m3": round(_estimated(v), 1),
             }
         )
-    county = dict(accounting.totals("county", year)).get(None)
+    county = dict(vols["county"]).get(None)
     return {
         "zones": zones,
         "townships": towns,

@@ -67,8 +67,9 @@ def _caps() -> dict[int | None, float]:
 
 def withdrawal_rows(year: int) -> list[WithdrawalRow]:
     """The county first, then each township: the year's withdrawal and its cap."""
-    by_township = accounting.totals("township", year)
-    county = accounting.totals("county", year).get(None, accounting.ZERO)
+    vols = accounting.totals_by(("township", "county"), year)
+    by_township = vols["township"]
+    county = vols["county"].get(None, accounting.ZERO)
     caps = _caps()
     out = [
         WithdrawalRow(
