@@ -26,6 +26,11 @@ PAGES = [
     ("township", "/permits/ledger/"),
     ("bureau", "/analysis/balance/"),
     ("public", "/analysis/balance/"),
+    ("bureau", "/closure/balance/"),
+    ("township", "/accounting/"),
+    ("public", "/accounting/"),
+    ("bureau", "/accounting/?level=user"),
+    ("bureau", "/accounting/?level=well"),
 ]
 USE_TYPES = ["domestic", "agricultural", "industrial"]
 

@@ -10,6 +10,7 @@ import pytest
 
 from aquifer.accounting import service
 from aquifer.accounting.volumes import VolumeFlag
+from aquifer.registry.models import Well
 from aquifer.telemetry.store import ReadingRow, ingest
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -85,6 +86,22 @@ def test_interface(world: Any, meter: Any) -> None:
     town_b = levels["township"][world.well_b.township_id]
     assert town_b.estimated and town_b.flags & VolumeFlag.UNMETERED
     assert None not in levels["zone"] and None not in levels["user"]
+    # twelve months per level, summed in the database: the per-well months folded
+    per_well = service.monthly(2025)
+    for level, attr in (("township", "township_id"), ("user", "owner_id"), ("county", None)):
+        got = service.monthly_totals(level, 2025)
+        want: dict[Any, list[Any]] = {}
+        for w in Well.objects.all():
+            key = getattr(w, attr) if attr else None
+            if key is None and level == "user":
+                continue
+            acc = want.setdefault(key, [service.ZERO] * 12)
+            want[key] = [a + b for a, b in zip(acc, per_well[w.pk], strict=True)]
+        assert set(got) == set(want), level
+        for key, months in want.items():
+            for a, b in zip(got[key], months, strict=True):
+                assert a.total_m3 == pytest.approx(b.total_m3)
+                assert (a.estimated, a.flags) == (b.estimated, b.flags), (level, key)
 
 
 def test_replacement_and_glitch_read_from_raw(world: Any, meter: Any) -> None:

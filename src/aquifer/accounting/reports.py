@@ -120,23 +120,16 @@ def withdrawal_rows(user: Any, level: str, year: int, month: int | None = None) 
     pick = (lambda vs: [vs[month - 1]]) if month is not None else (lambda vs: vs)
     if level == "well":
         ids = _well_ids(user)
-        wells = Well.objects.select_related("township").order_by("code")
+        # Plain columns: a joined township would bring its boundary, parsed once per well.
+        wells = Well.objects.order_by("code").values_list("pk", "code", "name", "township__name")
         if ids is not None:
             wells = wells.filter(pk__in=ids)
         vols = service.monthly(year, None if ids is None else ids)
         return [
-            Row(w.pk, w.code, w.name, pick(vols.get(w.pk, [ZERO] * 12)), township=w.township.name)
-            for w in wells
+            Row(pk, code, name, pick(vols.get(pk, [ZERO] * 12)), township=township or "")
+            for pk, code, name, township in wells
         ]
-    vols = service.monthly(year)
-    keys = service._level_keys(level)
-    grouped: dict[int | None, list[Volume]] = {}
-    for wid, months in vols.items():
-        k = keys.get(wid)
-        if k is None and level in ("user", "zone"):
-            continue
-        acc = grouped.setdefault(k, [ZERO] * 12)
-        grouped[k] = [a + b for a, b in zip(acc, months, strict=True)]
+    grouped = service.monthly_totals(level, year)
     if level == "county":
         name = settings.AQUIFER.get("COUNTY_NAME", "")
         return [Row(None, settings.AQUIFER.get("COUNTY_CODE", ""), name,
@@ -147,7 +140,11 @@ def withdrawal_rows(user: Any, level: str, year: int, month: int | None = None) 
     if level == "zone":
         zones = Zone.objects.order_by("code")
         return [Row(z.pk, z.code, str(z), pick(grouped.get(z.pk, [ZERO] * 12))) for z in zones]
-    users = visible_to(user, Action.VIEW, WaterUser).select_related("township")
+    users = (
+        visible_to(user, Action.VIEW, WaterUser)
+        .select_related("township")
+        .only("uscc", "name", "township__name")
+    )
     return [
         Row(u.pk, u.uscc, u.name, pick(grouped.get(u.pk, [ZERO] * 12)), township=u.township.name)
         for u in users

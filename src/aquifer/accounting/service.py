@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Sum
+from django.db.models import Count, F, IntegerField, Max, Min, Sum, Value
 from django.utils import timezone
 
 from aquifer.accounting import conf, hooks
@@ -49,6 +49,7 @@ __all__ = [
     "ensure_fresh",
     "month_bounds",
     "monthly",
+    "monthly_totals",
     "refresh",
     "totals",
     "totals_by",
@@ -525,6 +526,47 @@ def monthly(
 
 _ESTIMATE_FLAGS = int(VolumeFlag.RATE_ESTIMATED | VolumeFlag.UNMETERED)
 
+#: Where a level's key is read from a stored month (None: the county, one key).
+_MONTHLY_KEYS = {
+    "user": "well__owner_id",
+    "zone": "well__zone_id",
+    "township": "well__township_id",
+    "county": None,
+}
+
+
+def monthly_totals(level: str, year: int) -> dict[int | None, list[Volume]]:
+    """Twelve monthly volumes per user, zone or township (or the county, key None): what
+    :func:`monthly` gives per well, summed per key — in the database (one row per key and
+    month), not by loading twelve figures for every well. As :func:`totals`, wells with no
+    owner or outside every zone are left out of ``user`` and ``zone``."""
+    from aquifer.accounting.models import WithdrawalMonth
+
+    if level not in _MONTHLY_KEYS:
+        raise ValueError(f"level must be one of {', '.join(_MONTHLY_KEYS)}")
+    _ensure(year, None)
+    lookup = _MONTHLY_KEYS[level]
+    qs = WithdrawalMonth.objects.filter(year=year).order_by()
+    key = F(lookup) if lookup else Value(None, output_field=IntegerField())
+    out: dict[int | None, list[Volume]] = {}
+    sums = qs.values(k=key, m=F("month")).annotate(met=Sum("metered_m3"), est=Sum("estimated_m3"))
+    for k, m, met, est in sums.values_list("k", "m", "met", "est"):
+        months = out.setdefault(k, [ZERO] * 12)
+        months[m - 1] = Volume(met or 0.0, est or 0.0, (est or 0.0) > 0)
+    # The flags of the months that have any, OR-ed per key and month (few rows).
+    flagged = qs.exclude(flags=0).values_list(lookup or "year", "month", "flags").distinct()
+    for k, m, bits in flagged:
+        k = k if lookup else None
+        months = out.setdefault(k, [ZERO] * 12)
+        v = months[m - 1]
+        flags = v.flags | bits
+        months[m - 1] = Volume(
+            v.metered_m3, v.estimated_m3, v.estimated or bool(flags & _ESTIMATE_FLAGS), flags
+        )
+    if level in ("user", "zone"):
+        out.pop(None, None)
+    return out
+
 
 def _summed(
     year: int, month: int | None, key: str, ids: list[int] | None = None
@@ -574,17 +616,6 @@ def well_volumes(
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return {pk: sums.get(pk, ZERO) for pk in qs.values_list("pk", flat=True)}
-
-
-def _level_keys(level: str) -> dict[int, int | None]:
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
-    if level == "county":
-        return {pk: None for pk in Well.objects.values_list("pk", flat=True)}
-    if level == "well":
-        return {pk: pk for pk in Well.objects.values_list("pk", flat=True)}
-    field = {"user": "owner_id", "zone": "zone_id", "township": "township_id"}[level]
-    return dict(Well.objects.values_list("pk", field))
 
 
 def totals(level: str, year: int, month: int | None = None) -> dict[int | None, Volume]:
