@@ -27,7 +27,7 @@ from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-__all__ = ["is_stored_text", "label", "loaded_text", "render", "text"]
+__all__ = ["choice_label", "is_stored_text", "label", "loaded_text", "render", "text"]
 
 
 def text(msgid: str, /, **params: Any) -> dict[str, Any]:
@@ -41,6 +41,17 @@ def label(lazy: Any) -> dict[str, Any]:
     message id, whatever language is active."""
     with translation.override(None):
         return {"msgid": str(lazy), "params": {}}
+
+
+def choice_label(choices: Any, value: Any) -> str:
+    """The label of ``value`` among ``choices`` (a ``TextChoices`` class) in the current
+    language, or the value itself when it is none of them: what ``get_FOO_display()`` says,
+    without it rebuilding and hashing every lazy label of the field on each call (a name read
+    for thousands of rows — a form's device list — spent most of its time there)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
 
 
 def is_stored_text(value: Any) -> bool:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, visible_to
-from aquifer.core.widgets import PlainSelect
+from aquifer.core.widgets import LabelledModelChoiceField
 from aquifer.maintenance.models import (
     ChecklistItem,
     CheckResult,
@@ -18,8 +18,12 @@ from aquifer.maintenance.models import (
 from aquifer.registry.models import Device
 
 
-class DeviceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    widget = PlainSelect  # the county's devices: thousands of options
+class DeviceChoiceField(LabelledModelChoiceField):
+    """The county's devices (thousands of options), listed from the columns their labels read;
+    the one chosen is loaded whole."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, label_fields=("kind", "station_address", "well__code"), **kwargs)
 
     def label_from_instance(self, obj: Any) -> str:
         well = obj.well

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
+from aquifer.core.texts import choice_label
 from aquifer.monitoring import messages
 from aquifer.registry.models.parts import TownshipAndOwner
 from aquifer.telemetry.elements import ELEMENTS
@@ -171,7 +172,7 @@ class Alarm(TownshipAndOwner):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.display_title}"
+        return f"{choice_label(AlarmKind, self.kind)} {self.display_title}"
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring:alarm_detail", args=[self.pk])

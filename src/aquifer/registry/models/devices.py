@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aquifer.core.audit import track
 from aquifer.core.scoping import Scope
+from aquifer.core.texts import choice_label
 from aquifer.registry.choices import DeviceKind, Protocol
 
 _HEX10 = re.compile(r"^[0-9A-F]{10}$")
@@ -74,7 +75,7 @@ class Device(models.Model):
         ordering = ["station_address"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.station_address}"
+        return f"{choice_label(DeviceKind, self.kind)} {self.station_address}"
 
     def get_absolute_url(self) -> str:
         return reverse("registry:device_detail", args=[self.pk])

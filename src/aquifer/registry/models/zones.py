@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.audit import track
 from aquifer.core.geometry import GeometryError, area_km2, parse_polygon
 from aquifer.core.scoping import Scope
+from aquifer.core.texts import choice_label
 from aquifer.registry.choices import AquiferLayer, ZoneKind
 
 
@@ -61,7 +62,7 @@ class Zone(models.Model):
         ordering = ["layer", "kind", "code"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.get_layer_display()}）"
+        return f"{self.name}（{choice_label(AquiferLayer, self.layer)}）"
 
     def get_absolute_url(self) -> str:
         return reverse("registry:zone_detail", args=[self.pk])
