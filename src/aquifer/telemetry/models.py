@@ -217,6 +217,11 @@ class ReadingDaily(Rollup):
                 fields=["device", "element", "bucket"], name="readingdaily_device_element_bucket"
             ),
         ]
+        # Data arrival (monitoring/arrival.py) counts every device's reports over a window of
+        # days: a range of days read off this index alone, not every day of every device.
+        indexes = [
+            models.Index(fields=["bucket", "device", "n"], name="readingdaily_bucket_device"),
+        ]
 
 
 class RollupWatermark(models.Model):
