@@ -50,9 +50,10 @@ class TownshipRow:
         return self.metered_m3 + self.estimated_m3
 
 
-def zone_rows(user: Any, year: int) -> list[ZoneRow]:
-    """One row per zone the user can see (zones are public)."""
-    totals = accounting.totals("zone", year)
+def zone_rows(user: Any, year: int, totals: Any = None) -> list[ZoneRow]:
+    """One row per zone the user can see (zones are public). ``totals``: the year's volumes
+    per zone when the caller has them (``accounting.totals_by``)."""
+    totals = accounting.totals("zone", year) if totals is None else totals
     trends = latest_zone_trends()
     t = thresholds()
     rows = []
@@ -70,9 +71,10 @@ def zone_rows(user: Any, year: int) -> list[ZoneRow]:
     return rows
 
 
-def township_rows(user: Any, year: int) -> list[TownshipRow]:
-    """Extraction per township the user can see (current townships)."""
-    totals = accounting.totals("township", year)
+def township_rows(user: Any, year: int, totals: Any = None) -> list[TownshipRow]:
+    """Extraction per township the user can see (current townships); ``totals`` as for
+    :func:`zone_rows`."""
+    totals = accounting.totals("township", year) if totals is None else totals
     rows = []
     for tw in visible_to(user, Action.VIEW, Township.objects.current()):
         v = totals.get(tw.pk)

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aquifer.accounting import service as accounting
 from aquifer.analysis import balance as bal
 from aquifer.analysis import levels, samples, soundings, trends
 from aquifer.analysis.filters import QualitySampleFilterSet
@@ -288,8 +289,10 @@ def sounding_new(request: HttpRequest, pk: int) -> HttpResponse:
 def balance(request: HttpRequest) -> HttpResponse:
     """The annual balance per zone (public) and per township (signed in); ?format=xlsx."""
     year = _year(request)
-    zone_rows = bal.zone_rows(request.user, year)
     public = not allowed(request.user, "analysis.wells")
+    # both tables from one reading of the year's volumes
+    vols = accounting.totals_by(("zone",) if public else ("zone", "township"), year)
+    zone_rows = bal.zone_rows(request.user, year, vols["zone"])
     fmt = request.GET.get("format")
     if fmt:
         cols = [
@@ -310,7 +313,7 @@ def balance(request: HttpRequest) -> HttpResponse:
             ("grade", "超采等级", lambda r: r.balance.grade if r.balance else "not enough data"),
         ]
         return export_response(zone_rows, cols, fmt, f"zone-balance-{year}")
-    township_rows = [] if public else bal.township_rows(request.user, year)
+    township_rows = [] if public else bal.township_rows(request.user, year, vols["township"])
     for r in zone_rows:
         r.status_label = _status_label(r.status)  # type: ignore[attr-defined]
         r.grade_label = _grade_label(r.balance.grade if r.balance else "not enough data")  # type: ignore[attr-defined]
