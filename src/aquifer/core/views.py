@@ -228,11 +228,7 @@ def current_names(entries: Any) -> dict[tuple[str, str], str]:
         model = _model_of(e.object_type)
         if model is None:
             continue
-        fks = {
-            f.attname: f.related_model
-            for f in model._meta.concrete_fields
-            if (f.many_to_one or f.one_to_one) and not isinstance(f.related_model, str | None)
-        }
+        fks = {f.attname: f.related_model for f in _foreign_keys(model)}
         for key, pair in (e.changes or {}).items():
             target = fks.get(key)
             if target is None or not isinstance(pair, list | tuple):
@@ -260,19 +256,24 @@ def current_names(entries: Any) -> dict[tuple[str, str], str]:
 _HEAVY = (models.JSONField, models.BinaryField)
 
 
+def _foreign_keys(model: type[models.Model]) -> list[Any]:
+    """The model's foreign keys and one-to-one fields to a loaded model."""
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if (f.many_to_one or f.one_to_one) and not isinstance(f.related_model, str | None)
+    ]
+
+
 def _named(model: type[models.Model]) -> Any:
     """The records of ``model`` as loaded to be named: the records they point to joined in
     (a target's name reads its township, a score's its assessment — not a query per record),
     without the heavy columns of those (a township's boundary), and what else the model says
     its name reads (``NAME_PREFETCH``: lookups for ``prefetch_related``)."""
-    joined = [
-        f
-        for f in model._meta.concrete_fields
-        if (f.many_to_one or f.one_to_one) and not isinstance(f.related_model, str | None)
-    ]
+    joined = _foreign_keys(model)
     heavy: list[str] = []  # the record's own: its name may read them (an alarm's params)
     for f in joined:
-        related = f.related_model._meta  # type: ignore[union-attr]
+        related = f.related_model._meta
         heavy += [f"{f.name}__{g.name}" for g in related.concrete_fields if isinstance(g, _HEAVY)]
     qs = model._default_manager.select_related(*(f.name for f in joined))
     qs = qs.prefetch_related(*getattr(model, "NAME_PREFETCH", ()))
