@@ -207,6 +207,8 @@ AXES_LOCKOUT_PARAMETERS = [
     if p.strip()
 ]
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+# The address a failure is counted by: the caller's, also behind AQUIFER_TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "aquifer.core.addresses.client_ip"
 # Before the lockout, repeated failures are slowed down (core.security.login_wait): after
 # AQUIFER_LOGIN_SLOWDOWN_AFTER failures within the cool-off window (per account, per address)
 # the next attempt must wait AQUIFER_LOGIN_SLOWDOWN_SECONDS after the last failure, doubled
@@ -291,6 +293,9 @@ AQUIFER: dict[str, Any] = {
     "TILE_URL": os.environ.get("AQUIFER_TILE_URL", ""),
     "TILE_ATTRIBUTION": os.environ.get("AQUIFER_TILE_ATTRIBUTION", ""),
     "PAGE_SIZE": 50,
+    # The reverse proxies in front (addresses or networks, comma-separated): from them the
+    # caller is read from X-Forwarded-For (core/addresses.py). Empty: REMOTE_ADDR only.
+    "TRUSTED_PROXIES": os.environ.get("AQUIFER_TRUSTED_PROXIES", ""),
     # Notifications: links in e-mail and SMS are made absolute with this address.
     "NOTIFICATIONS": {"SITE_URL": os.environ.get("AQUIFER_SITE_URL", "")},
     # Telemetry: the rollups are merged after the readings' commit (telemetry.store): windows

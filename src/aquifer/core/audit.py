@@ -23,6 +23,8 @@ from typing import Any
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from aquifer.core import addresses
+
 __all__ = [
     "SECURITY",
     "AuditContextMiddleware",
@@ -168,9 +170,9 @@ def _repr(instance: models.Model) -> str:
 
 
 def client_ip(request: Any) -> str:
-    """The caller's address as Django sees it (``REMOTE_ADDR``; behind a proxy, see
-    docs/operations.md)."""
-    return str(getattr(request, "META", {}).get("REMOTE_ADDR", "") or "")[:45]
+    """The caller's address (core/addresses.py: behind the county's proxies, the one the
+    proxy was connected from)."""
+    return addresses.client_ip(request)
 
 
 def record_security(

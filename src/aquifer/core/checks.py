@@ -8,9 +8,15 @@ from django.conf import settings
 from django.core import checks
 from django.utils.translation import gettext as _
 
+from aquifer.core.addresses import parse_networks
 from aquifer.core.pdf import cjk_fonts
 
-__all__ = ["cjk_font_check", "development_key_in_use", "secret_key_check"]
+__all__ = [
+    "cjk_font_check",
+    "development_key_in_use",
+    "secret_key_check",
+    "trusted_proxies_check",
+]
 
 
 def development_key_in_use() -> bool:
@@ -32,6 +38,22 @@ def secret_key_message() -> str:
 def secret_key_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     if development_key_in_use():
         return [checks.Error(secret_key_message(), id="aquifer.E001")]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def trusted_proxies_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """AQUIFER_TRUSTED_PROXIES lists addresses or networks only (a typo would otherwise
+    leave every visitor counted as the proxy)."""
+    try:
+        parse_networks(str(settings.AQUIFER.get("TRUSTED_PROXIES", "")))
+    except ValueError as e:
+        return [
+            checks.Error(
+                _("AQUIFER_TRUSTED_PROXIES 中的“%(entry)s”不是 IP 地址或网段。") % {"entry": e},
+                id="aquifer.E002",
+            )
+        ]
     return []
 
 

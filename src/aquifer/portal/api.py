@@ -22,6 +22,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.security.base import AuthBase
 
+from aquifer.core.addresses import client_ip
 from aquifer.core.crud import page
 from aquifer.core.exports import export_response
 from aquifer.core.filters import filter_errors, openapi_parameters
@@ -146,7 +147,7 @@ def complaint_file(
             name=payload.name,
             phone=payload.phone,
             photos=list(photos or []),
-            address=str(request.META.get("REMOTE_ADDR", "")),
+            address=client_ip(request),
         )
     except services.RateLimited:
         raise HttpError(429, _("提交过于频繁，请稍后再试。")) from None

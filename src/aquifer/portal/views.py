@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from aquifer.analysis.levels import latest_zone_trends
 from aquifer.analysis.models import CLASS_COLOURS, STATUS_COLOURS, RecoveryStatus
+from aquifer.core.addresses import client_ip
 from aquifer.core.attachments import AttachmentError, attachments_of
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, can, visible_to
@@ -290,10 +291,6 @@ def download(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
 # --- complaints: the public side --------------------------------------------------------
 
 
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
 @never_cache
 def complaint_new(request: HttpRequest) -> HttpResponse:
     """File a complaint; the answer shows the tracking number and the secret, once."""
@@ -313,7 +310,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                     name=d.get("name") or "",
                     phone=d.get("phone") or "",
                     photos=photos,
-                    address=client_address(request),
+                    address=client_ip(request),
                 )
             except services.RateLimited:
                 form.add_error(None, _("提交过于频繁，请稍后再试。"))

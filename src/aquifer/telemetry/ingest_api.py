@@ -35,6 +35,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader
 
+from aquifer.core.addresses import client_ip
 from aquifer.core.jsoninput import BodyRejected, load_json
 from aquifer.telemetry.devices import AuthResult, DeviceEntry, default_cache
 from aquifer.telemetry.mapping import MappedReading, RowError, check_rows, parse_readings
@@ -77,7 +78,7 @@ def _quarantine(request: HttpRequest, result: AuthResult, station: str) -> None:
         result.reason,
         request.body[:65536],
         protocol="HTTP",
-        remote_addr=str(request.META.get("REMOTE_ADDR", "")),
+        remote_addr=client_ip(request),
         station=station,
     )
 
