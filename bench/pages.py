@@ -182,8 +182,12 @@ def measure(rounds: int, only: str | None) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
     from aquifer.core.models import User
+    from aquifer.core.processes import settle
+
+    settle(lambda: reverse("home"))  # as `aquifer serve` does before its first request
 
     out: dict[str, Any] = {}
     for role, username in ACCOUNTS.items():

@@ -16,10 +16,12 @@ import waitress.server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aquifer.core.checks import development_key_in_use, secret_key_message
 from aquifer.core.jobs import start_background, stop_background
+from aquifer.core.processes import settle
 from aquifer.core.staticfiles import ensure_collected
 
 _ANY_ADDRESS = ("0.0.0.0", "::", "")
@@ -55,6 +57,7 @@ class Command(BaseCommand):
         if ensure_collected():
             self.stdout.write(_("静态文件已收集并压缩 (static files collected)。"))
         application = get_wsgi_application()
+        settle(lambda: reverse("home"))  # URL patterns loaded; the long-lived heap frozen
         host, port, threads = options["host"], options["port"], options["threads"]
         if not 0 < port < 65536:
             raise CommandError(_("端口应在 1 至 65535 之间：%s") % port)
