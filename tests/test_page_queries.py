@@ -229,3 +229,33 @@ def test_audit_page_names_records_whose_names_read_another_in_fixed_queries(worl
     many = _count(client, url)
     assert "G-20" in client.get(url).content.decode()  # named after its permit
     assert many == few, f"/audit/: {few} queries with few applications, {many} with more"
+
+
+def _trades(world: Any, start: int, n: int) -> None:
+    """``n`` completed trades between township A and B (a row each on the market page)."""
+    from django.utils import timezone
+
+    from aquifer.core.audit import audit_context
+    from aquifer.rights.models import Trade
+
+    with audit_context(source="test"):
+        for i in range(start, start + n):
+            Trade.objects.create(
+                number=f"SQ-T-{i}", mode="agreement", trade_type="user", seller_account_key=f"s{i}",
+                buyer_account_key=f"b{i}", seller_name=f"出让方{i}", buyer_name=f"受让方{i}",
+                seller_township=world.township_a, buyer_township=world.township_b,
+                use_type="industrial", buyer_use_type="industrial", source="shallow",
+                volume_m3=100 + i, price="1.50", start_year=2026, end_year=2026,
+                status="completed", completed_at=timezone.now(),
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["public", "bureau"])
+def test_market_names_each_trades_parties_without_a_query_each(world: Any, role: str) -> None:
+    client = world.client(role)
+    _trades(world, 0, 2)
+    few = _count(client, "/rights/")
+    _trades(world, 2, 12)
+    many = _count(client, "/rights/")
+    assert "出**3" in client.get("/rights/").content.decode()  # masked (DISCLOSE_PARTIES)
+    assert many == few, f"/rights/ as {role}: {few} queries with 2 trades, {many} with 14"

@@ -313,7 +313,7 @@ def _listing_out(lst: Listing, user: Any) -> dict[str, Any]:
 def public_trades(request: HttpRequest, status: str = "completed") -> Any:
     """Completed (or announced: ``status=announced``) trades as the public sees them."""
     qs = disclosure.announced_trades() if status == "announced" else disclosure.completed_trades()
-    return [disclosure.row(t) for t in qs[:500]]
+    return disclosure.rows(qs[:500])
 
 
 @router.get("/rights/public/prices", response=dict[str, list[dict[str, Any]]],

@@ -4,6 +4,7 @@ type. Only this module decides what of a trade leaves the bureau's and the parti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -24,9 +25,10 @@ def mask(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def party_names(t: Trade) -> tuple[str, str]:
-    """(seller, buyer) as the public may see them."""
-    how = conf.get("DISCLOSE_PARTIES")
+def party_names(t: Trade, how: str | None = None) -> tuple[str, str]:
+    """(seller, buyer) as the public may see them; ``how``: the county's DISCLOSE_PARTIES
+    when the caller has read it already (a list of trades reads it once)."""
+    how = how or conf.get("DISCLOSE_PARTIES")
     if how == "full":
         return t.seller_name, t.buyer_name
     if how == "masked":
@@ -34,10 +36,21 @@ def party_names(t: Trade) -> tuple[str, str]:
     return "—", "—"
 
 
+#: What a trade row never shows of its zones and townships: their outlines (GeoJSON, parsed
+#: per row when loaded).
+_OUTLINES = (
+    "seller_zone__geometry",
+    "buyer_zone__geometry",
+    "seller_township__boundary",
+    "buyer_township__boundary",
+)
+
+
 def completed_trades() -> QuerySet[Trade]:
     return (
         Trade.objects.filter(status=TradeStatus.COMPLETED)
         .select_related("seller_zone", "buyer_zone", "seller_township", "buyer_township")
+        .defer(*_OUTLINES)
         .order_by("-completed_at", "-id")
     )
 
@@ -46,13 +59,20 @@ def announced_trades() -> QuerySet[Trade]:
     return (
         Trade.objects.filter(status=TradeStatus.ANNOUNCED)
         .select_related("seller_zone", "buyer_zone", "seller_township", "buyer_township")
+        .defer(*_OUTLINES)
         .order_by("announcement_ends", "id")
     )
 
 
-def row(t: Trade) -> dict[str, Any]:
-    """A trade as the public sees it."""
-    seller, buyer = party_names(t)
+def rows(trades: Iterable[Trade]) -> list[dict[str, Any]]:
+    """Trades as the public sees them, the disclosure setting read once for all."""
+    how = conf.get("DISCLOSE_PARTIES")
+    return [row(t, how) for t in trades]
+
+
+def row(t: Trade, how: str | None = None) -> dict[str, Any]:
+    """A trade as the public sees it (``how``: as for :func:`party_names`)."""
+    seller, buyer = party_names(t, how)
     return {
         "id": t.pk,
         "number": t.number,
