@@ -364,3 +364,36 @@ def test_county_and_township_totals_only_to_officials(scene: Any) -> None:
         assert ("COUNTY_TOTAL_M3" in page) is shown, role
         assert ("TOWNSHIP_TOTALS_M3" in api) is shown, role
         assert "ANNOUNCEMENT_DAYS" in api, role
+
+
+def test_ledger_page_names_accounts_in_a_fixed_number_of_queries(market: Any) -> None:
+    """An account's name reads its holder, township and zone: a page of journals over many
+    zones asks no more than one over few."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from aquifer.core.audit import audit_context
+    from tests.rights.conftest import make_zone
+
+    world = market
+    c = world.client("bureau")
+
+    def grant(i: int) -> None:
+        zone = make_zone(f"Z-L-{i}", "not_overexploited", 112.40 + 0.012 * i, 35.47)
+        with audit_context(source="test"):
+            services.grant_right(
+                holder=world.holder_a, use_type="domestic", source="shallow", zone=zone,
+                volume_m3=100 + i, start_year=world.year, end_year=world.year,
+            )  # fmt: skip
+
+    def count() -> int:
+        c.get("/rights/ledger/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get("/rights/ledger/").status_code == 200
+        return len(ctx.captured_queries)
+
+    grant(0)
+    few = count()
+    for i in range(1, 8):
+        grant(i)
+    assert count() == few

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -29,7 +29,7 @@ from aquifer.core.audit import audit_context
 from aquifer.core.roles import Action
 from aquifer.core.scoping import allowed, visible_to
 from aquifer.registry.choices import UseType
-from aquifer.registry.models import Zone
+from aquifer.registry.models import Township, Zone
 from aquifer.rights import conf, disclosure, ledger, services
 from aquifer.rights.forms import (
     BidForm,
@@ -512,8 +512,12 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
     year = request.GET.get("year", "")
     y = int(year) if year.isdigit() else None
     result = ledger.audit(y)
-    journals = Journal.objects.prefetch_related("entries__account__water_user",
-                                                "entries__account__township")  # fmt: skip
+    # An account's name reads its holder, township and zone: each kind fetched once.
+    journals = Journal.objects.prefetch_related(
+        "entries__account__water_user",
+        Prefetch("entries__account__township", Township.objects.defer("boundary")),
+        Prefetch("entries__account__zone", Zone.objects.defer("geometry")),
+    )
     if y is not None:
         journals = journals.filter(year=y)
     page = Paginator(journals, 50).get_page(request.GET.get("page"))
