@@ -191,6 +191,7 @@ def measure(rounds: int, only: str | None) -> dict[str, Any]:
     settle(lambda: reverse("home"))  # as `aquifer serve` does before its first request
 
     out: dict[str, Any] = {}
+    plain = {path for _key, path, params in _routes() if not params}  # not record pages
     for role, username in ACCOUNTS.items():
         user = User.objects.get(username=username) if username else None
         client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
@@ -218,6 +219,7 @@ def measure(rounds: int, only: str | None) -> dict[str, Any]:
             times.sort()
             figures[url] = {
                 "route": key,
+                "record": url not in plain,
                 "median_ms": round(statistics.median(times), 1),
                 "p95_ms": round(times[min(len(times) - 1, round(0.95 * (len(times) - 1)))], 1),
                 "cpu_median_ms": round(statistics.median(cpu), 1),
@@ -237,12 +239,12 @@ def merge(big: dict[str, Any], small: dict[str, Any]) -> dict[str, Any]:
         small_by_route = {f["route"]: f for f in small_pages.values()}
         pages = {}
         for url, f in data["pages"].items():
-            same = small_pages.get(url)
-            other = same or small_by_route.get(f["route"])
+            other = small_pages.get(url) or small_by_route.get(f["route"])
             q_small = other["queries"] if other else None
-            # A record page opens a different record in each county: its counts are shown
-            # but not compared (None); a list page's must agree.
-            independent = None if same is None else q_small == f["queries"]
+            # A record page opens a different record in each county (even under the same id):
+            # its counts are shown but not compared (None); a list page's must agree.
+            compared = other is not None and not f.get("record")
+            independent = q_small == f["queries"] if compared else None
             pages[url] = {
                 "median_ms": f["median_ms"],
                 "p95_ms": f["p95_ms"],
