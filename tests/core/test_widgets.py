@@ -68,3 +68,21 @@ def test_plain_select_multiple_is_djangos_markup() -> None:
     django = forms.SelectMultiple(choices=choices).render("wells", ["2"], {"id": "id_wells"})
     assert " ".join(plain.split()) == " ".join(django.split())
     assert "multiple" in plain and 'value="2" selected' in plain and "&lt;东&gt;" in plain
+
+
+def test_registry_forms_write_their_record_choices_plainly(world: Any) -> None:
+    """A device's well (one of the county's thousands) is offered by PlainSelect: the edit
+    page shows the device's well chosen, and a bad choice is refused naming the field."""
+    from aquifer.core.widgets import PlainSelect
+    from aquifer.registry.forms import DeviceForm
+
+    form = DeviceForm(instance=world.device_a, user=world.accounts["bureau"])
+    assert isinstance(form.fields["well"].widget, PlainSelect)
+    html = world.client("bureau").get(f"/devices/{world.device_a.pk}/edit/").content.decode()
+    assert f'<option value="{world.well_a.pk}" selected>' in html
+    bad = DeviceForm(
+        {"kind": world.device_a.kind, "protocol": world.device_a.protocol, "well": "999999"},
+        instance=world.device_a,
+        user=world.accounts["bureau"],
+    )
+    assert not bad.is_valid() and "well" in bad.errors

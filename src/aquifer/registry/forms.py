@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from aquifer.core.geometry import ACCEPTED_CRS, GeometryError
 from aquifer.core.roles import Action
 from aquifer.core.scoping import can, visible_to
+from aquifer.core.widgets import PlainSelect
 from aquifer.registry.models import Device, MonitoringWell, WaterUser, Well, Zone
 from aquifer.registry.models import wells as wells_models
 
@@ -80,6 +81,11 @@ class RegistryModelForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         self.user = user
         for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and type(field.widget) is forms.Select:
+                # A well or a device among the county's thousands: options written plainly
+                # (the choices are set on the new widget by the queryset below).
+                field.widget = PlainSelect(attrs=field.widget.attrs)
+                field.widget.choices = field.choices
             if isinstance(field, forms.ModelChoiceField) and user is not None:
                 field.queryset = visible_to(user, Action.VIEW, _options(field))
 
