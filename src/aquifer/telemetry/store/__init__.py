@@ -96,15 +96,20 @@ from aquifer.telemetry.store.rollups import (
     rollup_tail,
     rollup_watermark,
 )
-from aquifer.telemetry.store.rows import Plain, ReadingRow, validate, validate_tuples
-from aquifer.telemetry.store.writes import (
+from aquifer.telemetry.store.rows import (
     FramePlain,
+    Plain,
+    ReadingRow,
+    validate,
+    validate_frames,
+    validate_tuples,
+)
+from aquifer.telemetry.store.writes import (
     checkpoint_wal,
     ingest,
     ingest_tuples,
     manual_checkpoints,
     quarantine,
-    validate_frames,
 )
 
 __all__ = [

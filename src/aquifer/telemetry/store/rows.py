@@ -16,7 +16,11 @@ from typing import Any
 
 from aquifer.telemetry.elements import ELEMENTS
 
-__all__ = ["Plain", "ReadingRow", "validate", "validate_tuples"]
+__all__ = ["FramePlain", "Plain", "ReadingRow", "validate", "validate_frames", "validate_tuples"]
+
+#: A frame as received, for the raw-frame archive (:class:`~aquifer.telemetry.models.RawFrame`):
+#: ``(device_id, protocol, received_at, observed_at or None, raw bytes, remote_addr)``.
+FramePlain = tuple[int, str, datetime, datetime | None, bytes, str]
 
 _MAX_FLAGS = 32767  # PositiveSmallIntegerField
 
@@ -104,3 +108,44 @@ def validate_tuples(rows: Sequence[Plain]) -> None:
                 f"got {type(row).__name__}"
             )
         _check(i, *row)
+
+
+def validate_frames(frames: Sequence[Any]) -> None:
+    """Raise ``ValueError`` naming the first frame (its index) that is not a
+    :data:`FramePlain`. One fast pass for the gateway's frames; the rest checked one by one
+    for the message."""
+    try:
+        ok = all(
+            type(d) is int
+            and type(p) is str
+            and 0 < len(p) <= 16
+            and type(r) is datetime
+            and r.utcoffset() is not None
+            and (o is None or (type(o) is datetime and o.utcoffset() is not None))
+            and type(raw) is bytes
+            and raw
+            and type(a) is str
+            for d, p, r, o, raw, a in frames
+        )
+    except (TypeError, ValueError):  # not 6-tuples: found and named below
+        ok = False
+    if ok:
+        return
+    for i, f in enumerate(frames):
+        if not isinstance(f, tuple) or len(f) != 6:
+            raise ValueError(f"frame {i}: expected (device_id, protocol, received_at, "
+                             "observed_at, raw, remote_addr)")  # fmt: skip
+        device_id, protocol, received_at, observed_at, raw, remote = f
+        if type(device_id) is not int:
+            raise ValueError(f"frame {i}: device_id {device_id!r} is not an integer")
+        if not isinstance(protocol, str) or not protocol or len(protocol) > 16:
+            raise ValueError(f"frame {i}: protocol {protocol!r} is not a protocol name")
+        for name, t in (("received_at", received_at), ("observed_at", observed_at)):
+            if t is None and name == "observed_at":
+                continue
+            if not isinstance(t, datetime) or t.utcoffset() is None:
+                raise ValueError(f"frame {i}: {name} {t!r} is not a timezone-aware datetime")
+        if not isinstance(raw, bytes | bytearray) or not raw:
+            raise ValueError(f"frame {i}: raw is not the frame's bytes")
+        if not isinstance(remote, str):
+            raise ValueError(f"frame {i}: remote_addr {remote!r} is not text")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -15,12 +14,16 @@ from aquifer.telemetry.models import QuarantinedFrame, QuarantineKind, RawFrame
 from aquifer.telemetry.store.connections import _backend, _worker_connection
 from aquifer.telemetry.store.latest import update_latest
 from aquifer.telemetry.store.postgres import _Postgres
-from aquifer.telemetry.store.rows import Plain, ReadingRow, validate, validate_tuples
+from aquifer.telemetry.store.rows import (
+    FramePlain,
+    Plain,
+    ReadingRow,
+    validate,
+    validate_frames,
+    validate_tuples,
+)
 from aquifer.telemetry.store.sqlite import _CHECKPOINTS, _SQLITE_WRITES, _SQLite
 
-#: A frame as received, for the raw-frame archive (:class:`~aquifer.telemetry.models.RawFrame`):
-#: ``(device_id, protocol, received_at, observed_at or None, raw bytes, remote_addr)``.
-FramePlain = tuple[int, str, datetime, datetime | None, bytes, str]
 _RAW_FRAME = RawFrame._meta.db_table
 _FRAME_COLS = "device_id, protocol, received_at, observed_at, raw, remote_addr"
 _FRAME_INSERT = f"INSERT INTO {_RAW_FRAME} ({_FRAME_COLS}) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -43,46 +46,6 @@ def ingest_tuples(rows: Sequence[Plain], frames: Sequence[FramePlain] = ()) -> i
     validate_tuples(rows)
     validate_frames(frames)
     return _ingest(rows, frames)
-
-
-def validate_frames(frames: Sequence[Any]) -> None:
-    """Raise ``ValueError`` naming the first frame (its index) that is not a
-    :data:`FramePlain`. One fast pass for the gateway's frames; the rest checked one by one
-    for the message."""
-    try:
-        if all(
-            type(d) is int
-            and type(p) is str
-            and 0 < len(p) <= 16
-            and type(r) is datetime
-            and r.utcoffset() is not None
-            and (o is None or (type(o) is datetime and o.utcoffset() is not None))
-            and type(raw) is bytes
-            and raw
-            and type(a) is str
-            for d, p, r, o, raw, a in frames
-        ):
-            return
-    except (TypeError, ValueError):
-        pass
-    for i, f in enumerate(frames):
-        if not isinstance(f, tuple) or len(f) != 6:
-            raise ValueError(f"frame {i}: expected (device_id, protocol, received_at, "
-                             "observed_at, raw, remote_addr)")  # fmt: skip
-        device_id, protocol, received_at, observed_at, raw, remote = f
-        if type(device_id) is not int:
-            raise ValueError(f"frame {i}: device_id {device_id!r} is not an integer")
-        if not isinstance(protocol, str) or not protocol or len(protocol) > 16:
-            raise ValueError(f"frame {i}: protocol {protocol!r} is not a protocol name")
-        for name, t in (("received_at", received_at), ("observed_at", observed_at)):
-            if t is None and name == "observed_at":
-                continue
-            if not isinstance(t, datetime) or t.utcoffset() is None:
-                raise ValueError(f"frame {i}: {name} {t!r} is not a timezone-aware datetime")
-        if not isinstance(raw, bytes | bytearray) or not raw:
-            raise ValueError(f"frame {i}: raw is not the frame's bytes")
-        if not isinstance(remote, str):
-            raise ValueError(f"frame {i}: remote_addr {remote!r} is not text")
 
 
 def _archive(cursor: Any, backend: _SQLite | _Postgres, frames: Sequence[FramePlain]) -> None:
