@@ -526,6 +526,14 @@ def monthly(
 
 _ESTIMATE_FLAGS = int(VolumeFlag.RATE_ESTIMATED | VolumeFlag.UNMETERED)
 
+
+def _with_flags(v: Volume, bits: int) -> Volume:
+    """``v`` with the flags ``bits`` of a stored month added (an estimate flag marks it
+    estimated)."""
+    flags = v.flags | bits
+    return Volume(v.metered_m3, v.estimated_m3, v.estimated or bool(flags & _ESTIMATE_FLAGS), flags)
+
+
 #: Where a level's key is read from a stored month (None: the county, one key).
 _MONTHLY_KEYS = {
     "user": "well__owner_id",
@@ -556,13 +564,8 @@ def monthly_totals(level: str, year: int) -> dict[int | None, list[Volume]]:
     # The flags of the months that have any, OR-ed per key and month (few rows).
     flagged = qs.exclude(flags=0).values_list(lookup or "year", "month", "flags").distinct()
     for k, m, bits in flagged:
-        k = k if lookup else None
-        months = out.setdefault(k, [ZERO] * 12)
-        v = months[m - 1]
-        flags = v.flags | bits
-        months[m - 1] = Volume(
-            v.metered_m3, v.estimated_m3, v.estimated or bool(flags & _ESTIMATE_FLAGS), flags
-        )
+        months = out.setdefault(k if lookup else None, [ZERO] * 12)
+        months[m - 1] = _with_flags(months[m - 1], bits)
     if level in ("user", "zone"):
         out.pop(None, None)
     return out
@@ -588,11 +591,7 @@ def _summed(
         out[k] = Volume(met or 0.0, est or 0.0, (est or 0.0) > 0)
     # The flags of the rows that have any, OR-ed per key (few rows: most months carry none).
     for k, bits in qs.exclude(flags=0).values_list(key, "flags").distinct():
-        v = out.get(k, ZERO)
-        flags = v.flags | bits
-        out[k] = Volume(
-            v.metered_m3, v.estimated_m3, v.estimated or bool(flags & _ESTIMATE_FLAGS), flags
-        )
+        out[k] = _with_flags(out.get(k, ZERO), bits)
     return out
 
 
