@@ -268,7 +268,8 @@ def candidates(request: HttpRequest) -> HttpResponse:
             return redirect(entry.get_absolute_url())
     found = find_candidates(timezone.localdate())
     filters = CandidateFilterForm(request.GET)
-    chosen = filters.cleaned_data if filters.is_valid() else _valid_part(filters)
+    filters.is_valid()  # a bad field is shown as an error and left out of cleaned_data
+    chosen = filters.cleaned_data
     township = chosen.get("township")
     rows = narrow(
         found,
@@ -294,12 +295,6 @@ def candidates(request: HttpRequest) -> HttpResponse:
             "by_reason": [(r, reason_labels[r], n, m3) for r, n, m3 in by_reason(found)],
         },
     )
-
-
-def _valid_part(form: forms.Form) -> dict[str, Any]:
-    """The fields of an invalid filter form that are valid (the bad ones are shown as errors
-    and left out, as every list's filter bar does)."""
-    return {k: v for k, v in getattr(form, "cleaned_data", {}).items() if k not in form.errors}
 
 
 class ActForm(forms.Form):
