@@ -23,7 +23,9 @@ from typing import Any
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from aquifer.core import addresses
+# The caller's address (behind the county's proxies, the one the proxy was connected from),
+# offered here too: the trail and the security events record it.
+from aquifer.core.addresses import client_ip
 
 __all__ = [
     "SECURITY",
@@ -167,12 +169,6 @@ def _repr(instance: models.Model) -> str:
 
     with translation.override(settings.LANGUAGE_CODE):
         return str(instance)[:200]
-
-
-def client_ip(request: Any) -> str:
-    """The caller's address (core/addresses.py: behind the county's proxies, the one the
-    proxy was connected from)."""
-    return addresses.client_ip(request)
 
 
 def record_security(

@@ -6,6 +6,7 @@ detail pages to show a record's history.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -252,17 +253,20 @@ def current_names(entries: Any) -> dict[tuple[str, str], str]:
     return names
 
 
-#: Columns a record's name never reads and that weigh much to load (outlines, documents).
+#: Columns of a referenced record that a name never reads and that weigh much to load
+#: (outlines, documents).
 _HEAVY = (models.JSONField, models.BinaryField)
 
 
-def _foreign_keys(model: type[models.Model]) -> list[Any]:
-    """The model's foreign keys and one-to-one fields to a loaded model."""
-    return [
+@functools.cache
+def _foreign_keys(model: type[models.Model]) -> tuple[Any, ...]:
+    """The model's foreign keys and one-to-one fields to a loaded model (asked once per
+    entry of an audit page: kept per model)."""
+    return tuple(
         f
         for f in model._meta.concrete_fields
         if (f.many_to_one or f.one_to_one) and not isinstance(f.related_model, str | None)
-    ]
+    )
 
 
 def _named(model: type[models.Model]) -> Any:

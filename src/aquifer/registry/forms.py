@@ -83,7 +83,7 @@ class RegistryModelForm(forms.ModelForm):  # type: ignore[type-arg]
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField) and type(field.widget) is forms.Select:
                 # A well or a device among the county's thousands: options written plainly
-                # (the choices are set on the new widget by the queryset below).
+                # (the field's choices handed over; a queryset set below renews them).
                 field.widget = PlainSelect(attrs=field.widget.attrs)
                 field.widget.choices = field.choices
             if isinstance(field, forms.ModelChoiceField) and user is not None:
